@@ -1,0 +1,63 @@
+"""The HTTP API: ``create_app`` builds the Flask application; nothing is built at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+
+from api import agreements, auth, errors, health, workflows
+from api.errors import Problem
+from api.schemas import STEP_SCHEMAS
+from api.services import init_app
+from workflows.application import storage_env
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "Accord",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "System of record for international agreements (see API.md)."},
+        "security": [{"bearerAuth": []}],
+    },
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "STORAGE": {},
+    "CREATE_TABLES": False,
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Defaults, then ``ACCORD_*`` environment variables, then ``config`` (tests)."""
+    app = Flask("accord")
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("ACCORD")
+    app.config.update(config or {})
+
+    storage = storage_env(os.environ, app.config["STORAGE"])
+    if not app.config["CREATE_TABLES"]:
+        storage["CREATE_TABLE"] = "n"
+    elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        os.makedirs(os.path.dirname(os.path.abspath(storage["SQLITE_DBNAME"])), exist_ok=True)
+    init_app(app, storage)
+
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for schema in STEP_SCHEMAS.values():
+        api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
+    api.register_blueprint(agreements.blp)
+    api.register_blueprint(workflows.blp)
+    app.register_blueprint(health.blp)
+    errors.register(app)
+    auth.register(app)
+
+    @app.before_request
+    def require_json() -> None:
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+            raise Problem(415, "Unsupported Media Type", "send the body as application/json", "not-json")
+
+    return app

@@ -1,0 +1,133 @@
+"""The ``accord`` command: set up storage, manage users, seed data, and serve the API."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from api import create_app
+from api.services import Services
+from domain.errors import DomainError
+from domain.values import Actor, Role
+from workflows.demo import seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _services(create_tables: bool = False) -> Services:
+    return create_app({"CREATE_TABLES": create_tables}).extensions["accord"]
+
+
+def _operator() -> Actor:
+    """The person at the terminal, recorded as an admin acting through the CLI."""
+    return Actor(name=f"{getpass.getuser()}@cli", role=Role.ADMIN)
+
+
+def _where(services: Services) -> str:
+    storage = services.storage
+    if services.backend == "sqlite":
+        return f"SQLite file {os.path.abspath(storage['SQLITE_DBNAME'])}"
+    return f"PostgreSQL database {storage.get('POSTGRES_DBNAME')} on {storage.get('POSTGRES_HOST')}"
+
+
+@click.group(help="Accord: the system of record for international agreements.\n\n"
+                  "Storage follows the eventsourcing library's variables: SQLite at var/accord.db by default "
+                  "(SQLITE_DBNAME names another); PostgreSQL with PERSISTENCE_MODULE=eventsourcing.postgres "
+                  "and POSTGRES_DBNAME, POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD.")
+def main() -> None:
+    pass
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create the event store's tables (once, before starting web workers)."""
+    services = _services(create_tables=True)
+    head = services.app.recorder.max_notification_id() or 0
+    click.echo(f"Tables ready in {_where(services)} (head position {head}).")
+
+
+@main.group()
+def users() -> None:
+    """Manage users and their bearer tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's one role.")
+def users_add(name: str, role: str) -> None:
+    """Create user NAME with a new token, printed once (only its hash is stored)."""
+    services = _services()
+    try:
+        token = services.access.issue_token(_operator(), name, Role(role))
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {name} ({role}). Token, shown only now:\n{token}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users, their role, and whether they are active."""
+    rows = _services().access.users()
+    if not rows:
+        click.echo("No users yet: accord users add NAME --role ROLE")
+    for u in rows:
+        click.echo(f"{u.name:24} {u.role:14} {'active' if u.active else 'revoked':8} tokens: {u.tokens}")
+
+
+@users.command("revoke")
+@click.argument("name")
+def users_revoke(name: str) -> None:
+    """Revoke user NAME and every token they hold."""
+    try:
+        count = _services().access.revoke(_operator(), name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Revoked {name} ({count} token{'s' if count != 1 else ''}).")
+
+
+@main.group()
+def seed() -> None:
+    """Load data through the real commands."""
+
+
+@seed.command("demo")
+def seed_demo_command() -> None:
+    """Demo users (fresh tokens each run) and agreements in every stage; re-running adds no agreement."""
+    services = _services(create_tables=True)
+    click.echo(f"Seeding demo data into {_where(services)}:")
+    tokens = seed_demo(services.agreements, services.access, _operator(), say=click.echo)
+    click.echo("\nDemo tokens (send as 'Authorization: Bearer <token>'):")
+    for name, token in tokens.items():
+        click.echo(f"  {name:7} {services.access.users_by_name()[name].role:14} {token}")
+
+
+def _gunicorn(bind: str, workers: int, threads: int) -> None:
+    env = dict(os.environ, ACCORD_BIND=bind, WEB_CONCURRENCY=str(workers), ACCORD_THREADS=str(threads))
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+            "--chdir", str(ROOT), "wsgi:app"]
+    os.execve(sys.executable, argv, env)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, help="threads per worker")
+def serve(bind: str, workers: int, threads: int) -> None:
+    """Serve the API with gunicorn (tables must exist: run accord init-db first)."""
+    _gunicorn(bind, workers, threads)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+def demo(bind: str) -> None:
+    """Create tables, seed the demo data, print tokens and the URL, and serve (embedded, one worker)."""
+    click.get_current_context().invoke(init_db)
+    click.get_current_context().invoke(seed_demo_command)
+    click.echo(f"\nServing Accord at http://{bind}/api/v1 (OpenAPI: http://{bind}/api/v1/openapi.json). "
+               "Ctrl-C stops.")
+    click.echo(f"Try: curl -H 'Authorization: Bearer <token>' http://{bind}/api/v1/workflows")
+    _gunicorn(bind, workers=1, threads=8)

@@ -1,0 +1,146 @@
+"""Marshmallow schemas: the HTTP shapes of agreements, steps and history entries.
+
+Step input schemas are generated from the workflow definitions, so the API accepts exactly the fields a
+definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from marshmallow import Schema, fields, validate
+
+from domain.values import AgreementKind, Clearance, PartyKind, Stage, Status
+from workflows.definitions import DEFINITIONS, Field, values_of
+
+SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hexadecimal digits")
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 code such as 'CH'")
+
+
+class DocumentSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(1, 500))
+    sha256 = fields.String(required=True, validate=SHA256)
+    media_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    uri = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class CounterpartySchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    kind = fields.String(required=True, validate=validate.OneOf(values_of(PartyKind)))
+    country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
+
+
+class StepContextSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "why the step was taken"})
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                              metadata={"description": "an external reference, e.g. a Council document"})
+
+
+class AgreementCreateSchema(StepContextSchema):
+    title = fields.String(required=True, validate=validate.Length(1, 500))
+    kind = fields.String(required=True, validate=validate.OneOf(values_of(AgreementKind)))
+    counterparties = fields.List(fields.Nested(CounterpartySchema), required=True,
+                                 validate=validate.Length(1, 50))
+    summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
+    parent_id = fields.UUID(load_default=None, allow_none=True)
+    expires_on = fields.Date(load_default=None, allow_none=True)
+
+
+def _field(f: Field) -> fields.Field:
+    required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
+    meta = {"metadata": {"description": f.description}} if f.description else {}
+    if f.type == "date":
+        return fields.Date(**required, **meta)
+    if f.type == "document":
+        return fields.Nested(DocumentSchema, **required, **meta)
+    if f.type == "enum":
+        return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
+    length = 10000 if f.type == "text" else 500
+    return fields.String(validate=validate.Length(1, length), **required, **meta)
+
+
+def _step_schema_name(kind: str, version: int, step: str) -> str:
+    return "".join(p.title() for p in f"{kind}_{step}".split("_")) + f"V{version}Step"
+
+
+STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
+    (kind, version, s.name): StepContextSchema.from_dict(
+        {f.name: _field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
+    )
+    for (kind, version), workflow in DEFINITIONS.items()
+    for s in workflow.steps
+}
+
+
+class SignatureSchema(Schema):
+    party = fields.String()
+    signatory = fields.String()
+    signed_on = fields.Date()
+    place = fields.String(allow_none=True)
+
+
+class EntrySchema(Schema):
+    on = fields.Date()
+    summary = fields.String()
+
+
+class AgreementSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String(metadata={"enum": values_of(AgreementKind)})
+    title = fields.String()
+    summary = fields.String(allow_none=True)
+    counterparties = fields.List(fields.Nested(CounterpartySchema))
+    parent_id = fields.UUID(allow_none=True)
+    stage = fields.String(metadata={"enum": values_of(Stage)})
+    status = fields.String(metadata={"enum": values_of(Status)})
+    version = fields.Integer()
+    workflow_version = fields.Integer()
+    created_at = fields.DateTime()
+    created_by = fields.String()
+    updated_at = fields.DateTime()
+    current_text = fields.Nested(DocumentSchema, allow_none=True)
+    legal_clearance = fields.String(metadata={"enum": values_of(Clearance)})
+    finalised_text = fields.Nested(DocumentSchema, allow_none=True)
+    rounds = fields.List(fields.Nested(EntrySchema))
+    signatures = fields.List(fields.Nested(SignatureSchema))
+    unsigned_parties = fields.List(fields.String())
+    effective_on = fields.Date(allow_none=True)
+    expires_on = fields.Date(allow_none=True)
+    suspended_on = fields.Date(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
+    milestones = fields.List(fields.Nested(EntrySchema))
+
+
+class StateQuerySchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1))
+    as_of = fields.AwareDateTime(default_timezone=UTC,
+                                  metadata={"description": "a timestamp; UTC unless it names an offset"})
+
+
+class StepFieldSchema(Schema):
+    name = fields.String()
+    type = fields.String()
+    required = fields.Boolean()
+    choices = fields.List(fields.String())
+    description = fields.String()
+
+
+class AvailableStepSchema(Schema):
+    name = fields.String()
+    roles = fields.List(fields.String())
+    rule = fields.String()
+    moves_to = fields.String(allow_none=True)
+    fields = fields.List(fields.Nested(StepFieldSchema))  # last: the name shadows the module
+
+
+class HistoryEntrySchema(Schema):
+    position = fields.Integer()
+    version = fields.Integer()
+    type = fields.String()
+    recorded_at = fields.DateTime()
+    actor = fields.String()
+    role = fields.String()
+    reason = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    data = fields.Dict()

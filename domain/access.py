@@ -1,0 +1,95 @@
+"""Who may use Accord: users, their single role, and their bearer tokens.
+
+A token is never stored: an ``AccessToken`` aggregate is identified by a uuid5 of the token's sha256, and
+records the sha256 itself only to compare it in constant time. The ``UserDirectory`` keeps the list of
+users. Both are event-sourced, so granting and revoking access leaves an audit trail like any other step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValueError, StageError
+from domain.values import Actor, Role
+
+T = "accord.access:"
+NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/access")
+DIRECTORY_ID = uuid5(NAMESPACE, "user-directory")
+
+
+class AccessToken(Aggregate):
+    """One bearer token of one user, in one role, until revoked."""
+
+    TOPIC = T + "AccessToken"
+
+    @staticmethod
+    def create_id(token_sha256: str) -> UUID:
+        """One aggregate per token, found again from the token's sha256 alone."""
+        return uuid5(NAMESPACE, "token:" + token_sha256)
+
+    @event("Created", topic=T + "AccessToken.Issued")
+    def __init__(self, by: Actor, user: str, role: Role, token_sha256: str) -> None:
+        self.user = user
+        self.role = role
+        self.token_sha256 = token_sha256
+        self.revoked = False
+
+    def revoke(self, by: Actor) -> None:
+        if not self.revoked:
+            self._revoked(by=by)
+
+    @event("Revoked", topic=T + "AccessToken.Revoked")
+    def _revoked(self, by: Actor) -> None:
+        self.revoked = True
+
+
+class UserDirectory(Aggregate):
+    """The list of users: name, role, tokens, and whether access was revoked."""
+
+    TOPIC = T + "UserDirectory"
+
+    @staticmethod
+    def create_id() -> UUID:
+        return DIRECTORY_ID
+
+    @event("Created", topic=T + "UserDirectory.Opened")
+    def __init__(self, by: Actor) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+
+    def active_role(self, name: str) -> Role | None:
+        user = self.users.get(name)
+        return Role(user["role"]) if user and user["active"] else None
+
+    def issue(self, by: Actor, name: str, role: Role, token_id: UUID, *, new_user: bool) -> None:
+        by.check()
+        if not name or not name.strip() or len(name) > 100 or any(c.isspace() for c in name):
+            raise InvalidValueError("a user name is 1 to 100 characters without spaces", field="name")
+        role = Role(role)
+        current = self.active_role(name)
+        if new_user and current is not None:
+            raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
+        if current is not None and current is not role:
+            raise StageError(f"user {name} acts as {current.value}; one role per user", rule="one_role")
+        self._token_issued(by=by, name=name, role=role, token_id=token_id)
+
+    @event("TokenIssued", topic=T + "UserDirectory.TokenIssued")
+    def _token_issued(self, by: Actor, name: str, role: Role, token_id: UUID) -> None:
+        user = self.users.get(name)
+        if user is None or not user["active"]:
+            user = self.users[name] = {"role": role.value, "tokens": [], "active": True, "since": None}
+        user["tokens"].append(token_id)
+
+    def revoke(self, by: Actor, name: str) -> list[UUID]:
+        by.check()
+        if self.active_role(name) is None:
+            raise StageError(f"no active user named {name}", rule="user_exists")
+        tokens = list(self.users[name]["tokens"])
+        self._user_revoked(by=by, name=name)
+        return tokens
+
+    @event("UserRevoked", topic=T + "UserDirectory.UserRevoked")
+    def _user_revoked(self, by: Actor, name: str) -> None:
+        self.users[name]["active"] = False

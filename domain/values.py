@@ -1,0 +1,161 @@
+"""Value objects and vocabularies shared by the aggregates.
+
+Enum values are the public vocabulary (API, audit trail), so they never change once released.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from domain.errors import InvalidValueError, UnauthenticatedError
+
+ORGANISATION = "CERN"
+"""The name under which the organisation itself signs agreements."""
+
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+MAX_REASON_LENGTH = 2000
+
+
+class Role(Enum):
+    IR_OFFICER = "ir_officer"
+    LEGAL_OFFICER = "legal_officer"
+    AUDITOR = "auditor"
+    MANAGEMENT = "management"
+    ADMIN = "admin"
+
+
+class Stage(Enum):
+    DRAFTING = "drafting"
+    NEGOTIATION = "negotiation"
+    SIGNATURE = "signature"
+    IMPLEMENTATION = "implementation"
+    CLOSED = "closed"
+
+
+class Status(Enum):
+    DRAFT = "draft"
+    UNDER_NEGOTIATION = "under_negotiation"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    SIGNED = "signed"
+    IN_FORCE = "in_force"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class AgreementKind(Enum):
+    INTERNATIONAL_COOPERATION_AGREEMENT = "international_cooperation_agreement"
+    PROTOCOL = "protocol"
+    MEMORANDUM_OF_UNDERSTANDING = "memorandum_of_understanding"
+    FRAMEWORK_AGREEMENT = "framework_agreement"
+    COLLABORATION_AGREEMENT = "collaboration_agreement"
+    OTHER = "other"
+
+
+class PartyKind(Enum):
+    STATE = "state"
+    ORGANISATION = "organisation"
+    INSTITUTE = "institute"
+
+
+class Clearance(Enum):
+    NONE = "none"
+    REQUESTED = "requested"
+    CLEARED = "cleared"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+class ReviewOutcome(Enum):
+    CLEARED = "cleared"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated person taking a step, with the role they act in."""
+
+    name: str
+    role: Role
+
+    def check(self) -> None:
+        if not isinstance(self, Actor) or not self.name or not isinstance(self.role, Role):
+            raise UnauthenticatedError("a step needs an authenticated actor with a role")
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Why a step was taken, its external reference, and the request that carried it."""
+
+    reason: str | None = None
+    reference: str | None = None
+    idempotency_key: str | None = None
+    request_digest: str | None = None
+
+    def check(self) -> None:
+        if self.reason is not None and len(self.reason) > MAX_REASON_LENGTH:
+            raise InvalidValueError(
+                f"reason is longer than {MAX_REASON_LENGTH} characters", field="reason"
+            )
+
+
+@dataclass(frozen=True)
+class Document:
+    """One version of an agreement's text, bound by its sha256."""
+
+    title: str
+    sha256: str
+    media_type: str | None = None
+    uri: str | None = None
+
+    def check(self) -> None:
+        if not self.title or not self.title.strip():
+            raise InvalidValueError("a document needs a title", field="document.title")
+        if not SHA256_PATTERN.match(self.sha256 or ""):
+            raise InvalidValueError(
+                "sha256 must be 64 lowercase hexadecimal digits", field="document.sha256"
+            )
+
+
+@dataclass(frozen=True)
+class Counterparty:
+    """A state, organisation or institute on the other side of an agreement."""
+
+    name: str
+    kind: PartyKind
+    country: str | None = None
+
+    def check(self) -> None:
+        if not self.name or not self.name.strip():
+            raise InvalidValueError("a counterparty needs a name", field="counterparties")
+        if self.name == ORGANISATION:
+            raise InvalidValueError(
+                f"{ORGANISATION} is always a party; it cannot be a counterparty",
+                field="counterparties",
+            )
+        if self.country is not None and not COUNTRY_PATTERN.match(self.country):
+            raise InvalidValueError(
+                "country must be an ISO 3166-1 alpha-2 code such as 'CH'",
+                field="counterparties.country",
+            )
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One party's signature of the finalised text."""
+
+    party: str
+    signatory: str
+    signed_on: object  # datetime.date; typed loosely to keep dataclass transcoding simple
+    place: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A dated note in an agreement's life: a negotiation round or an implementation milestone."""
+
+    on: object  # datetime.date
+    summary: str

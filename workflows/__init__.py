@@ -1,0 +1,1 @@
+"""Workflow definitions as data, the Accord application, and the services that take steps."""

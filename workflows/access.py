@@ -1,0 +1,84 @@
+"""Users and bearer tokens: issue (shown once), list, revoke, and authenticate."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.access import DIRECTORY_ID, AccessToken, UserDirectory
+from domain.values import Actor, Role
+from workflows.application import AccordApplication
+
+TOKEN_PREFIX = "acc_"
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    role: str
+    active: bool
+    tokens: int
+
+
+class AccessService:
+    def __init__(self, app: AccordApplication):
+        self.app = app
+
+    def _directory(self, by: Actor) -> UserDirectory:
+        try:
+            return self.app.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return UserDirectory(by=by)
+
+    def issue_token(self, by: Actor, name: str, role: Role, *, new_user: bool = True) -> str:
+        """Create a token for a user (creating the user unless ``new_user`` is False); return it once."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        digest = token_sha256(token)
+        directory = self._directory(by)
+        access = AccessToken(by=by, user=name, role=Role(role), token_sha256=digest)
+        directory.issue(by, name, Role(role), access.id, new_user=new_user)
+        self.app.save(directory, access)
+        return token
+
+    def users(self) -> list[UserInfo]:
+        try:
+            directory: UserDirectory = self.app.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return []
+        return [
+            UserInfo(name=name, role=u["role"], active=u["active"], tokens=len(u["tokens"]))
+            for name, u in sorted(directory.users.items())
+        ]
+
+    def users_by_name(self) -> dict[str, UserInfo]:
+        return {u.name: u for u in self.users()}
+
+    def revoke(self, by: Actor, name: str) -> int:
+        directory = self._directory(by)
+        token_ids = directory.revoke(by, name)
+        tokens = [self.app.repository.get(t) for t in token_ids]
+        for t in tokens:
+            t.revoke(by)
+        self.app.save(directory, *tokens)
+        return len(tokens)
+
+    def authenticate(self, token: str) -> Actor | None:
+        """The actor a bearer token stands for, or None for an unknown or revoked token."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = token_sha256(token)
+        try:
+            access: AccessToken = self.app.repository.get(AccessToken.create_id(digest))
+        except AggregateNotFoundError:
+            return None
+        if not hmac.compare_digest(access.token_sha256, digest) or access.revoked:
+            return None
+        return Actor(name=access.user, role=access.role)

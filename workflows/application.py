@@ -1,0 +1,102 @@
+"""The one Accord application: one event store, one global log, for every aggregate type."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain import values
+from domain.access import AccessToken, UserDirectory
+from domain.agreement import CooperationAgreement
+
+ENUMS: tuple[type[Enum], ...] = (
+    values.Role, values.Stage, values.Status, values.AgreementKind, values.PartyKind,
+    values.Clearance, values.ReviewOutcome,
+)
+VALUE_OBJECTS: tuple[type, ...] = (
+    values.Actor, values.StepContext, values.Document, values.Counterparty, values.Signature,
+    values.Entry,
+)
+AGGREGATES = (CooperationAgreement, AccessToken, UserDirectory)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def enum_transcoding(enum: type[Enum]) -> Transcoding:
+    """A transcoding that stores an enum member as its value, under a stable name."""
+
+    class EnumAsValue(Transcoding):
+        type = enum
+        name = "enum." + enum.__name__
+
+        def encode(self, obj: Enum) -> Any:
+            return obj.value
+
+        def decode(self, data: Any) -> Enum:
+            return enum(data)
+
+    return EnumAsValue()
+
+
+def dataclass_transcoding(cls: type) -> Transcoding:
+    """A transcoding that stores a frozen dataclass as a mapping of its fields."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    class DataclassAsDict(Transcoding):
+        type = cls
+        name = "value." + cls.__name__
+
+        def encode(self, obj: Any) -> dict[str, Any]:
+            return {n: getattr(obj, n) for n in names}
+
+        def decode(self, data: dict[str, Any]) -> Any:
+            return cls(**{k: v for k, v in data.items() if k in names})
+
+    return DataclassAsDict()
+
+
+class AccordApplication(Application[UUID]):
+    """Stores and loads every Accord aggregate; its ``save`` returns each event's global position."""
+
+    name = "accord"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for enum in ENUMS:
+            transcoder.register(enum_transcoding(enum))
+        for cls in VALUE_OBJECTS:
+            transcoder.register(dataclass_transcoding(cls))
+
+
+def storage_env(environ: Mapping[str, str], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The persistence settings from the library's own variables, with the embedded SQLite default."""
+    keys = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE", "SINGLE_ROW_TRACKING",
+            "IS_SNAPSHOTTING_ENABLED", "AGGREGATE_CACHE")
+    env = {k: v for k, v in environ.items() if k.startswith(keys)}
+    env.update(overrides or {})
+    env.setdefault("PERSISTENCE_MODULE", "eventsourcing.sqlite")
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        env.setdefault("SQLITE_DBNAME", "var/accord.db")
+        env.setdefault("SQLITE_LOCK_TIMEOUT", "10")
+    elif env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        env.setdefault("POSTGRES_PASSWORD", "")  # trust or .pgpass authentication
+        env.setdefault("POSTGRES_LOCK_TIMEOUT", "5")  # seconds; 0 would wait forever on a locked table
+        env.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")
+    return env

@@ -1,0 +1,135 @@
+"""Workflow definitions, kept as data: stages, steps, who may take them, their fields and rules.
+
+The definition is the policy (who, in which stage); the aggregate enforces the invariants that hold
+whatever a definition says. Each aggregate records the version it started under, and a later version
+applies only to aggregates created after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+from domain.values import AgreementKind, PartyKind, ReviewOutcome, Role, Stage
+
+
+def values_of(enum: type[Enum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a step. ``type`` is one of: string, text, date, document, enum."""
+
+    name: str
+    type: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    name: str
+    stages: tuple[Stage, ...]
+    roles: tuple[Role, ...]
+    event: str
+    fields: tuple[Field, ...] = ()
+    rule: str = ""
+    moves_to: Stage | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    kind: str
+    version: int
+    stages: tuple[Stage, ...]
+    create_roles: tuple[Role, ...]
+    creation_fields: tuple[Field, ...]
+    steps: tuple[StepDefinition, ...] = field(default=())
+
+    def step(self, name: str) -> StepDefinition | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def step_for_event(self, event_name: str) -> str:
+        if event_name == "Created":
+            return "created"
+        return next((s.name for s in self.steps if s.event == event_name), event_name)
+
+    def available(self, stage: Stage, role: Role) -> list[StepDefinition]:
+        return [s for s in self.steps if stage in s.stages and role in s.roles]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+IR, LEGAL = Role.IR_OFFICER, Role.LEGAL_OFFICER
+READERS = (IR, LEGAL, Role.AUDITOR, Role.MANAGEMENT)
+"""Who may read agreements, their history and the workflow definitions."""
+DRAFTING, NEGOTIATION, SIGNATURE, IMPLEMENTATION, CLOSED = Stage
+ALL_STAGES = tuple(Stage)
+DOCUMENT = Field("document", "document", description="{title, sha256, media_type?, uri?}")
+
+AGREEMENT_V1 = WorkflowDefinition(
+    kind="agreement",
+    version=1,
+    stages=ALL_STAGES,
+    create_roles=(IR,),
+    creation_fields=(
+        Field("title", "string"),
+        Field("kind", "enum", choices=values_of(AgreementKind)),
+        Field("counterparties", "counterparties",
+              description=f"1..n of {{name, kind: {'|'.join(values_of(PartyKind))}, country?: ISO 3166-1 alpha-2}}"),
+        Field("summary", "text", required=False),
+        Field("parent_id", "uuid", required=False),
+        Field("expires_on", "date", required=False),
+    ),
+    steps=(
+        StepDefinition("attach_text", (DRAFTING, NEGOTIATION), (IR, LEGAL), "TextAttached", (DOCUMENT,),
+                       rule="clears legal clearance"),
+        StepDefinition("request_legal_review", (DRAFTING, NEGOTIATION), (IR,), "LegalReviewRequested",
+                       rule="needs a text"),
+        StepDefinition("complete_legal_review", (DRAFTING, NEGOTIATION), (LEGAL,), "LegalReviewCompleted",
+                       (Field("outcome", "enum", choices=values_of(ReviewOutcome)),
+                        Field("comments", "text", required=False)),
+                       rule="needs a pending request; four eyes: not by who attached the text"),
+        StepDefinition("open_negotiation", (DRAFTING,), (IR,), "NegotiationOpened",
+                       rule="current text cleared", moves_to=NEGOTIATION),
+        StepDefinition("record_round", (NEGOTIATION,), (IR,), "RoundRecorded",
+                       (Field("held_on", "date"), Field("summary", "text"))),
+        StepDefinition("finalise_text", (NEGOTIATION,), (IR,), "TextFinalised",
+                       rule="current text cleared; four eyes: not by who cleared it", moves_to=SIGNATURE),
+        StepDefinition("record_signature", (SIGNATURE,), (IR, LEGAL), "SignatureRecorded",
+                       (Field("party", "string"), Field("signatory", "string"), Field("signed_on", "date"),
+                        Field("place", "string", required=False)),
+                       rule="party is CERN or a counterparty, once each"),
+        StepDefinition("enter_into_force", (SIGNATURE,), (LEGAL,), "EnteredIntoForce",
+                       (Field("effective_on", "date"),),
+                       rule="all parties signed; not before the last signature", moves_to=IMPLEMENTATION),
+        StepDefinition("record_milestone", (IMPLEMENTATION,), (IR,), "MilestoneRecorded",
+                       (Field("on", "date"), Field("summary", "text"))),
+        StepDefinition("renew", (IMPLEMENTATION,), (LEGAL,), "Renewed", (Field("expires_on", "date"),),
+                       rule="later than the current expiry"),
+        StepDefinition("suspend", (IMPLEMENTATION,), (LEGAL,), "Suspended", (Field("effective_on", "date"),),
+                       rule="status in force -> suspended"),
+        StepDefinition("resume", (IMPLEMENTATION,), (LEGAL,), "Resumed", (Field("effective_on", "date"),),
+                       rule="status suspended -> in force"),
+        StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated", (Field("effective_on", "date"),),
+                       rule="-> closed (terminated)", moves_to=CLOSED),
+        StepDefinition("expire", (IMPLEMENTATION,), (LEGAL,), "Expired",
+                       rule="expiry date has passed; -> closed (expired)", moves_to=CLOSED),
+        StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
+                       rule="-> closed (withdrawn)", moves_to=CLOSED),
+        StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
+                       (Field("field", "enum", choices=("title", "expires_on", "effective_on")),
+                        Field("value", "string")),
+                       rule="corrects a real-world date or the title; a new event, never a rewrite"),
+    ),
+)
+
+DEFINITIONS: dict[tuple[str, int], WorkflowDefinition] = {("agreement", 1): AGREEMENT_V1}
+CURRENT: dict[str, WorkflowDefinition] = {"agreement": AGREEMENT_V1}
+
+
+def definition(kind: str, version: int) -> WorkflowDefinition:
+    return DEFINITIONS[(kind, version)]
