@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from flask_smorest import Api
 
-from api import agreements, auth, errors, health, workflows
+from api import agreements, audit, auth, dashboard, errors, health, workflows
 from api.errors import Problem
 from api.schemas import STEP_SCHEMAS
 from api.services import init_app
@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "STORAGE": {},
     "CREATE_TABLES": False,
+    "PROJECTIONS_IN_PROCESS": None,  # None: in-process on SQLite (embedded), a separate runner on PostgreSQL
+    "READ_WAIT_SECONDS": 5.0,
+    "DB_POOL_SIZE": 4,
 }
 
 
@@ -43,7 +46,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         storage["CREATE_TABLE"] = "n"
     elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         os.makedirs(os.path.dirname(os.path.abspath(storage["SQLITE_DBNAME"])), exist_ok=True)
-    init_app(app, storage)
+    init_app(app, storage, int(app.config["DB_POOL_SIZE"]))
+    in_process = app.config["PROJECTIONS_IN_PROCESS"]
+    if in_process is None:
+        in_process = storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -51,9 +57,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
     api.register_blueprint(agreements.blp)
     api.register_blueprint(workflows.blp)
+    api.register_blueprint(dashboard.blp)
+    api.register_blueprint(audit.blp)
     app.register_blueprint(health.blp)
     errors.register(app)
     auth.register(app)
+
+    if app.config["CREATE_TABLES"]:
+        app.extensions["accord"].create_tables()
+    if in_process:
+        app.before_request(app.extensions["accord"].start_runner)
 
     @app.before_request
     def require_json() -> None:

@@ -9,9 +9,11 @@ from uuid import UUID
 from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor, roles_allowed
 from api.errors import Problem
+from api.reads import PageSchema, page_headers, wait_for_views
 from api.schemas import (
     STEP_SCHEMAS,
     AgreementCreateSchema,
@@ -22,9 +24,11 @@ from api.schemas import (
 )
 from api.services import services
 from domain.agreement import CooperationAgreement
-from domain.values import StepContext
-from workflows.commands import Outcome, plain
-from workflows.definitions import CURRENT, READERS
+from domain.records import plain
+from domain.values import AgreementKind, Stage, Status, StepContext
+from projections import queries
+from workflows.commands import Outcome
+from workflows.definitions import CURRENT, READERS, values_of
 
 blp = Blueprint("agreements", __name__, url_prefix="/api/v1/agreements",
                 description="Cooperation agreements and their workflow steps")
@@ -100,8 +104,54 @@ def written(outcome: Outcome, status: int = 200) -> tuple[dict[str, Any], int, d
     return view_of(agreement), status, headers
 
 
+class AgreementListQuerySchema(PageSchema):
+    stage = fields.String(validate=validate.OneOf(values_of(Stage)))
+    status = fields.String(validate=validate.OneOf(values_of(Status)))
+    kind = fields.String(validate=validate.OneOf(values_of(AgreementKind)))
+    country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
+    counterparty = fields.String(validate=validate.Length(1, 300), metadata={"description": "name contains"})
+    q = fields.String(validate=validate.Length(1, 300), metadata={"description": "title contains"})
+    expires_before = fields.Date()
+    stalled_for_days = fields.Integer(validate=validate.Range(min=0, max=36500))
+    sort = fields.String(load_default="-updated_at", validate=validate.OneOf(
+        [f"{d}{c}" for c in queries.SORTABLE for d in ("", "-")]))
+
+
+class AgreementSummarySchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    title = fields.String()
+    stage = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    workflow_version = fields.Integer()
+    created_at = fields.String()
+    created_by = fields.String()
+    updated_at = fields.String()
+    last_step = fields.String(allow_none=True)
+    last_actor = fields.String(allow_none=True)
+    position = fields.Integer()
+    parent_id = fields.UUID(allow_none=True)
+    expires_on = fields.String(allow_none=True)
+    effective_on = fields.String(allow_none=True)
+    closed_on = fields.String(allow_none=True)
+    legal_clearance = fields.String()
+    counterparties = fields.String()
+    countries = fields.String()
+
+
 @blp.route("")
 class Agreements(MethodView):
+    @blp.arguments(AgreementListQuerySchema, location="query")
+    @blp.response(200, AgreementSummarySchema(many=True))
+    @roles_allowed(READERS, "read agreements")
+    def get(self, query: dict[str, Any]) -> Any:
+        """List agreements from the projection: filters, sort, pages (X-Total-Count, Link)."""
+        wait_for_views(query, ["agreements"])
+        page, per_page, sort = query.pop("page"), query.pop("per_page"), query.pop("sort")
+        result = queries.list_agreements(services().db, query, sort=sort, page=page, per_page=per_page)
+        return result.items, 200, page_headers(result.total, page, per_page)
+
     @roles_allowed(CURRENT["agreement"].create_roles, "create agreements")
     @blp.arguments(AgreementCreateSchema)
     @blp.response(201, AgreementSchema)

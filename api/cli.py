@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -13,6 +15,7 @@ from api import create_app
 from api.services import Services
 from domain.errors import DomainError
 from domain.values import Actor, Role
+from projections.engine import RestoreDetectedError
 from workflows.demo import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +106,68 @@ def seed_demo_command() -> None:
     click.echo("\nDemo tokens (send as 'Authorization: Bearer <token>'):")
     for name, token in tokens.items():
         click.echo(f"  {name:7} {services.access.users_by_name()[name].role:14} {token}")
+
+
+@main.group()
+def projections() -> None:
+    """Keep the read models (views) current, rebuild them, or show how far behind they are."""
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Each view's tracked position and its lag behind the log's head."""
+    engine = _services().projections
+    head = engine.head()
+    for name, position in sorted(engine.positions().items()):
+        click.echo(f"{name:12} position {position:>10}   lag {head - position:>8}")
+
+
+@projections.command("run")
+@click.option("--poll", default=0.2, show_default=True, help="seconds between polls when current")
+@click.option("--max-failures", default=30, show_default=True,
+              help="consecutive storage failures before giving up (exit status 1)")
+def projections_run(poll: float, max_failures: int) -> None:
+    """Run until SIGTERM/SIGINT, applying new events to every view exactly once.
+
+    Resumes where it stopped; a second copy is harmless. Exits 2 if the event store is behind a view
+    (an older backup was restored): rebuild that view first.
+    """
+    engine = _services().projections
+
+    def stop(signum: int, frame: object) -> None:
+        click.echo(f"signal {signum}: stopping after the current batch", err=True)
+        engine.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"projection runner: views {', '.join(engine.views)}; head {engine.head()}", err=True)
+    try:
+        engine.run(poll_interval=poll, max_failures=max_failures)
+    except RestoreDetectedError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except Exception as error:  # noqa: BLE001
+        click.echo(f"error: cannot continue: {error}", err=True)
+        sys.exit(1)
+    click.echo("projection runner stopped cleanly", err=True)
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1)
+def projections_rebuild(names: tuple[str, ...]) -> None:
+    """Empty the named views (all by default) and apply the whole log again, with progress."""
+    engine = _services().projections
+    unknown = [n for n in names if n not in engine.views]
+    if unknown:
+        raise click.BadParameter(f"unknown view {', '.join(unknown)}; views: {', '.join(engine.views)}")
+    head = engine.head()
+    for name in names or list(engine.views):
+        started = time.perf_counter()
+        with click.progressbar(length=head, label=f"rebuilding {name}", file=sys.stderr) as bar:
+            count = engine.rebuild(name, progress=lambda _view, n: bar.update(n))
+        elapsed = time.perf_counter() - started
+        rate = count / elapsed if elapsed > 0 else float("inf")
+        click.echo(f"{name}: {count} events in {elapsed:.2f} s ({rate:,.0f} events/s)")
 
 
 def _gunicorn(bind: str, workers: int, threads: int) -> None:

@@ -66,8 +66,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Problem)
     def api_problem(error: Problem) -> Response:
-        headers = {"WWW-Authenticate": 'Bearer realm="accord"'} if error.status == 401 else None
-        return problem(error.status, error.title, error.detail, error.slug, headers=headers, **error.extra)
+        extra = dict(error.extra)
+        headers = {}
+        if error.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="accord"'
+        if extra.pop("headers_retry", False):
+            headers["Retry-After"] = "1"
+        return problem(error.status, error.title, error.detail, error.slug, headers=headers, **extra)
 
     @app.errorhandler(ValidationError)
     def invalid_fields(error: ValidationError) -> Response:

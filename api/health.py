@@ -21,8 +21,12 @@ def health() -> dict[str, Any]:
 def ready() -> Any:
     accord = services()
     try:
-        head = accord.app.recorder.max_notification_id()
+        head = accord.app.recorder.max_notification_id() or 0
+        positions = accord.projections.positions()
     except Exception as error:  # noqa: BLE001 - any storage failure means "not ready"
         return problem(503, "Service Unavailable", f"storage unreachable: {type(error).__name__}",
                        "storage-unavailable", headers={"Retry-After": "5"}, storage=accord.backend)
-    return {"status": "ready", "storage": accord.backend, "head_position": head or 0, "projections": {}}
+    return {
+        "status": "ready", "storage": accord.backend, "head_position": head,
+        "projections": {name: {"position": p, "lag": head - p} for name, p in sorted(positions.items())},
+    }

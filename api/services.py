@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cached_property
 from typing import Any
 
 from flask import current_app
 
+from projections.agreements import AgreementList
+from projections.db import Database, database_for
+from projections.engine import Projections
+from projections.journal import Journal
 from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService
+from workflows.definitions import describe_event, step_name
+
+log = logging.getLogger(__name__)
 
 
 class Services:
-    """One Accord application per process, and the services built on it."""
+    """One Accord application per process, and the services and views built on it."""
 
-    def __init__(self, storage: dict[str, str]):
+    def __init__(self, storage: dict[str, str], pool_size: int = 4):
         self.storage = storage
+        self.pool_size = pool_size
         self._lock = threading.Lock()
         self._app: AccordApplication | None = None
+        self._runner: threading.Thread | None = None
 
     @property
     def app(self) -> AccordApplication:
@@ -37,21 +47,55 @@ class Services:
     def access(self) -> AccessService:
         return AccessService(self.app)
 
+    @cached_property
+    def db(self) -> Database:
+        return database_for(self.storage, pool_size=self.pool_size)
+
+    @cached_property
+    def projections(self) -> Projections:
+        return Projections(self.db, self.app.recorder, self.app.mapper,
+                           [AgreementList(step_name), Journal(describe_event)])
+
     @property
     def backend(self) -> str:
         return self.storage["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
 
+    def create_tables(self) -> None:
+        _ = self.app  # the library creates the event store's tables unless CREATE_TABLE=n
+        self.projections.create_tables()
+
+    def start_runner(self) -> None:
+        """Keep the views current from a background thread of this process (the embedded deployment)."""
+        with self._lock:
+            if self._runner is not None:
+                return
+            self._runner = threading.Thread(target=self._run, name="accord-projections", daemon=True)
+            self._runner.start()
+
+    def _run(self) -> None:
+        try:
+            self.projections.run()
+        except Exception:  # noqa: BLE001 - e.g. a restored backup: log loudly, serve stale reads with lag
+            log.exception("the in-process projection runner stopped")
+
     def close(self) -> None:
+        if "projections" in self.__dict__:
+            self.projections.stop()
+        if self._runner is not None:
+            self._runner.join(timeout=5)
+            self._runner = None
+        if "db" in self.__dict__:
+            self.db.close()
         if self._app is not None:
             self._app.close()
             self._app = None
-            self.__dict__.pop("agreements", None)
-            self.__dict__.pop("access", None)
+        for name in ("agreements", "access", "projections", "db"):
+            self.__dict__.pop(name, None)
 
 
 def services() -> Services:
     return current_app.extensions["accord"]
 
 
-def init_app(app: Any, storage: dict[str, str]) -> None:
-    app.extensions["accord"] = Services(storage)
+def init_app(app: Any, storage: dict[str, str], pool_size: int = 4) -> None:
+    app.extensions["accord"] = Services(storage, pool_size)

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from workflows.commands import plain
+from domain.records import plain
 from workflows.definitions import DEFINITIONS
 
 blp = Blueprint("workflows", __name__, url_prefix="/api/v1/workflows", description="Workflow definitions")

@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from domain.agreement import CooperationAgreement
 from domain.errors import InvalidValueError
+from domain.records import plain, record_of
 from domain.values import (
     Actor,
     AgreementKind,
@@ -47,7 +48,6 @@ from workflows.errors import (
 from workflows.log import select_positioned_events
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/idempotency")
-META_FIELDS = {"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 @dataclass(frozen=True)
@@ -70,23 +70,6 @@ class HistoryEntry:
     reason: str | None
     reference: str | None
     data: dict[str, Any]
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready copy of a domain value: dataclasses as dicts, enums as values, dates as ISO text."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def request_digest(actor: Actor, action: str, fields: Mapping[str, Any]) -> str:
@@ -280,17 +263,12 @@ class AgreementService:
             event = self.app.mapper.to_domain_event(stored)
             if workflow is None:
                 workflow = definition(self.kind, getattr(event, "workflow_version", 1))
-            state = vars(event)
             yield HistoryEntry(
                 position=position,
                 version=event.originator_version,
                 type=workflow.step_for_event(type(event).__name__),
                 recorded_at=event.timestamp,
-                actor=event.by.name,
-                role=event.by.role.value,
-                reason=event.context.reason,
-                reference=event.context.reference,
-                data={k: plain(v) for k, v in state.items() if k not in META_FIELDS},
+                **record_of(event),
             )
 
     def position_of(self, agreement_id: UUID, version: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
+from domain.agreement import CooperationAgreement
 from domain.values import AgreementKind, PartyKind, ReviewOutcome, Role, Stage
 
 
@@ -133,3 +134,21 @@ CURRENT: dict[str, WorkflowDefinition] = {"agreement": AGREEMENT_V1}
 
 def definition(kind: str, version: int) -> WorkflowDefinition:
     return DEFINITIONS[(kind, version)]
+
+
+def describe_event(event: object) -> tuple[str, str]:
+    """(aggregate type, public step name) of a stored event, for journals and audit trails."""
+    name = type(event).__name__
+    if isinstance(event, CooperationAgreement.Event):
+        workflow = CURRENT["agreement"]
+        return "agreement", workflow.step_for_event(name)
+    owner = type(event).__qualname__.split(".")[0]
+    return "access", _snake(f"{owner}{name}")
+
+
+def step_name(kind: str, event_name: str) -> str:
+    return CURRENT[kind].step_for_event(event_name)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

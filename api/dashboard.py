@@ -1,0 +1,48 @@
+"""/api/v1/dashboard: where all our agreements stand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from api.auth import roles_allowed
+from api.reads import FreshnessSchema, wait_for_views
+from api.services import services
+from projections import queries
+from workflows.definitions import READERS
+
+blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard", description="Management dashboard")
+
+
+class DashboardQuerySchema(FreshnessSchema):
+    stalled_days = fields.Integer(load_default=90, validate=validate.Range(min=0, max=36500))
+    expiring_days = fields.Integer(load_default=180, validate=validate.Range(min=0, max=36500))
+
+
+class ItemsSchema(Schema):
+    days = fields.Integer()
+    count = fields.Integer()
+    items = fields.List(fields.Dict())
+
+
+class DashboardSchema(Schema):
+    total = fields.Integer()
+    by_stage = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    stalled = fields.Nested(ItemsSchema)
+    expiring = fields.Nested(ItemsSchema)
+
+
+@blp.route("")
+class Dashboard(MethodView):
+    @blp.arguments(DashboardQuerySchema, location="query")
+    @blp.response(200, DashboardSchema)
+    @roles_allowed(READERS, "read the dashboard")
+    def get(self, query: dict[str, Any]) -> Any:
+        """Counts by stage, status and kind; stalled (no step for N days); expiring within N days."""
+        wait_for_views(query, ["agreements"])
+        return queries.dashboard(services().db, query["stalled_days"], query["expiring_days"])

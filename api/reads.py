@@ -1,0 +1,52 @@
+"""Helpers for reads served from projections: read-your-writes and RFC 8288 pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app, request
+from marshmallow import Schema, fields, validate
+
+from api.errors import Problem
+from api.services import services
+
+MAX_PER_PAGE = 500
+
+
+class FreshnessSchema(Schema):
+    min_position = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "wait (a few seconds at most) until the view has processed this position (X-Position)"})
+
+
+class PageSchema(FreshnessSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def wait_for_views(query: dict[str, Any], views: Sequence[str]) -> None:
+    """Honour ``min_position``: 503 if the views have not caught up within READ_WAIT_SECONDS."""
+    position = query.pop("min_position", None)
+    if position is None:
+        return
+    timeout = float(current_app.config["READ_WAIT_SECONDS"])
+    if not services().projections.wait_for(position, views, timeout):
+        raise Problem(503, "Service Unavailable",
+                      f"the {', '.join(views)} view has not reached position {position} within {timeout:g} s; "
+                      "retry shortly", "view-behind", headers_retry=True)
+
+
+def page_headers(total: int, page: int, per_page: int) -> dict[str, str]:
+    last = max(1, -(-total // per_page))
+    args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "min_position")}
+
+    def link(p: int, rel: str) -> str:
+        return f'<{request.base_url}?{urlencode({**args, "page": p, "per_page": per_page})}>; rel="{rel}"'
+
+    links = [link(1, "first"), link(last, "last")]
+    if page > 1:
+        links.append(link(min(page - 1, last), "prev"))
+    if page < last:
+        links.append(link(page + 1, "next"))
+    return {"X-Total-Count": str(total), "Link": ", ".join(links)}

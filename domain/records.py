@@ -1,0 +1,43 @@
+"""How a stored event reads as a record: who, why, and the step's own fields as JSON-ready data."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+META_FIELDS = frozenset({"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic"})
+SECRET_FIELDS = frozenset({"token_sha256"})
+"""Never shown in a record, even though they are not usable secrets."""
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of a domain value: dataclasses as dicts, enums as values, dates as ISO text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def record_of(event: Any) -> dict[str, Any]:
+    """actor, role, reason, reference and data (the step's fields) of one event."""
+    context = getattr(event, "context", None)
+    return {
+        "actor": event.by.name,
+        "role": event.by.role.value,
+        "reason": context.reason if context else None,
+        "reference": context.reference if context else None,
+        "data": {k: plain(v) for k, v in vars(event).items() if k not in META_FIELDS | SECRET_FIELDS},
+    }

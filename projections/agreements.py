@@ -1,0 +1,134 @@
+"""The agreement list: one row per agreement, its parties, for lists, filters and the dashboard.
+
+Each batch loads the rows it touches once, applies the batch's events in memory, and writes every touched
+row back once: rebuilds cost a few statements per batch, not per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.agreement import CooperationAgreement
+from projections.db import Cursor
+from projections.engine import Change, View
+
+A = CooperationAgreement
+COLUMNS = (
+    "id", "kind", "title", "stage", "status", "version", "workflow_version", "created_at", "created_by",
+    "updated_at", "last_step", "last_actor", "position", "parent_id", "expires_on", "effective_on", "closed_on",
+    "parties_total", "parties_signed", "legal_clearance", "countries", "counterparties",
+)
+STAGE_STATUS = {
+    "NegotiationOpened": ("negotiation", "under_negotiation"),
+    "TextFinalised": ("signature", "awaiting_signature"),
+    "EnteredIntoForce": ("implementation", "in_force"),
+    "Suspended": (None, "suspended"),
+    "Resumed": (None, "in_force"),
+    "Terminated": ("closed", "terminated"),
+    "Expired": ("closed", "expired"),
+    "Withdrawn": ("closed", "withdrawn"),
+}
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """Dates as YYYY-MM-DD; times as UTC ISO text with microseconds, so text order is time order."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.isoformat()
+
+
+class AgreementList(View):
+    name = "agreements"
+    tables = ("agreement_list", "agreement_parties")
+
+    def __init__(self, step_name: Any):
+        self.step_name = step_name  # (aggregate kind, event class name) -> public step name
+
+    def ddl(self, dialect: str) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS agreement_list ("
+            "id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, stage TEXT NOT NULL, "
+            "status TEXT NOT NULL, version INTEGER NOT NULL, workflow_version INTEGER NOT NULL, "
+            "created_at TEXT NOT NULL, created_by TEXT NOT NULL, updated_at TEXT NOT NULL, last_step TEXT, "
+            "last_actor TEXT, position BIGINT NOT NULL, parent_id TEXT, expires_on TEXT, effective_on TEXT, "
+            "closed_on TEXT, parties_total INTEGER NOT NULL, parties_signed INTEGER NOT NULL, "
+            "legal_clearance TEXT NOT NULL, countries TEXT NOT NULL, counterparties TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS agreement_parties ("
+            "agreement_id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, country TEXT, kind TEXT, "
+            "PRIMARY KEY (agreement_id, name))",
+            *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c} ON agreement_list ({c}, id)"
+              for c in ("stage", "status", "kind", "expires_on", "updated_at", "created_at", "title")),
+            "CREATE INDEX IF NOT EXISTS agreement_parties_name ON agreement_parties (name_key, agreement_id)",
+            "CREATE INDEX IF NOT EXISTS agreement_parties_country ON agreement_parties (country, agreement_id)",
+        ]
+
+    def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
+        mine = [c for c in changes if isinstance(c.event, A.Event)]
+        if not mine:
+            return
+        ids = sorted({str(c.event.originator_id) for c in mine})
+        rows: dict[str, dict[str, Any]] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            cursor.execute(f"SELECT * FROM agreement_list WHERE id IN ({','.join('?' * len(part))})", part)
+            rows.update({r["id"]: dict(r) for r in cursor.fetchall()})
+        parties: list[tuple[Any, ...]] = []
+        for change in mine:
+            self._apply_one(rows, parties, change)
+        if parties:
+            cursor.executemany(
+                "INSERT INTO agreement_parties (agreement_id, name, name_key, country, kind) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (agreement_id, name) DO NOTHING", parties)
+        touched = [rows[i] for i in ids]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+        cursor.executemany(
+            f"INSERT INTO agreement_list ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            [tuple(row[c] for c in COLUMNS) for row in touched],
+        )
+
+    def _apply_one(self, rows: dict[str, dict[str, Any]], parties: list[tuple[Any, ...]], change: Change) -> None:
+        event = change.event
+        key = str(event.originator_id)
+        name = type(event).__name__
+        if isinstance(event, A.Created):
+            parties.extend((key, p.name, p.name.casefold(), p.country, p.kind.value) for p in event.counterparties)
+            rows[key] = {
+                "id": key, "kind": event.kind.value, "title": event.title, "stage": "drafting", "status": "draft",
+                "workflow_version": event.workflow_version, "created_at": iso(event.timestamp),
+                "created_by": event.by.name, "parent_id": str(event.parent_id) if event.parent_id else None,
+                "expires_on": iso(event.expires_on), "effective_on": None, "closed_on": None,
+                "parties_total": len(event.counterparties) + 1, "parties_signed": 0, "legal_clearance": "none",
+                "countries": ",".join(sorted({p.country for p in event.counterparties if p.country})),
+                "counterparties": "; ".join(p.name for p in event.counterparties),
+            }
+        row = rows[key]
+        row.update(version=event.originator_version, updated_at=iso(event.timestamp), position=change.position,
+                   last_actor=event.by.name, last_step=self.step_name("agreement", name))
+        if name in STAGE_STATUS:
+            stage, status = STAGE_STATUS[name]
+            row.update(status=status, **({"stage": stage} if stage else {}))
+        if name == "TextAttached":
+            row["legal_clearance"] = "none"
+        elif name == "LegalReviewRequested":
+            row["legal_clearance"] = "requested"
+        elif name == "LegalReviewCompleted":
+            row["legal_clearance"] = event.outcome.value
+        elif name == "SignatureRecorded":
+            row["parties_signed"] += 1
+            if row["parties_signed"] == row["parties_total"]:
+                row["status"] = "signed"
+        elif name == "EnteredIntoForce":
+            row["effective_on"] = iso(event.effective_on)
+        elif name == "Renewed":
+            row["expires_on"] = iso(event.expires_on)
+        elif name == "Terminated":
+            row["closed_on"] = iso(event.effective_on)
+        elif name == "Expired":
+            row["closed_on"] = iso(event.expired_on)
+        elif name == "Corrected":
+            row[event.field] = event.value

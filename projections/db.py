@@ -1,0 +1,152 @@
+"""The read-model database: the same SQLite file or PostgreSQL schema as the event store.
+
+SQL in projections/ is written once with ``?`` placeholders and portable types (ISO text for dates and
+times, so they sort and compare the same on both engines); PostgreSQL gets ``%s``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchone(self) -> Any: ...
+
+
+class Database:
+    """Transactions on the read-model tables; ``dialect`` is "sqlite" or "postgres"."""
+
+    dialect: str
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.transaction() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+class SQLiteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: str, lock_timeout: float = 10.0):
+        self.path = path
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=self.lock_timeout)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN")
+        try:
+            yield cursor
+        finally:
+            conn.rollback()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.reading() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class _PgCursor:
+    """A psycopg cursor that takes ``?`` placeholders."""
+
+    def __init__(self, cursor: Any):
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+
+class PostgresDatabase(Database):
+    dialect = "postgres"
+
+    def __init__(self, settings: Mapping[str, str], pool_size: int = 4):
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        schema = settings.get("POSTGRES_SCHEMA") or "public"
+        lock_timeout = int(settings.get("POSTGRES_LOCK_TIMEOUT") or 5)
+        self.pool = ConnectionPool(
+            kwargs={
+                "dbname": settings["POSTGRES_DBNAME"], "host": settings["POSTGRES_HOST"],
+                "port": settings.get("POSTGRES_PORT") or "5432", "user": settings["POSTGRES_USER"],
+                "password": settings.get("POSTGRES_PASSWORD") or None,
+                "connect_timeout": int(float(settings.get("POSTGRES_CONNECT_TIMEOUT") or 5)),
+                "options": f"-c search_path={schema} -c lock_timeout={lock_timeout}s",
+                "row_factory": dict_row,
+            },
+            min_size=1, max_size=pool_size, open=True, timeout=10,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PgCursor(cursor)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def database_for(storage: Mapping[str, str], pool_size: int = 4) -> Database:
+    if storage["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        return PostgresDatabase(storage, pool_size=pool_size)
+    return SQLiteDatabase(storage["SQLITE_DBNAME"], float(storage.get("SQLITE_LOCK_TIMEOUT") or 10))

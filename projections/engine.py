@@ -1,0 +1,196 @@
+"""The projection engine: pulls the global log and applies it to views, exactly once.
+
+Each batch is applied in one transaction that first claims the batch by moving the view's tracking
+position from where it was read to the batch's last position (``UPDATE ... WHERE position = old``), then
+writes the view's rows. A crash before commit leaves nothing; a second runner on the same view finds its
+claim fails (zero rows) and rolls back. Pulling by position works on SQLite and PostgreSQL alike (the
+library's inserts hold a table lock, so positions commit in order).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+
+from projections.db import Cursor, Database
+
+log = logging.getLogger(__name__)
+
+TRACKING_DDL = "CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+
+
+class RestoreDetectedError(RuntimeError):
+    """Raised when a view has processed positions beyond the event store's head (an older backup restored)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One decoded event with its global position."""
+
+    position: int
+    event: Any
+    topic: str
+
+
+class View:
+    """A read model: its tables, and how a batch of events changes them."""
+
+    name: str
+    tables: tuple[str, ...]
+    """Tables this view owns (emptied by a rebuild)."""
+
+    def ddl(self, dialect: str) -> list[str]:
+        raise NotImplementedError
+
+    def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
+        raise NotImplementedError
+
+
+class Projections:
+    """The views of one deployment, their tracking positions, and the loop that keeps them current."""
+
+    def __init__(self, db: Database, recorder: ApplicationRecorder, mapper: Mapper, views: Sequence[View],
+                 batch_size: int = 1000):
+        self.db = db
+        self.recorder = recorder
+        self.mapper = mapper
+        self.views = {v.name: v for v in views}
+        self.batch_size = batch_size
+        self._stop = threading.Event()
+        self._advanced = threading.Condition()
+
+    # ---- set-up and state ------------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(TRACKING_DDL)
+            for view in self.views.values():
+                for statement in view.ddl(self.db.dialect):
+                    cursor.execute(statement)
+                cursor.execute(
+                    "INSERT INTO accord_tracking (view, position) VALUES (?, 0) ON CONFLICT (view) DO NOTHING",
+                    (view.name,),
+                )
+
+    def positions(self) -> dict[str, int]:
+        rows = self.db.query("SELECT view, position FROM accord_tracking")
+        return {row["view"]: int(row["position"]) for row in rows if row["view"] in self.views}
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def lag(self) -> dict[str, int]:
+        head = self.head()
+        return {name: head - position for name, position in self.positions().items()}
+
+    # ---- processing ------------------------------------------------------------------------------
+
+    def check_not_restored(self, name: str, position: int, head: int) -> None:
+        if position > head:
+            raise RestoreDetectedError(
+                f"view {name!r} has processed up to position {position}, but the event store ends at {head}: "
+                f"an older backup was restored? Nothing was applied. Rebuild it: accord projections rebuild {name}"
+            )
+
+    def step(self, name: str) -> int:
+        """Apply the next batch of events to one view; return how many were applied (0 when current)."""
+        view = self.views[name]
+        [row] = self.db.query("SELECT position FROM accord_tracking WHERE view = ?", (name,))
+        position = int(row["position"])
+        notifications = self.recorder.select_notifications(
+            start=position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            self.check_not_restored(name, position, self.head())
+            return 0
+        changes = [self._decode(n) for n in notifications]
+        with self.db.transaction() as cursor:
+            cursor.execute("UPDATE accord_tracking SET position = ? WHERE view = ? AND position = ?",
+                           (changes[-1].position, name, position))
+            if cursor.rowcount != 1:
+                raise _Overtaken
+            view.apply(cursor, changes)
+        with self._advanced:
+            self._advanced.notify_all()
+        return len(changes)
+
+    def _decode(self, notification: Notification) -> Change:
+        return Change(position=notification.id, event=self.mapper.to_domain_event(notification),
+                      topic=notification.topic)
+
+    def catch_up(self, names: Sequence[str] | None = None,
+                 progress: Callable[[str, int], None] | None = None) -> int:
+        """Apply every recorded event to the named views (all by default); return the number applied."""
+        total = 0
+        for name in names or list(self.views):
+            while True:
+                try:
+                    count = self.step(name)
+                except _Overtaken:
+                    continue  # another runner applied this batch; read the new position and go on
+                if not count:
+                    break
+                total += count
+                if progress:
+                    progress(name, count)
+        return total
+
+    def rebuild(self, name: str, progress: Callable[[str, int], None] | None = None) -> int:
+        """Empty one view and apply the whole log to it again."""
+        view = self.views[name]
+        with self.db.transaction() as cursor:
+            for table in view.tables:
+                cursor.execute(f"DELETE FROM {table}")
+            cursor.execute("UPDATE accord_tracking SET position = 0 WHERE view = ?", (name,))
+        return self.catch_up([name], progress)
+
+    def run(self, poll_interval: float = 0.2, max_failures: int | None = None,
+            progress: Callable[[str, int], None] | None = None) -> None:
+        """Keep every view current until ``stop()``.
+
+        A restored store stops the loop with ``RestoreDetectedError``. Storage errors are retried with a
+        growing pause; after ``max_failures`` in a row the last one is raised.
+        """
+        self._stop.clear()
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                applied = self.catch_up(progress=progress)
+                failures = 0
+            except RestoreDetectedError:
+                raise
+            except Exception as error:  # noqa: BLE001 - storage hiccups: log, wait, retry
+                failures += 1
+                if max_failures is not None and failures >= max_failures:
+                    raise
+                log.warning("projection runner: %s (failure %d); retrying", error, failures)
+                self._stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
+                continue
+            if not applied:
+                self._stop.wait(poll_interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait_for(self, position: int, names: Sequence[str], timeout: float) -> bool:
+        """Wait until every named view has processed ``position``; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            positions = self.positions()
+            if all(positions.get(n, 0) >= position for n in names):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._advanced:
+                self._advanced.wait(min(remaining, 0.05))
+
+
+class _Overtaken(Exception):
+    """Another runner moved the view's tracking position first: this batch was not applied."""
