@@ -62,7 +62,8 @@ def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]
 
 @pytest.fixture
 def app(storage: dict[str, str]):
-    app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage})
+    app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage, "PROJECTIONS_IN_PROCESS": False,
+                      "READ_WAIT_SECONDS": 1.0})
     yield app
     app.extensions["accord"].close()
 
