@@ -84,7 +84,7 @@ class CooperationAgreement(Aggregate):
             raise InvalidValueError("an agreement needs at least one counterparty", field="counterparties")
         for party in parties:
             party.check()
-        names = [p.name for p in parties]
+        names = [p.name.strip().casefold() for p in parties]
         if len(set(names)) != len(names):
             raise InvalidValueError("each counterparty may appear only once", field="counterparties")
         kwargs = dict(
@@ -362,7 +362,7 @@ class CooperationAgreement(Aggregate):
         self._require_stage(Stage.IMPLEMENTATION, to="suspend")
         if self.status is not Status.IN_FORCE:
             raise StageError("only an agreement in force can be suspended", rule="status")
-        self._require_on_or_after(effective_on, self.resumed_on or self.effective_on)
+        self._require_on_or_after(effective_on, self._last_status_change)
         self._suspended(by=by, context=context, effective_on=effective_on)
 
     @event("Suspended", topic=T + "Suspended")
@@ -376,7 +376,7 @@ class CooperationAgreement(Aggregate):
         self._require_stage(Stage.IMPLEMENTATION, to="resume")
         if self.status is not Status.SUSPENDED:
             raise StageError("only a suspended agreement can be resumed", rule="status")
-        self._require_on_or_after(effective_on, self.suspended_on)
+        self._require_on_or_after(effective_on, self._last_status_change)
         self._resumed(by=by, context=context, effective_on=effective_on)
 
     @event("Resumed", topic=T + "Resumed")
@@ -388,7 +388,7 @@ class CooperationAgreement(Aggregate):
         """End the agreement before its expiry."""
         self._check(by, context)
         self._require_stage(Stage.IMPLEMENTATION, to="terminate")
-        self._require_on_or_after(effective_on, self.suspended_on or self.effective_on)
+        self._require_on_or_after(effective_on, self._last_status_change)
         self._terminated(by=by, context=context, effective_on=effective_on)
 
     @event("Terminated", topic=T + "Terminated")
@@ -413,6 +413,11 @@ class CooperationAgreement(Aggregate):
         self.stage = Stage.CLOSED
         self.status = Status.EXPIRED
         self.closed_on = expired_on
+
+    @property
+    def _last_status_change(self) -> date | None:
+        dates = [d for d in (self.effective_on, self.suspended_on, self.resumed_on) if d is not None]
+        return max(dates) if dates else None
 
     def _require_on_or_after(self, when: date, earlier: date | None) -> None:
         if earlier is not None and when < earlier:
@@ -458,7 +463,8 @@ class CooperationAgreement(Aggregate):
                 self._require_not_before_last_signature(new_value)
         if getattr(self, field) == new_value:
             raise InvalidValueError(f"{field} already has that value", field="value", rule="changes_something")
-        self._corrected(by=by, context=context, field=field, value=value, previous=_plain(getattr(self, field)))
+        recorded = new_value if field == "title" else value
+        self._corrected(by=by, context=context, field=field, value=recorded, previous=_plain(getattr(self, field)))
 
     @event("Corrected", topic=T + "Corrected")
     def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any) -> None:

@@ -82,7 +82,7 @@ class Actor:
     role: Role
 
     def check(self) -> None:
-        if not isinstance(self, Actor) or not self.name or not isinstance(self.role, Role):
+        if not isinstance(self.name, str) or not self.name.strip() or not isinstance(self.role, Role):
             raise UnauthenticatedError("a step needs an authenticated actor with a role")
 
 
@@ -131,7 +131,7 @@ class Counterparty:
     def check(self) -> None:
         if not self.name or not self.name.strip():
             raise InvalidValueError("a counterparty needs a name", field="counterparties")
-        if self.name == ORGANISATION:
+        if self.name.strip().casefold() == ORGANISATION.casefold():
             raise InvalidValueError(
                 f"{ORGANISATION} is always a party; it cannot be a counterparty",
                 field="counterparties",
