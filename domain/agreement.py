@@ -13,11 +13,11 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesError, InvalidValueError, StageError
+from domain.lifecycle import Lifecycle, remember_request
 from domain.values import (
     ORGANISATION,
     Actor,
     AgreementKind,
-    Clearance,
     Counterparty,
     Document,
     Entry,
@@ -30,18 +30,17 @@ from domain.values import (
 
 T = "accord.agreement:"  # prefix of every stored topic; never change a released topic
 
-CORRECTABLE_FIELDS = ("title", "expires_on", "effective_on")
-"""Fields that `correct` may change: the title and real-world dates, never the workflow state."""
-
-
 def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-class CooperationAgreement(Aggregate):
+class CooperationAgreement(Lifecycle, Aggregate):
     """A cooperation agreement with one or more counterparties, and its lifecycle."""
 
     TOPIC = T + "CooperationAgreement"
+    NOUN = "agreement"
+    TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
+    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date"}
 
     class Event(Aggregate.Event):
         """Every agreement event records who took the step and why."""
@@ -51,10 +50,7 @@ class CooperationAgreement(Aggregate):
         context: StepContext
 
         def apply(self, aggregate: Any) -> None:
-            key = self.context.idempotency_key
-            if key is not None:
-                aggregate.requests[key] = (self.originator_version, self.context.request_digest)
-            aggregate.last_actor = self.by.name
+            remember_request(self, aggregate)
             super().apply(aggregate)
 
     # ---- creation --------------------------------------------------------------------------------
@@ -107,7 +103,7 @@ class CooperationAgreement(Aggregate):
         parent_id: Any,
         expires_on: date | None,
     ) -> None:
-        self.requests: dict[str, tuple[int, str | None]] = {}
+        self._init_lifecycle()
         self.created_by = by.name
         self.title = title
         self.kind = kind
@@ -118,14 +114,7 @@ class CooperationAgreement(Aggregate):
         self.expires_on = expires_on
         self.stage = Stage.DRAFTING
         self.status = Status.DRAFT
-        self.current_text: Document | None = None
-        self.text_attached_by: str | None = None
-        self.legal_clearance = Clearance.NONE
-        self.clearance_sha256: str | None = None
-        self.reviewed_by: str | None = None
-        self.review_requested_by: str | None = None
         self.finalised_text: Document | None = None
-        self.rounds: tuple[Entry, ...] = ()
         self.milestones: tuple[Entry, ...] = ()
         self.signatures: tuple[Signature, ...] = ()
         self.effective_on: date | None = None
@@ -145,82 +134,33 @@ class CooperationAgreement(Aggregate):
         signed = {s.party for s in self.signatures}
         return tuple(p for p in self.parties if p not in signed)
 
-    @property
-    def is_cleared(self) -> bool:
-        return (
-            self.legal_clearance is Clearance.CLEARED
-            and self.current_text is not None
-            and self.clearance_sha256 == self.current_text.sha256
-        )
-
-    def _require_stage(self, *stages: Stage, to: str) -> None:
-        if self.stage not in stages:
-            allowed = " or ".join(s.value for s in stages)
-            raise StageError(f"cannot {to} in stage {self.stage.value}; only in {allowed}")
-
-    @staticmethod
-    def _check(by: Actor, context: StepContext) -> None:
-        by.check()
-        context.check()
-
-    # ---- documents and legal review --------------------------------------------------------------
-
-    def attach_text(self, by: Actor, context: StepContext, document: Document) -> None:
-        """Record a new version of the text; any legal clearance of an earlier text lapses."""
-        self._check(by, context)
-        self._require_stage(Stage.DRAFTING, Stage.NEGOTIATION, to="attach a text")
-        document.check()
-        self._text_attached(by=by, context=context, document=document)
+    # ---- event bodies of the shared steps (see domain/lifecycle.py) ------------------------------
 
     @event("TextAttached", topic=T + "TextAttached")
     def _text_attached(self, by: Actor, context: StepContext, document: Document) -> None:
-        self.current_text = document
-        self.text_attached_by = by.name
-        self.legal_clearance = Clearance.NONE
-        self.clearance_sha256 = None
-        self.reviewed_by = None
-        self.review_requested_by = None
-
-    def request_legal_review(self, by: Actor, context: StepContext) -> None:
-        """Ask the Legal Service to review the current text."""
-        self._check(by, context)
-        self._require_stage(Stage.DRAFTING, Stage.NEGOTIATION, to="request a legal review")
-        if self.current_text is None:
-            raise StageError("attach a text before requesting its legal review", rule="needs_text")
-        if self.legal_clearance is Clearance.REQUESTED:
-            raise StageError("a legal review of this text is already pending", rule="review_pending")
-        if self.is_cleared:
-            raise StageError("the current text is already cleared", rule="already_cleared")
-        self._legal_review_requested(by=by, context=context, sha256=self.current_text.sha256)
+        self._on_text_attached(by, document)
 
     @event("LegalReviewRequested", topic=T + "LegalReviewRequested")
     def _legal_review_requested(self, by: Actor, context: StepContext, sha256: str) -> None:
-        self.legal_clearance = Clearance.REQUESTED
-        self.clearance_sha256 = sha256
-        self.review_requested_by = by.name
-
-    def complete_legal_review(
-        self, by: Actor, context: StepContext, outcome: ReviewOutcome, comments: str | None = None
-    ) -> None:
-        """Clear the current text, or ask for changes; never by the person who attached it."""
-        self._check(by, context)
-        self._require_stage(Stage.DRAFTING, Stage.NEGOTIATION, to="complete a legal review")
-        if self.legal_clearance is not Clearance.REQUESTED or self.current_text is None:
-            raise StageError("no legal review is pending", rule="needs_pending_review")
-        if by.name == self.text_attached_by:
-            raise FourEyesError("the text must be reviewed by someone other than who attached it")
-        self._legal_review_completed(
-            by=by, context=context, outcome=ReviewOutcome(outcome), comments=comments,
-            sha256=self.current_text.sha256,
-        )
+        self._on_legal_review_requested(by, sha256)
 
     @event("LegalReviewCompleted", topic=T + "LegalReviewCompleted")
     def _legal_review_completed(
         self, by: Actor, context: StepContext, outcome: ReviewOutcome, comments: str | None, sha256: str
     ) -> None:
-        self.legal_clearance = Clearance(outcome.value)
-        self.clearance_sha256 = sha256
-        self.reviewed_by = by.name
+        self._on_legal_review_completed(by, outcome, sha256)
+
+    @event("RoundRecorded", topic=T + "RoundRecorded")
+    def _round_recorded(self, by: Actor, context: StepContext, held_on: date, summary: str) -> None:
+        self._on_round_recorded(held_on, summary)
+
+    @event("Withdrawn", topic=T + "Withdrawn")
+    def _withdrawn(self, by: Actor, context: StepContext) -> None:
+        self._on_withdrawn()
+
+    @event("Corrected", topic=T + "Corrected")
+    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any) -> None:
+        self._on_corrected(field, value)
 
     # ---- negotiation -----------------------------------------------------------------------------
 
@@ -236,18 +176,6 @@ class CooperationAgreement(Aggregate):
         self.stage = Stage.NEGOTIATION
         self.status = Status.UNDER_NEGOTIATION
 
-    def record_round(self, by: Actor, context: StepContext, held_on: date, summary: str) -> None:
-        """Record a negotiation round held on a given date."""
-        self._check(by, context)
-        self._require_stage(Stage.NEGOTIATION, to="record a negotiation round")
-        if not summary or not summary.strip():
-            raise InvalidValueError("a round needs a summary", field="summary")
-        self._round_recorded(by=by, context=context, held_on=held_on, summary=summary)
-
-    @event("RoundRecorded", topic=T + "RoundRecorded")
-    def _round_recorded(self, by: Actor, context: StepContext, held_on: date, summary: str) -> None:
-        self.rounds = (*self.rounds, Entry(on=held_on, summary=summary))
-
     def finalise_text(self, by: Actor, context: StepContext) -> None:
         """Freeze the cleared text for signature; never by the person who cleared it."""
         self._check(by, context)
@@ -262,13 +190,6 @@ class CooperationAgreement(Aggregate):
         self.finalised_text = self.current_text
         self.stage = Stage.SIGNATURE
         self.status = Status.AWAITING_SIGNATURE
-
-    def _require_cleared_text(self, before: str) -> None:
-        if not self.is_cleared:
-            raise StageError(
-                f"the current text must be cleared by the Legal Service before {before}",
-                rule="needs_cleared_text",
-            )
 
     # ---- signature and entry into force ----------------------------------------------------------
 
@@ -362,7 +283,7 @@ class CooperationAgreement(Aggregate):
         self._require_stage(Stage.IMPLEMENTATION, to="suspend")
         if self.status is not Status.IN_FORCE:
             raise StageError("only an agreement in force can be suspended", rule="status")
-        self._require_on_or_after(effective_on, self._last_status_change)
+        self._require_after_last_status_change(effective_on)
         self._suspended(by=by, context=context, effective_on=effective_on)
 
     @event("Suspended", topic=T + "Suspended")
@@ -376,7 +297,7 @@ class CooperationAgreement(Aggregate):
         self._require_stage(Stage.IMPLEMENTATION, to="resume")
         if self.status is not Status.SUSPENDED:
             raise StageError("only a suspended agreement can be resumed", rule="status")
-        self._require_on_or_after(effective_on, self._last_status_change)
+        self._require_after_last_status_change(effective_on)
         self._resumed(by=by, context=context, effective_on=effective_on)
 
     @event("Resumed", topic=T + "Resumed")
@@ -388,7 +309,7 @@ class CooperationAgreement(Aggregate):
         """End the agreement before its expiry."""
         self._check(by, context)
         self._require_stage(Stage.IMPLEMENTATION, to="terminate")
-        self._require_on_or_after(effective_on, self._last_status_change)
+        self._require_after_last_status_change(effective_on)
         self._terminated(by=by, context=context, effective_on=effective_on)
 
     @event("Terminated", topic=T + "Terminated")
@@ -414,62 +335,19 @@ class CooperationAgreement(Aggregate):
         self.status = Status.EXPIRED
         self.closed_on = expired_on
 
+    def _require_after_last_status_change(self, effective_on: date) -> None:
+        self._require_on_or_after(effective_on, self._last_status_change, "effective_on",
+                                  "the previous change of status")
+
     @property
     def _last_status_change(self) -> date | None:
         dates = [d for d in (self.effective_on, self.suspended_on, self.resumed_on) if d is not None]
         return max(dates) if dates else None
 
-    def _require_on_or_after(self, when: date, earlier: date | None) -> None:
-        if earlier is not None and when < earlier:
-            raise InvalidValueError(
-                f"{when} is before the previous change of status ({earlier})",
-                field="effective_on", rule="dates_in_order",
-            )
+    # ---- corrections ---------------------------------------------------------------------------
 
-    # ---- ending early and corrections ------------------------------------------------------------
-
-    def withdraw(self, by: Actor, context: StepContext) -> None:
-        """Abandon an agreement that has not entered into force."""
-        self._check(by, context)
-        self._require_stage(Stage.DRAFTING, Stage.NEGOTIATION, Stage.SIGNATURE, to="withdraw")
-        self._withdrawn(by=by, context=context)
-
-    @event("Withdrawn", topic=T + "Withdrawn")
-    def _withdrawn(self, by: Actor, context: StepContext) -> None:
-        self.stage = Stage.CLOSED
-        self.status = Status.WITHDRAWN
-
-    def correct(self, by: Actor, context: StepContext, field: str, value: str) -> None:
-        """Correct the title or a real-world date, as a new event: nothing is ever rewritten."""
-        self._check(by, context)
-        if field not in CORRECTABLE_FIELDS:
-            raise InvalidValueError(
-                f"{field!r} cannot be corrected; correctable: {', '.join(CORRECTABLE_FIELDS)}",
-                field="field", rule="correctable_field",
-            )
-        new_value: Any
-        if field == "title":
-            new_value = (value or "").strip()
-            if not new_value:
-                raise InvalidValueError("the title cannot be empty", field="value")
-        else:
-            try:
-                new_value = date.fromisoformat(value)
-            except (TypeError, ValueError):
-                raise InvalidValueError(f"{field} needs an ISO date (YYYY-MM-DD)", field="value") from None
-            if field == "effective_on":
-                if self.effective_on is None:
-                    raise StageError("the agreement has not entered into force", rule="has_effective_on")
-                self._require_not_before_last_signature(new_value)
-        if getattr(self, field) == new_value:
-            raise InvalidValueError(f"{field} already has that value", field="value", rule="changes_something")
-        recorded = new_value if field == "title" else value
-        self._corrected(by=by, context=context, field=field, value=recorded, previous=_plain(getattr(self, field)))
-
-    @event("Corrected", topic=T + "Corrected")
-    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any) -> None:
-        setattr(self, field, value if field == "title" else date.fromisoformat(value))
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+    def _check_correction(self, field: str, value: Any) -> None:
+        if field == "effective_on":
+            if self.effective_on is None:
+                raise StageError("the agreement has not entered into force", rule="has_effective_on")
+            self._require_not_before_last_signature(value)

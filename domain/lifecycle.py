@@ -1,0 +1,215 @@
+"""What both aggregates share: stage guards, the text and legal-review steps, rounds, withdrawal and
+corrections.
+
+``Lifecycle`` is a plain mixin: each aggregate still defines its own ``@event`` bodies (their stored topics
+belong to that aggregate), and those bodies call the ``_on_*`` helpers here, which only assign state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from domain.errors import FourEyesError, InvalidValueError, StageError
+from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, Status, StepContext
+
+
+def remember_request(event: Any, aggregate: Any) -> None:
+    """Keep the idempotency key of the request that recorded ``event`` (used by every event's apply)."""
+    key = event.context.idempotency_key
+    if key is not None:
+        aggregate.requests[key] = (event.originator_version, event.context.request_digest)
+    aggregate.last_actor = event.by.name
+
+
+class Lifecycle:
+    """Shared rules of cooperation agreements and enlargement processes."""
+
+    TEXT_STAGES: ClassVar[tuple[Stage, ...]]
+    WITHDRAWABLE_STAGES: ClassVar[tuple[Stage, ...]] = (Stage.DRAFTING, Stage.NEGOTIATION, Stage.SIGNATURE)
+    CORRECTABLE: ClassVar[dict[str, str]]
+    """field -> "text" or "date": what `correct` may change (never the workflow state)."""
+    NOUN: ClassVar[str]
+
+    stage: Stage
+    status: Status
+    current_text: Document | None
+    legal_clearance: Clearance
+    clearance_sha256: str | None
+    text_attached_by: str | None
+    reviewed_by: str | None
+    review_requested_by: str | None
+    rounds: tuple[Entry, ...]
+
+    def _init_lifecycle(self) -> None:
+        self.requests: dict[str, tuple[int, str | None]] = {}
+        self.current_text = None
+        self.text_attached_by = None
+        self.legal_clearance = Clearance.NONE
+        self.clearance_sha256 = None
+        self.reviewed_by = None
+        self.review_requested_by = None
+        self.rounds = ()
+
+    # ---- guards ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check(by: Actor, context: StepContext) -> None:
+        by.check()
+        context.check()
+
+    def _require_stage(self, *stages: Stage, to: str) -> None:
+        if self.stage not in stages:
+            allowed = " or ".join(s.value for s in stages)
+            raise StageError(f"cannot {to} in stage {self.stage.value}; only in {allowed}")
+
+    @property
+    def is_cleared(self) -> bool:
+        return (
+            self.legal_clearance is Clearance.CLEARED
+            and self.current_text is not None
+            and self.clearance_sha256 == self.current_text.sha256
+        )
+
+    def _require_cleared_text(self, before: str) -> None:
+        if not self.is_cleared:
+            raise StageError(
+                f"the current text must be cleared by the Legal Service before {before}",
+                rule="needs_cleared_text",
+            )
+
+    @staticmethod
+    def _require_on_or_after(when: date, earlier: date | None, field: str, what: str) -> None:
+        if earlier is not None and when < earlier:
+            raise InvalidValueError(f"{field} ({when}) cannot precede {what} ({earlier})", field=field,
+                                    rule="dates_in_order")
+
+    # ---- documents and legal review --------------------------------------------------------------
+
+    def attach_text(self, by: Actor, context: StepContext, document: Document) -> None:
+        """Record a new version of the text; any legal clearance of an earlier text lapses."""
+        self._check(by, context)
+        self._require_stage(*self.TEXT_STAGES, to="attach a text")
+        document.check()
+        self._text_attached(by=by, context=context, document=document)
+
+    def _on_text_attached(self, by: Actor, document: Document) -> None:
+        self.current_text = document
+        self.text_attached_by = by.name
+        self.legal_clearance = Clearance.NONE
+        self.clearance_sha256 = None
+        self.reviewed_by = None
+        self.review_requested_by = None
+
+    def request_legal_review(self, by: Actor, context: StepContext) -> None:
+        """Ask the Legal Service to review the current text."""
+        self._check(by, context)
+        self._require_stage(*self.TEXT_STAGES, to="request a legal review")
+        if self.current_text is None:
+            raise StageError("attach a text before requesting its legal review", rule="needs_text")
+        if self.legal_clearance is Clearance.REQUESTED:
+            raise StageError("a legal review of this text is already pending", rule="review_pending")
+        if self.is_cleared:
+            raise StageError("the current text is already cleared", rule="already_cleared")
+        self._legal_review_requested(by=by, context=context, sha256=self.current_text.sha256)
+
+    def _on_legal_review_requested(self, by: Actor, sha256: str) -> None:
+        self.legal_clearance = Clearance.REQUESTED
+        self.clearance_sha256 = sha256
+        self.review_requested_by = by.name
+
+    def complete_legal_review(
+        self, by: Actor, context: StepContext, outcome: ReviewOutcome, comments: str | None = None
+    ) -> None:
+        """Clear the current text, or ask for changes; never by the person who attached it."""
+        self._check(by, context)
+        self._require_stage(*self.TEXT_STAGES, to="complete a legal review")
+        if self.legal_clearance is not Clearance.REQUESTED or self.current_text is None:
+            raise StageError("no legal review is pending", rule="needs_pending_review")
+        if by.name == self.text_attached_by:
+            raise FourEyesError("the text must be reviewed by someone other than who attached it")
+        self._legal_review_completed(
+            by=by, context=context, outcome=ReviewOutcome(outcome), comments=comments,
+            sha256=self.current_text.sha256,
+        )
+
+    def _on_legal_review_completed(self, by: Actor, outcome: ReviewOutcome, sha256: str) -> None:
+        self.legal_clearance = Clearance(outcome.value)
+        self.clearance_sha256 = sha256
+        self.reviewed_by = by.name
+
+    def record_round(self, by: Actor, context: StepContext, held_on: date, summary: str) -> None:
+        """Record a negotiation round held on a given date."""
+        self._check(by, context)
+        self._require_stage(Stage.NEGOTIATION, to="record a negotiation round")
+        if not summary or not summary.strip():
+            raise InvalidValueError("a round needs a summary", field="summary")
+        self._round_recorded(by=by, context=context, held_on=held_on, summary=summary)
+
+    def _on_round_recorded(self, held_on: date, summary: str) -> None:
+        self.rounds = (*self.rounds, Entry(on=held_on, summary=summary))
+
+    # ---- withdrawal and corrections --------------------------------------------------------------
+
+    def withdraw(self, by: Actor, context: StepContext) -> None:
+        """Abandon the process before it takes effect."""
+        self._check(by, context)
+        self._require_stage(*self.WITHDRAWABLE_STAGES, to="withdraw")
+        self._withdrawn(by=by, context=context)
+
+    def _on_withdrawn(self) -> None:
+        self.stage = Stage.CLOSED
+        self.status = Status.WITHDRAWN
+
+    def correct(self, by: Actor, context: StepContext, field: str, value: str) -> None:
+        """Correct a real-world date (or a text field), as a new event: nothing is ever rewritten."""
+        self._check(by, context)
+        kind = self.CORRECTABLE.get(field)
+        if kind is None:
+            raise InvalidValueError(
+                f"{field!r} cannot be corrected; correctable: {', '.join(self.CORRECTABLE)}",
+                field="field", rule="correctable_field",
+            )
+        new_value: Any
+        if kind == "text":
+            new_value = (value or "").strip()
+            if not new_value:
+                raise InvalidValueError(f"the {field} cannot be empty", field="value")
+        else:
+            try:
+                new_value = date.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise InvalidValueError(f"{field} needs an ISO date (YYYY-MM-DD)", field="value") from None
+        self._check_correction(field, new_value)
+        if getattr(self, field) == new_value:
+            raise InvalidValueError(f"{field} already has that value", field="value", rule="changes_something")
+        previous = getattr(self, field)
+        self._corrected(by=by, context=context, field=field,
+                        value=new_value if kind == "text" else new_value.isoformat(),
+                        previous=previous.isoformat() if isinstance(previous, date) else previous)
+
+    def _check_correction(self, field: str, value: Any) -> None:
+        """Invariants a corrected value must keep (per aggregate)."""
+
+    def _on_corrected(self, field: str, value: str) -> None:
+        setattr(self, field, value if self.CORRECTABLE[field] == "text" else date.fromisoformat(value))
+
+    # ---- event bodies each aggregate defines with its own topics ---------------------------------
+
+    def _text_attached(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _legal_review_requested(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _legal_review_completed(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _round_recorded(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _withdrawn(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _corrected(self, **kwargs: Any) -> None:
+        raise NotImplementedError
