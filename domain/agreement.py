@@ -30,6 +30,7 @@ from domain.values import (
 
 T = "accord.agreement:"  # prefix of every stored topic; never change a released topic
 
+
 def today_utc() -> date:
     return datetime.now(UTC).date()
 

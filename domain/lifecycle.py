@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from domain.errors import FourEyesError, InvalidValueError, StageError
-from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, Status, StepContext
+from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
 
 def remember_request(event: Any, aggregate: Any) -> None:
@@ -32,7 +32,7 @@ class Lifecycle:
     NOUN: ClassVar[str]
 
     stage: Stage
-    status: Status
+    status: Any
     current_text: Document | None
     legal_clearance: Clearance
     clearance_sha256: str | None
@@ -159,7 +159,7 @@ class Lifecycle:
 
     def _on_withdrawn(self) -> None:
         self.stage = Stage.CLOSED
-        self.status = Status.WITHDRAWN
+        self.status = type(self.status)("withdrawn")
 
     def correct(self, by: Actor, context: StepContext, field: str, value: str) -> None:
         """Correct a real-world date (or a text field), as a new event: nothing is ever rewritten."""

@@ -47,6 +47,25 @@ class Status(Enum):
     WITHDRAWN = "withdrawn"
 
 
+class Target(Enum):
+    """What an enlargement process makes of a state."""
+
+    ASSOCIATE_MEMBER = "associate_member"
+    ASSOCIATE_MEMBER_PRE_STAGE = "associate_member_pre_stage"
+    MEMBER = "member"
+
+
+class ProcessStatus(Enum):
+    DRAFT = "draft"
+    UNDER_NEGOTIATION = "under_negotiation"
+    APPROVED = "approved"
+    SIGNED = "signed"
+    RATIFIED = "ratified"
+    IN_FORCE = "in_force"
+    ENDED = "ended"
+    WITHDRAWN = "withdrawn"
+
+
 class AgreementKind(Enum):
     INTERNATIONAL_COOPERATION_AGREEMENT = "international_cooperation_agreement"
     PROTOCOL = "protocol"
@@ -141,6 +160,21 @@ class Counterparty:
                 "country must be an ISO 3166-1 alpha-2 code such as 'CH'",
                 field="counterparties.country",
             )
+
+
+@dataclass(frozen=True)
+class State:
+    """A state taking part in an enlargement process."""
+
+    name: str
+    country: str
+
+    def check(self) -> None:
+        if not self.name or not self.name.strip():
+            raise InvalidValueError("a state needs a name", field="state.name")
+        if not COUNTRY_PATTERN.match(self.country or ""):
+            raise InvalidValueError("country must be an ISO 3166-1 alpha-2 code such as 'EE'",
+                                    field="state.country")
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,15 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain import values
-from domain.access import AccessToken, UserDirectory
-from domain.agreement import CooperationAgreement
 
 ENUMS: tuple[type[Enum], ...] = (
     values.Role, values.Stage, values.Status, values.AgreementKind, values.PartyKind,
-    values.Clearance, values.ReviewOutcome,
+    values.Clearance, values.ReviewOutcome, values.Target, values.ProcessStatus,
 )
 VALUE_OBJECTS: tuple[type, ...] = (
     values.Actor, values.StepContext, values.Document, values.Counterparty, values.Signature,
-    values.Entry,
+    values.Entry, values.State,
 )
-AGGREGATES = (CooperationAgreement, AccessToken, UserDirectory)
 
 
 class DateAsISO(Transcoding):

@@ -1,6 +1,6 @@
-"""The command service: takes a named step on an aggregate, for an authenticated actor.
+"""The command services: take a named step on an aggregate, for an authenticated actor.
 
-It checks the caller's role and stage against the aggregate's workflow definition and the caller's
+A service checks the caller's role and stage against the aggregate's workflow definition and the caller's
 expected version, calls the aggregate, saves, and returns the new state with the event's global position.
 A request carrying an idempotency key is recorded with its event; sending it again returns the first
 result, whether the retry comes before or after the store reported a conflict on the caller's own write.
@@ -11,18 +11,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from domain.agreement import CooperationAgreement
-from domain.errors import InvalidValueError
+from domain.enlargement import EnlargementProcess
+from domain.errors import InvalidValueError, StageError
 from domain.records import plain, record_of
 from domain.values import (
     Actor,
@@ -32,7 +34,10 @@ from domain.values import (
     PartyKind,
     ReviewOutcome,
     Role,
+    Stage,
+    State,
     StepContext,
+    Target,
 )
 from workflows.application import AccordApplication
 from workflows.definitions import CURRENT, READERS, Field, StepDefinition, WorkflowDefinition, definition
@@ -48,13 +53,14 @@ from workflows.errors import (
 from workflows.log import select_positioned_events
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/idempotency")
+PROCESS_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/enlargement")
 
 
 @dataclass(frozen=True)
 class Outcome:
     """The state after a write, the position of its event in the global log, and whether it was replayed."""
 
-    aggregate: CooperationAgreement
+    aggregate: Any
     position: int
     replayed: bool = False
 
@@ -72,10 +78,10 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
-def request_digest(actor: Actor, action: str, fields: Mapping[str, Any]) -> str:
+def request_digest(actor: Actor, action: str, fields: Mapping[str, Any], context: StepContext) -> str:
     """A digest of what was asked, to tell a retry from a different request under the same key."""
-    canonical = json.dumps([actor.name, action, plain(dict(fields))], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    asked = [actor.name, action, plain(dict(fields)), context.reason, context.reference]
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _date(value: Any) -> date:
@@ -86,14 +92,17 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "date": _date,
     "uuid": lambda v: UUID(v) if isinstance(v, str) else v,
     "document": lambda d: Document(**d),
+    "state": lambda d: State(name=d["name"], country=d["country"]),
+    "names": tuple,
     "counterparties": lambda items: tuple(
         Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")) for i in items
     ),
 }
-ENUM_FIELDS: dict[str, type[Enum]] = {"outcome": ReviewOutcome, "kind": AgreementKind}
+ENUM_FIELDS: dict[str, type[Enum]] = {"outcome": ReviewOutcome, "kind": AgreementKind, "target": Target}
 
 
-def to_domain(fields_def: tuple[Field, ...], fields: Mapping[str, Any]) -> dict[str, Any]:
+def to_domain(fields_def: Sequence[Field], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The step's fields as domain values (dates, enums, value objects), from API or plain input."""
     out: dict[str, Any] = {}
     for f in fields_def:
         if f.name not in fields or fields[f.name] is None:
@@ -107,139 +116,130 @@ def to_domain(fields_def: tuple[Field, ...], fields: Mapping[str, Any]) -> dict[
     return out
 
 
-class AgreementService:
-    """Creates cooperation agreements, takes their steps, and reads their state and history."""
+class ProcessService:
+    """Takes steps on one kind of aggregate and reads its state and history."""
 
-    kind = "agreement"
+    kind: ClassVar[str]
+    aggregate_class: ClassVar[type[Aggregate]]
+    noun: ClassVar[str]
 
     def __init__(self, app: AccordApplication):
         self.app = app
 
     # ---- writes ----------------------------------------------------------------------------------
 
-    def create(self, fields: Mapping[str, Any], actor: Actor, context: StepContext) -> Outcome:
-        workflow = CURRENT[self.kind]
-        self.require_role(actor, workflow.create_roles, "create an agreement")
-        context, agreement_id = self._keyed(context, actor, "create", fields)
-        values = to_domain(workflow.creation_fields, fields)
-        if values.get("parent_id") is not None and self._load_or_none(values["parent_id"]) is None:
-            raise InvalidValueError("parent_id names no agreement", field="parent_id", rule="parent_exists")
-        agreement = CooperationAgreement.start(
-            by=actor, context=context, workflow_version=workflow.version, id=agreement_id, **values
-        )
-        if agreement_id is not None:
-            try:
-                existing = self.app.repository.get(agreement_id, version=1)
-            except AggregateNotFoundError:
-                pass
-            else:
-                return self._replay(existing.id, context, expected=None)
-        return self._save(agreement, context, expected=None)
-
-    def take_step(
-        self,
-        agreement_id: UUID,
-        step: str,
-        fields: Mapping[str, Any],
-        actor: Actor,
-        expected_version: int,
-        context: StepContext,
-    ) -> Outcome:
-        agreement = self.get(agreement_id)
-        workflow = self.workflow_of(agreement)
-        step_def = self.step_definition(workflow, step)
+    def prepare(self, aggregate_id: UUID, step: str, actor: Actor) -> tuple[Any, StepDefinition]:
+        """Load the aggregate and find the step, refusing an unknown step or a role that may not take it."""
+        aggregate = self.get(aggregate_id)
+        step_def = self.step_definition(self.workflow_of(aggregate), step)
         self.require_role(actor, step_def.roles, f"take the step {step}")
-        context, _ = self._keyed(context, actor, step, fields)
-        if context.idempotency_key in agreement.requests:
-            return self._replay(agreement_id, context, expected=expected_version)
-        if expected_version != agreement.version:
+        return aggregate, step_def
+
+    def take_step(self, aggregate_id: UUID, step: str, fields: Mapping[str, Any], actor: Actor,
+                  expected_version: int, context: StepContext, loaded: Any = None) -> Outcome:
+        aggregate, step_def = (
+            (loaded, self.step_definition(self.workflow_of(loaded), step)) if loaded is not None
+            else self.prepare(aggregate_id, step, actor)
+        )
+        self.require_role(actor, step_def.roles, f"take the step {step}")
+        context = self._with_digest(context, actor, step, fields)
+        if context.idempotency_key in aggregate.requests:
+            return self._replay(aggregate_id, context)
+        if expected_version != aggregate.version:
             raise VersionConflictError(
-                f"the agreement is at version {agreement.version}, not {expected_version}",
-                current_version=agreement.version,
+                f"the {self.noun} is at version {aggregate.version}, not {expected_version}",
+                current_version=aggregate.version,
             )
-        if agreement.stage not in step_def.stages:
+        if aggregate.stage not in step_def.stages:
             allowed = ", ".join(s.value for s in step_def.stages)
             raise StepNotAllowedError(
-                f"{step} is not allowed in stage {agreement.stage.value} (only in {allowed})", step=step
+                f"{step} is not allowed in stage {aggregate.stage.value} (only in {allowed})", step=step
             )
-        getattr(agreement, step)(by=actor, context=context, **to_domain(step_def.fields, fields))
-        return self._save(agreement, context, expected=expected_version)
+        values = to_domain(step_def.fields, fields)
+        getattr(aggregate, step)(by=actor, context=context, **values)
+        others = self.consequences(aggregate, step, values, actor, context)
+        return self._save(aggregate, context, others)
 
-    def _keyed(
-        self, context: StepContext, actor: Actor, action: str, fields: Mapping[str, Any]
-    ) -> tuple[StepContext, UUID | None]:
-        """The context with the request's digest, and for a keyed create the agreement's deterministic id."""
+    def consequences(self, aggregate: Any, step: str, values: Mapping[str, Any], actor: Actor,
+                     context: StepContext) -> list[Any]:
+        """Other aggregates a step changes in the same transaction (none by default)."""
+        return []
+
+    @staticmethod
+    def _with_digest(context: StepContext, actor: Actor, action: str, fields: Mapping[str, Any]) -> StepContext:
         if context.idempotency_key is None:
-            return context, None
-        digest = request_digest(actor, action, fields)
-        context = dataclasses.replace(context, request_digest=digest)
-        return context, uuid5(IDEMPOTENCY_NAMESPACE, f"{actor.name}\n{context.idempotency_key}")
+            return context
+        return dataclasses.replace(context, request_digest=request_digest(actor, action, fields, context))
 
-    def _save(self, agreement: CooperationAgreement, context: StepContext, expected: int | None) -> Outcome:
+    def _created(self, aggregate: Any, context: StepContext) -> Outcome:
+        """Save a new aggregate, or replay the first result of the same keyed request."""
+        if context.idempotency_key is not None and self._load_or_none(aggregate.id) is not None:
+            return self._replay(aggregate.id, context)
+        return self._save(aggregate, context)
+
+    def _save(self, aggregate: Any, context: StepContext, others: Sequence[Any] = ()) -> Outcome:
         try:
-            recordings = self.app.save(agreement)
+            recordings = self.app.save(aggregate, *others)
         except IntegrityError:
-            if context.idempotency_key is not None:
-                # The conflict may be our own write, committed before its acknowledgement was lost.
-                current = self._load_or_none(agreement.id)
-                if current is not None and context.idempotency_key in current.requests:
-                    return self._replay(agreement.id, context, expected=expected)
-            current = self._load_or_none(agreement.id)
+            current = self._load_or_none(aggregate.id)
+            if current is not None and context.idempotency_key in current.requests:
+                # A conflict with our own write, committed before its acknowledgement was lost.
+                return self._replay(aggregate.id, context)
             raise VersionConflictError(
-                "the agreement was changed by someone else; reload and try again",
+                f"the {self.noun} was changed by someone else; reload and try again",
                 current_version=current.version if current else None,
             ) from None
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailableError(f"the event store is unavailable: {error}") from None
-        return Outcome(aggregate=agreement, position=recordings[-1].notification.id)
+        mine = [r for r in recordings if r.domain_event.originator_id == aggregate.id]
+        return Outcome(aggregate=aggregate, position=mine[-1].notification.id)
 
-    def _replay(self, agreement_id: UUID, context: StepContext, expected: int | None) -> Outcome:
+    def _replay(self, aggregate_id: UUID, context: StepContext) -> Outcome:
         """The first result of a request already recorded under the same idempotency key."""
-        current = self.get(agreement_id)
+        current = self.get(aggregate_id)
         version, digest = current.requests.get(context.idempotency_key, (None, None))
         if version is None or digest != context.request_digest:
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used for a different request", key=context.idempotency_key
             )
-        state = self.get(agreement_id, version=version)
-        position = self.position_of(agreement_id, version)
-        return Outcome(aggregate=state, position=position, replayed=True)
+        state = current if version == current.version else self.get(aggregate_id, version=version)
+        return Outcome(aggregate=state, position=self.position_of(aggregate_id, version), replayed=True)
 
     # ---- reads -----------------------------------------------------------------------------------
 
-    def get(self, agreement_id: UUID, version: int | None = None) -> CooperationAgreement:
+    def get(self, aggregate_id: UUID, version: int | None = None) -> Any:
         try:
-            agreement = self.app.repository.get(agreement_id, version=version)
+            aggregate = self.app.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
-            raise NotFoundError(f"no agreement with id {agreement_id}") from None
+            raise NotFoundError(f"no {self.noun} with id {aggregate_id}") from None
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailableError(f"the event store is unavailable: {error}") from None
-        if not isinstance(agreement, CooperationAgreement):
-            raise NotFoundError(f"no agreement with id {agreement_id}")
-        if version is not None and agreement.version != version:
-            raise NotFoundError(f"agreement {agreement_id} has no version {version}")
-        return agreement
+        if not isinstance(aggregate, self.aggregate_class):
+            raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
+        if version is not None and aggregate.version != version:
+            raise NotFoundError(f"{self.noun} {aggregate_id} has no version {version}")
+        return aggregate
 
-    def get_as_of(self, agreement_id: UUID, as_of: datetime) -> CooperationAgreement:
-        """The agreement as it was recorded at a past moment."""
+    def get_as_of(self, aggregate_id: UUID, as_of: datetime) -> Any:
+        """The aggregate as it was recorded at a past moment."""
         version = None
-        for event in self.app.events.get(agreement_id):
+        for event in self.app.events.get(aggregate_id):
             if event.timestamp > as_of:
                 break
             version = event.originator_version
         if version is None:
-            self.get(agreement_id)  # 404 if it never existed
-            raise NotFoundError(f"agreement {agreement_id} did not exist yet at {as_of.isoformat()}")
-        return self.get(agreement_id, version=version)
+            self.get(aggregate_id)  # 404 if it never existed
+            raise NotFoundError(f"{self.noun} {aggregate_id} did not exist yet at {as_of.isoformat()}")
+        return self.get(aggregate_id, version=version)
 
-    def _load_or_none(self, agreement_id: UUID) -> CooperationAgreement | None:
+    def _load_or_none(self, aggregate_id: UUID) -> Any:
         try:
-            return self.get(agreement_id)
+            return self.get(aggregate_id)
         except NotFoundError:
             return None
 
-    def workflow_of(self, agreement: CooperationAgreement) -> WorkflowDefinition:
-        return definition(self.kind, agreement.workflow_version)
+    def workflow_of(self, aggregate: Any) -> WorkflowDefinition:
+        return definition(self.kind, aggregate.workflow_version)
 
     @staticmethod
     def step_definition(workflow: WorkflowDefinition, step: str) -> StepDefinition:
@@ -248,19 +248,21 @@ class AgreementService:
             raise UnknownStepError(f"there is no step {step!r} in {workflow.kind} workflow v{workflow.version}")
         return step_def
 
-    def available_steps(self, agreement_id: UUID, actor: Actor) -> list[StepDefinition]:
-        self.require_role(actor, READERS, "read agreements")
-        agreement = self.get(agreement_id)
-        return self.workflow_of(agreement).available(agreement.stage, actor.role)
+    def available_steps(self, aggregate_id: UUID, actor: Actor) -> list[StepDefinition]:
+        self.require_role(actor, READERS, f"read {self.noun}s")
+        aggregate = self.get(aggregate_id)
+        return self.workflow_of(aggregate).available(aggregate.stage, actor.role)
 
-    def history(self, agreement_id: UUID) -> Iterator[HistoryEntry]:
-        """Every event of the agreement in order, read from the store itself."""
-        rows = select_positioned_events(self.app.recorder, agreement_id)
+    def history(self, aggregate_id: UUID) -> Iterator[HistoryEntry]:
+        """Every event of the aggregate in order, read from the store itself."""
+        rows = select_positioned_events(self.app.recorder, aggregate_id)
         if not rows:
-            raise NotFoundError(f"no agreement with id {agreement_id}")
+            raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
         workflow: WorkflowDefinition | None = None
         for position, stored in rows:
             event = self.app.mapper.to_domain_event(stored)
+            if not isinstance(event, self.aggregate_class.Event):
+                raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
             if workflow is None:
                 workflow = definition(self.kind, getattr(event, "workflow_version", 1))
             yield HistoryEntry(
@@ -271,11 +273,97 @@ class AgreementService:
                 **record_of(event),
             )
 
-    def position_of(self, agreement_id: UUID, version: int) -> int:
-        rows = select_positioned_events(self.app.recorder, agreement_id, gt=version - 1, lte=version)
+    def position_of(self, aggregate_id: UUID, version: int) -> int:
+        rows = select_positioned_events(self.app.recorder, aggregate_id, gt=version - 1, lte=version)
         return rows[0][0]
 
     @staticmethod
     def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
         if actor.role not in roles:
             raise ForbiddenError(f"the role {actor.role.value} may not {what}", role=actor.role.value)
+
+
+class AgreementService(ProcessService):
+    """Cooperation agreements."""
+
+    kind = "agreement"
+    aggregate_class = CooperationAgreement
+    noun = "agreement"
+
+    def create(self, fields: Mapping[str, Any], actor: Actor, context: StepContext) -> Outcome:
+        workflow = CURRENT[self.kind]
+        self.require_role(actor, workflow.create_roles, "create an agreement")
+        context = self._with_digest(context, actor, "create", fields)
+        values = to_domain(workflow.creation_fields, fields)
+        if values.get("parent_id") is not None and self._load_or_none(values["parent_id"]) is None:
+            raise InvalidValueError("parent_id names no agreement", field="parent_id", rule="parent_exists")
+        keyed_id = (uuid5(IDEMPOTENCY_NAMESPACE, f"{actor.name}\n{context.idempotency_key}")
+                    if context.idempotency_key is not None else None)
+        agreement = CooperationAgreement.start(
+            by=actor, context=context, workflow_version=workflow.version, id=keyed_id, **values
+        )
+        return self._created(agreement, context)
+
+
+class EnlargementService(ProcessService):
+    """Enlargement processes: one open process per state and target at a time.
+
+    The n-th process of a state towards a target has the id uuid5(country, target, n), so "one open
+    process" is enforced by the event store itself: two concurrent creates cannot both take number n.
+    """
+
+    kind = "enlargement"
+    aggregate_class = EnlargementProcess
+    noun = "enlargement process"
+
+    @staticmethod
+    def process_id(country: str, target: Target, number: int) -> UUID:
+        return uuid5(PROCESS_NAMESPACE, f"{country}\n{target.value}\n{number}")
+
+    def processes_of(self, country: str, target: Target) -> list[EnlargementProcess]:
+        """Every process of a state towards a target, oldest first."""
+        found = []
+        while (process := self._load_or_none(self.process_id(country, target, len(found) + 1))) is not None:
+            found.append(process)
+        return found
+
+    def create(self, fields: Mapping[str, Any], actor: Actor, context: StepContext) -> Outcome:
+        workflow = CURRENT[self.kind]
+        self.require_role(actor, workflow.create_roles, "open an enlargement process")
+        context = self._with_digest(context, actor, "create", fields)
+        values = to_domain(workflow.creation_fields, fields)
+        state, target = values["state"], values["target"]
+        state.check()
+        earlier = self.processes_of(state.country, target)
+        if earlier and context.idempotency_key is not None and context.idempotency_key in earlier[-1].requests:
+            return self._replay(earlier[-1].id, context)
+        if earlier and earlier[-1].stage is not Stage.CLOSED:
+            raise StageError(
+                f"{state.name} already has an open {target.value} process ({earlier[-1].id})", rule="one_open_process"
+            )
+        process = EnlargementProcess.start(
+            by=actor, context=context, workflow_version=workflow.version,
+            id=self.process_id(state.country, target, len(earlier) + 1), **values,
+        )
+        return self._created(process, context)
+
+    def consequences(self, aggregate: Any, step: str, values: Mapping[str, Any], actor: Actor,
+                     context: StepContext) -> list[Any]:
+        """A state holds one status at a time: a new status in force ends the one it replaces, that day."""
+        if step != "enter_into_force":
+            return []
+        ended = []
+        for target in Target:
+            if target is aggregate.target:
+                continue
+            processes = self.processes_of(aggregate.state.country, target)
+            if processes and processes[-1].stage is Stage.IMPLEMENTATION:
+                previous = processes[-1]
+                previous.end_participation(
+                    by=actor,
+                    context=StepContext(reason=f"superseded by {aggregate.target.value} ({aggregate.id})",
+                                        reference=context.reference),
+                    effective_on=values["effective_on"],
+                )
+                ended.append(previous)
+        return ended

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 from domain.agreement import CooperationAgreement
-from domain.values import AgreementKind, PartyKind, ReviewOutcome, Role, Stage
+from domain.enlargement import EnlargementProcess
+from domain.values import AgreementKind, PartyKind, ReviewOutcome, Role, Stage, Target
 
 
 def values_of(enum: type[Enum]) -> tuple[str, ...]:
@@ -128,8 +129,63 @@ AGREEMENT_V1 = WorkflowDefinition(
     ),
 )
 
-DEFINITIONS: dict[tuple[str, int], WorkflowDefinition] = {("agreement", 1): AGREEMENT_V1}
-CURRENT: dict[str, WorkflowDefinition] = {"agreement": AGREEMENT_V1}
+ENLARGEMENT_V1 = WorkflowDefinition(
+    kind="enlargement",
+    version=1,
+    stages=ALL_STAGES,
+    create_roles=(IR,),
+    creation_fields=(
+        Field("state", "state", description="{name, country: ISO 3166-1 alpha-2}"),
+        Field("target", "enum", choices=values_of(Target)),
+        Field("applied_on", "date",
+              description="the application letter, or the Council decision opening the process"),
+    ),
+    steps=(
+        StepDefinition("establish_task_force", (DRAFTING,), (IR,), "TaskForceEstablished",
+                       (Field("decided_on", "date"),), rule="Council decision on a fact-finding task force"),
+        StepDefinition("submit_task_force_report", (DRAFTING,), (IR,), "TaskForceReportSubmitted",
+                       (Field("submitted_on", "date"), DOCUMENT), rule="after the task force"),
+        StepDefinition("authorise_negotiation", (DRAFTING,), (IR,), "NegotiationAuthorised",
+                       (Field("decided_on", "date"),),
+                       rule="Council authorises negotiation; after the task force's report if one was set up",
+                       moves_to=NEGOTIATION),
+        StepDefinition("attach_text", (NEGOTIATION,), (IR, LEGAL), "TextAttached", (DOCUMENT,),
+                       rule="clears legal clearance"),
+        StepDefinition("request_legal_review", (NEGOTIATION,), (IR,), "LegalReviewRequested", rule="needs a text"),
+        StepDefinition("complete_legal_review", (NEGOTIATION,), (LEGAL,), "LegalReviewCompleted",
+                       (Field("outcome", "enum", choices=values_of(ReviewOutcome)),
+                        Field("comments", "text", required=False)),
+                       rule="needs a pending request; four eyes: not by who attached the text"),
+        StepDefinition("record_round", (NEGOTIATION,), (IR,), "RoundRecorded",
+                       (Field("held_on", "date"), Field("summary", "text"))),
+        StepDefinition("approve_agreement", (NEGOTIATION,), (IR,), "AgreementApproved",
+                       (Field("decided_on", "date"),), rule="Council approval; current text cleared",
+                       moves_to=SIGNATURE),
+        StepDefinition("sign_agreement", (SIGNATURE,), (IR,), "AgreementSigned",
+                       (Field("signed_on", "date"), Field("signatories", "names")), rule="once"),
+        StepDefinition("notify_ratification", (SIGNATURE,), (LEGAL,), "RatificationNotified",
+                       (Field("notified_on", "date"),), rule="after signature: the state completed its procedures"),
+        StepDefinition("enter_into_force", (SIGNATURE,), (LEGAL,), "EnteredIntoForce",
+                       (Field("effective_on", "date"),),
+                       rule="signed and ratified; the register changes on effective_on; a status of the same "
+                            "state still in force ends that day", moves_to=IMPLEMENTATION),
+        StepDefinition("end_participation", (IMPLEMENTATION,), (LEGAL,), "ParticipationEnded",
+                       (Field("effective_on", "date"), Field("reason", "text")),
+                       rule="withdrawal or conversion; the reason is required", moves_to=CLOSED),
+        StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
+                       rule="-> closed (withdrawn)", moves_to=CLOSED),
+        StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
+                       (Field("field", "enum", choices=("applied_on", "effective_on", "ended_on")),
+                        Field("value", "string")),
+                       rule="corrects a real-world date; a new event, never a rewrite"),
+    ),
+)
+
+DEFINITIONS: dict[tuple[str, int], WorkflowDefinition] = {
+    ("agreement", 1): AGREEMENT_V1,
+    ("enlargement", 1): ENLARGEMENT_V1,
+}
+CURRENT: dict[str, WorkflowDefinition] = {"agreement": AGREEMENT_V1, "enlargement": ENLARGEMENT_V1}
 
 
 def definition(kind: str, version: int) -> WorkflowDefinition:
@@ -140,8 +196,9 @@ def describe_event(event: object) -> tuple[str, str]:
     """(aggregate type, public step name) of a stored event, for journals and audit trails."""
     name = type(event).__name__
     if isinstance(event, CooperationAgreement.Event):
-        workflow = CURRENT["agreement"]
-        return "agreement", workflow.step_for_event(name)
+        return "agreement", CURRENT["agreement"].step_for_event(name)
+    if isinstance(event, EnlargementProcess.Event):
+        return "enlargement", CURRENT["enlargement"].step_for_event(name)
     owner = type(event).__qualname__.split(".")[0]
     return "access", _snake(f"{owner}{name}")
 

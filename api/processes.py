@@ -1,0 +1,174 @@
+"""The routes every process resource has (agreements, enlargements): create, list, get (also at a past
+version or time), the steps the caller may take, take a step, and the history.
+
+A view translates HTTP to a command or a query, nothing more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema
+
+from api.auth import current_actor, roles_allowed
+from api.errors import Problem
+from api.reads import page_headers, wait_for_views
+from api.schemas import STEP_SCHEMAS, AvailableStepSchema, HistoryEntrySchema, StateQuerySchema
+from api.services import services
+from domain.values import StepContext
+from projections.db import Database
+from projections.queries import Page
+from workflows.commands import Outcome, ProcessService
+from workflows.definitions import CURRENT, READERS
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What differs between process resources."""
+
+    kind: str
+    noun: str
+    service: Callable[[], ProcessService]
+    present: Callable[[Any], dict[str, Any]]
+    create_schema: type[Schema]
+    schema: type[Schema]
+    list_query_schema: type[Schema]
+    summary_schema: type[Schema]
+    list_rows: Callable[..., Page]
+    view: str
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise Problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                      "bad-idempotency-key")
+    return key
+
+
+def if_match() -> int:
+    """The version named by the If-Match header: required on every step."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise Problem(412, "Precondition Required",
+                      'send If-Match: "<version>" with the version you last read (its ETag)',
+                      "if-match-required")
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Problem(400, "Bad Request", 'If-Match must be a version such as "3"', "bad-if-match")
+    return int(value)
+
+
+def context_from(fields: dict[str, Any]) -> StepContext:
+    return StepContext(reason=fields.pop("reason", None), reference=fields.pop("reference", None),
+                       idempotency_key=idempotency_key())
+
+
+def add_routes(blp: Blueprint, r: Resource) -> None:
+    """Register the process routes of resource ``r`` on ``blp``."""
+    id_param = f"<uuid:{r.kind}_id>"
+
+    def written(outcome: Outcome, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+        aggregate = outcome.aggregate
+        headers = {"ETag": f'"{aggregate.version}"', "X-Position": str(outcome.position)}
+        if status == 201:
+            headers["Location"] = url_for(f"{blp.name}.Item", **{f"{r.kind}_id": aggregate.id})
+        if outcome.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return r.present(aggregate), status, headers
+
+    step_refs = [{"$ref": f"#/components/schemas/{schema.__name__.removesuffix('Schema')}"}
+                 for (kind, _, _), schema in STEP_SCHEMAS.items() if kind == r.kind]
+
+    @blp.route("")
+    class Collection(MethodView):
+        @blp.arguments(r.list_query_schema, location="query")
+        @blp.response(200, r.summary_schema(many=True))
+        @roles_allowed(READERS, f"read {r.noun}s")
+        def get(self, query: dict[str, Any]) -> Any:
+            """List from the projection: filters, sort, pages (X-Total-Count, Link); min_position waits."""
+            wait_for_views(query, [r.view])
+            page, per_page, sort = query.pop("page"), query.pop("per_page"), query.pop("sort")
+            db: Database = services().db
+            result = r.list_rows(db, query, sort=sort, page=page, per_page=per_page)
+            return result.items, 200, page_headers(result.total, page, per_page)
+
+        @roles_allowed(CURRENT[r.kind].create_roles, f"create {r.noun}s")
+        @blp.arguments(r.create_schema)
+        @blp.response(201, r.schema)
+        def post(self, fields: dict[str, Any]) -> Any:
+            """Create (in drafting); an Idempotency-Key makes a retry return the first result."""
+            outcome = r.service().create(fields, actor=current_actor(), context=context_from(fields))
+            return written(outcome, 201)
+
+    @blp.route(f"/{id_param}")
+    class Item(MethodView):
+        @blp.arguments(StateQuerySchema, location="query")
+        @blp.response(200, r.schema)
+        @roles_allowed(READERS, f"read {r.noun}s")
+        def get(self, query: dict[str, Any], **ids: Any) -> Any:
+            """The current state, or the state at a past ``version`` or time (``as_of``)."""
+            [aggregate_id] = ids.values()
+            if "version" in query and "as_of" in query:
+                raise Problem(400, "Bad Request", "give either version or as_of, not both", "bad-query")
+            if "as_of" in query:
+                aggregate = r.service().get_as_of(aggregate_id, query["as_of"])
+            else:
+                aggregate = r.service().get(aggregate_id, version=query.get("version"))
+            return r.present(aggregate), 200, {"ETag": f'"{aggregate.version}"'}
+
+    @blp.route(f"/{id_param}/steps")
+    class Steps(MethodView):
+        @blp.response(200, AvailableStepSchema(many=True))
+        @roles_allowed(READERS, f"read {r.noun}s")
+        def get(self, **ids: Any) -> Any:
+            """The steps the caller may take now, with their fields."""
+            [aggregate_id] = ids.values()
+            return [
+                {"name": s.name, "roles": [role.value for role in s.roles], "rule": s.rule,
+                 "moves_to": s.moves_to.value if s.moves_to else None,
+                 "fields": [dataclasses.asdict(f) for f in s.fields]}
+                for s in r.service().available_steps(aggregate_id, current_actor())
+            ]
+
+    @blp.route(f"/{id_param}/steps/<step>")
+    class Step(MethodView):
+        @blp.response(200, r.schema)
+        @blp.doc(
+            parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                         "description": 'the version last read, e.g. "3"'},
+                        {"in": "header", "name": "Idempotency-Key", "required": False,
+                         "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY}}],
+            requestBody={"required": False, "content": {"application/json": {"schema": {"oneOf": step_refs}}}},
+        )
+        def post(self, step: str, **ids: Any) -> Any:
+            """Take a workflow step; the body holds the step's fields (see GET .../steps)."""
+            [aggregate_id] = ids.values()
+            service, actor = r.service(), current_actor()
+            aggregate, step_def = service.prepare(aggregate_id, step, actor)
+            expected = if_match()
+            schema = STEP_SCHEMAS[(r.kind, aggregate.workflow_version, step_def.name)]
+            body = request.get_json() if request.content_length else {}
+            fields = schema().load(body if body is not None else {})
+            outcome = service.take_step(aggregate_id, step_def.name, fields, actor=actor, expected_version=expected,
+                                        context=context_from(fields), loaded=aggregate)
+            return written(outcome)
+
+    @blp.route(f"/{id_param}/history")
+    class History(MethodView):
+        @blp.response(200, HistoryEntrySchema(many=True))
+        @roles_allowed(READERS, f"read {r.noun}s")
+        def get(self, **ids: Any) -> Any:
+            """The audit trail: every event, in order, from the event store itself."""
+            [aggregate_id] = ids.values()
+            return [dataclasses.asdict(e) for e in r.service().history(aggregate_id)]

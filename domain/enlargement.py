@@ -1,0 +1,281 @@
+"""The enlargement process: a state becoming an Associate Member, an Associate Member in the pre-stage to
+Membership, or a Member State, and later ending that participation.
+
+The dates of each Council decision and of the state's own procedures are real-world dates given by the
+user; they must follow each other in order. The process in force is what the participation register shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValueError, StageError
+from domain.lifecycle import Lifecycle, remember_request
+from domain.values import (
+    Actor,
+    Document,
+    ProcessStatus,
+    ReviewOutcome,
+    Stage,
+    State,
+    StepContext,
+    Target,
+)
+
+T = "accord.enlargement:"  # prefix of every stored topic; never change a released topic
+
+
+class EnlargementProcess(Lifecycle, Aggregate):
+    """One state's process towards one target status, from application to the end of participation."""
+
+    TOPIC = T + "EnlargementProcess"
+    NOUN = "enlargement process"
+    TEXT_STAGES = (Stage.NEGOTIATION,)
+    CORRECTABLE = {"applied_on": "date", "effective_on": "date", "ended_on": "date"}
+
+    class Event(Aggregate.Event):
+        """Every enlargement event records who took the step and why."""
+
+        TOPIC = T + "Event"
+        by: Actor
+        context: StepContext
+
+        def apply(self, aggregate: Any) -> None:
+            remember_request(self, aggregate)
+            super().apply(aggregate)
+
+    @classmethod
+    def start(cls, *, by: Actor, context: StepContext, state: State, target: Target, applied_on: date,
+              workflow_version: int, id: Any = None) -> EnlargementProcess:  # noqa: A002
+        """Open a process on the date of the application (or of the Council decision that opens it)."""
+        by.check()
+        context.check()
+        state.check()
+        kwargs = dict(by=by, context=context, state=State(state.name.strip(), state.country),
+                      target=Target(target), applied_on=applied_on, workflow_version=workflow_version)
+        return cls(**kwargs) if id is None else cls._create(cls.Created, id=id, **kwargs)
+
+    @event("Created", topic=T + "Created")
+    def __init__(self, by: Actor, context: StepContext, state: State, target: Target, applied_on: date,
+                 workflow_version: int) -> None:
+        self._init_lifecycle()
+        self.created_by = by.name
+        self.state = state
+        self.target = target
+        self.applied_on = applied_on
+        self.workflow_version = workflow_version
+        self.stage = Stage.DRAFTING
+        self.status = ProcessStatus.DRAFT
+        self.task_force_on: date | None = None
+        self.task_force_report: Document | None = None
+        self.task_force_report_on: date | None = None
+        self.negotiation_authorised_on: date | None = None
+        self.approved_on: date | None = None
+        self.signed_on: date | None = None
+        self.signatories: tuple[str, ...] = ()
+        self.ratification_notified_on: date | None = None
+        self.effective_on: date | None = None
+        self.ended_on: date | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.state.name}: {self.target.value.replace('_', ' ')}"
+
+    def _latest_date(self) -> date:
+        """The latest real-world date recorded so far: every new step's date must not precede it."""
+        dates = [self.applied_on, self.task_force_on, self.task_force_report_on, self.negotiation_authorised_on,
+                 self.approved_on, self.signed_on, self.ratification_notified_on, self.effective_on]
+        return max(d for d in dates if d is not None)
+
+    def _require_in_order(self, when: date, field: str) -> None:
+        self._require_on_or_after(when, self._latest_date(), field, "the process's previous step")
+
+    # ---- drafting: the Council looks into the application -----------------------------------------
+
+    def establish_task_force(self, by: Actor, context: StepContext, decided_on: date) -> None:
+        """The Council sets up a task force (fact-finding group) to assess the state."""
+        self._check(by, context)
+        self._require_stage(Stage.DRAFTING, to="establish a task force")
+        if self.task_force_on is not None:
+            raise StageError("a task force was already established", rule="task_force_once")
+        self._require_in_order(decided_on, "decided_on")
+        self._task_force_established(by=by, context=context, decided_on=decided_on)
+
+    @event("TaskForceEstablished", topic=T + "TaskForceEstablished")
+    def _task_force_established(self, by: Actor, context: StepContext, decided_on: date) -> None:
+        self.task_force_on = decided_on
+
+    def submit_task_force_report(self, by: Actor, context: StepContext, submitted_on: date,
+                                 document: Document) -> None:
+        """The task force reports to the Council."""
+        self._check(by, context)
+        self._require_stage(Stage.DRAFTING, to="submit a task force report")
+        if self.task_force_on is None:
+            raise StageError("establish the task force first", rule="needs_task_force")
+        if self.task_force_report is not None:
+            raise StageError("the task force has already reported", rule="report_once")
+        document.check()
+        self._require_in_order(submitted_on, "submitted_on")
+        self._task_force_report_submitted(by=by, context=context, submitted_on=submitted_on, document=document)
+
+    @event("TaskForceReportSubmitted", topic=T + "TaskForceReportSubmitted")
+    def _task_force_report_submitted(self, by: Actor, context: StepContext, submitted_on: date,
+                                     document: Document) -> None:
+        self.task_force_report = document
+        self.task_force_report_on = submitted_on
+
+    def authorise_negotiation(self, by: Actor, context: StepContext, decided_on: date) -> None:
+        """The Council authorises negotiation (after the task force's report, if one was set up)."""
+        self._check(by, context)
+        self._require_stage(Stage.DRAFTING, to="authorise negotiation")
+        if self.task_force_on is not None and self.task_force_report is None:
+            raise StageError("the task force has not reported yet", rule="task_force_report_pending")
+        self._require_in_order(decided_on, "decided_on")
+        self._negotiation_authorised(by=by, context=context, decided_on=decided_on)
+
+    @event("NegotiationAuthorised", topic=T + "NegotiationAuthorised")
+    def _negotiation_authorised(self, by: Actor, context: StepContext, decided_on: date) -> None:
+        self.negotiation_authorised_on = decided_on
+        self.stage = Stage.NEGOTIATION
+        self.status = ProcessStatus.UNDER_NEGOTIATION
+
+    # ---- negotiation -----------------------------------------------------------------------------
+
+    def approve_agreement(self, by: Actor, context: StepContext, decided_on: date) -> None:
+        """The Council approves the agreement on a cleared text."""
+        self._check(by, context)
+        self._require_stage(Stage.NEGOTIATION, to="approve the agreement")
+        self._require_cleared_text("the Council's approval")
+        self._require_in_order(decided_on, "decided_on")
+        self._agreement_approved(by=by, context=context, decided_on=decided_on)
+
+    @event("AgreementApproved", topic=T + "AgreementApproved")
+    def _agreement_approved(self, by: Actor, context: StepContext, decided_on: date) -> None:
+        self.approved_on = decided_on
+        self.stage = Stage.SIGNATURE
+        self.status = ProcessStatus.APPROVED
+
+    # ---- signature, ratification, entry into force -----------------------------------------------
+
+    def sign_agreement(self, by: Actor, context: StepContext, signed_on: date, signatories: Iterable[str]) -> None:
+        """Record the signature of the approved agreement."""
+        self._check(by, context)
+        self._require_stage(Stage.SIGNATURE, to="sign the agreement")
+        if self.signed_on is not None:
+            raise StageError("the agreement is already signed", rule="signed_once")
+        names = tuple(n.strip() for n in signatories if n and n.strip())
+        if not names:
+            raise InvalidValueError("name at least one signatory", field="signatories")
+        self._require_in_order(signed_on, "signed_on")
+        self._agreement_signed(by=by, context=context, signed_on=signed_on, signatories=names)
+
+    @event("AgreementSigned", topic=T + "AgreementSigned")
+    def _agreement_signed(self, by: Actor, context: StepContext, signed_on: date,
+                          signatories: tuple[str, ...]) -> None:
+        self.signed_on = signed_on
+        self.signatories = tuple(signatories)
+        self.status = ProcessStatus.SIGNED
+
+    def notify_ratification(self, by: Actor, context: StepContext, notified_on: date) -> None:
+        """The state notifies that its internal procedures (ratification, accession) are complete."""
+        self._check(by, context)
+        self._require_stage(Stage.SIGNATURE, to="notify ratification")
+        if self.signed_on is None:
+            raise StageError("the agreement must be signed first", rule="needs_signature")
+        if self.ratification_notified_on is not None:
+            raise StageError("ratification was already notified", rule="ratified_once")
+        self._require_in_order(notified_on, "notified_on")
+        self._ratification_notified(by=by, context=context, notified_on=notified_on)
+
+    @event("RatificationNotified", topic=T + "RatificationNotified")
+    def _ratification_notified(self, by: Actor, context: StepContext, notified_on: date) -> None:
+        self.ratification_notified_on = notified_on
+        self.status = ProcessStatus.RATIFIED
+
+    def enter_into_force(self, by: Actor, context: StepContext, effective_on: date) -> None:
+        """The new status takes effect: the participation register changes on ``effective_on``."""
+        self._check(by, context)
+        self._require_stage(Stage.SIGNATURE, to="enter into force")
+        if self.signed_on is None or self.ratification_notified_on is None:
+            raise StageError("the agreement must be signed and ratified first", rule="signed_and_ratified")
+        self._require_in_order(effective_on, "effective_on")
+        self._entered_into_force(by=by, context=context, effective_on=effective_on)
+
+    @event("EnteredIntoForce", topic=T + "EnteredIntoForce")
+    def _entered_into_force(self, by: Actor, context: StepContext, effective_on: date) -> None:
+        self.effective_on = effective_on
+        self.stage = Stage.IMPLEMENTATION
+        self.status = ProcessStatus.IN_FORCE
+
+    # ---- the end of participation ----------------------------------------------------------------
+
+    def end_participation(self, by: Actor, context: StepContext, effective_on: date) -> None:
+        """The status ends (withdrawal, or conversion into another status); the reason is required."""
+        self._check(by, context)
+        self._require_stage(Stage.IMPLEMENTATION, to="end participation")
+        if not context.reason or not context.reason.strip():
+            raise InvalidValueError("say why participation ends (withdrawal, conversion, ...)", field="reason")
+        if self.effective_on is not None and effective_on <= self.effective_on:
+            raise InvalidValueError(
+                f"participation cannot end ({effective_on}) on or before it began ({self.effective_on})",
+                field="effective_on", rule="dates_in_order",
+            )
+        self._participation_ended(by=by, context=context, effective_on=effective_on)
+
+    @event("ParticipationEnded", topic=T + "ParticipationEnded")
+    def _participation_ended(self, by: Actor, context: StepContext, effective_on: date) -> None:
+        self.ended_on = effective_on
+        self.stage = Stage.CLOSED
+        self.status = ProcessStatus.ENDED
+
+    # ---- event bodies of the shared steps (see domain/lifecycle.py) ------------------------------
+
+    @event("TextAttached", topic=T + "TextAttached")
+    def _text_attached(self, by: Actor, context: StepContext, document: Document) -> None:
+        self._on_text_attached(by, document)
+
+    @event("LegalReviewRequested", topic=T + "LegalReviewRequested")
+    def _legal_review_requested(self, by: Actor, context: StepContext, sha256: str) -> None:
+        self._on_legal_review_requested(by, sha256)
+
+    @event("LegalReviewCompleted", topic=T + "LegalReviewCompleted")
+    def _legal_review_completed(
+        self, by: Actor, context: StepContext, outcome: ReviewOutcome, comments: str | None, sha256: str
+    ) -> None:
+        self._on_legal_review_completed(by, outcome, sha256)
+
+    @event("RoundRecorded", topic=T + "RoundRecorded")
+    def _round_recorded(self, by: Actor, context: StepContext, held_on: date, summary: str) -> None:
+        self._on_round_recorded(held_on, summary)
+
+    @event("Withdrawn", topic=T + "Withdrawn")
+    def _withdrawn(self, by: Actor, context: StepContext) -> None:
+        self._on_withdrawn()
+
+    @event("Corrected", topic=T + "Corrected")
+    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any) -> None:
+        self._on_corrected(field, value)
+
+    def _check_correction(self, field: str, value: Any) -> None:
+        if field == "applied_on":
+            later = [d for d in (self.task_force_on, self.negotiation_authorised_on, self.approved_on,
+                                 self.signed_on, self.ratification_notified_on, self.effective_on) if d]
+            if later and value > min(later):
+                raise InvalidValueError("the application cannot follow the process's later steps",
+                                        field="value", rule="dates_in_order")
+        elif field == "effective_on":
+            if self.effective_on is None:
+                raise StageError("the process has not entered into force", rule="has_effective_on")
+            self._require_on_or_after(value, self.ratification_notified_on or self.signed_on, "value",
+                                      "the ratification")
+            if self.ended_on is not None and value >= self.ended_on:
+                raise InvalidValueError("the status must begin before it ends", field="value", rule="dates_in_order")
+        elif field == "ended_on":
+            if self.ended_on is None:
+                raise StageError("participation has not ended", rule="has_ended_on")
+            if self.effective_on is not None and value <= self.effective_on:
+                raise InvalidValueError("the status must end after it began", field="value", rule="dates_in_order")
