@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from flask_smorest import Api
 
-from api import agreements, audit, auth, dashboard, errors, health, workflows
+from api import agreements, audit, auth, dashboard, enlargements, errors, health, participation, workflows
 from api.errors import Problem
 from api.schemas import STEP_SCHEMAS
 from api.services import init_app
@@ -56,6 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for schema in STEP_SCHEMAS.values():
         api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
     api.register_blueprint(agreements.blp)
+    api.register_blueprint(enlargements.blp)
+    api.register_blueprint(participation.blp)
     api.register_blueprint(workflows.blp)
     api.register_blueprint(dashboard.blp)
     api.register_blueprint(audit.blp)

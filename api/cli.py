@@ -17,6 +17,7 @@ from domain.errors import DomainError
 from domain.values import Actor, Role
 from projections.engine import RestoreDetectedError
 from workflows.demo import seed_demo
+from workflows.history import load_history
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,7 +117,8 @@ def projections() -> None:
 @projections.command("status")
 def projections_status() -> None:
     """Each view's tracked position and its lag behind the log's head."""
-    engine = _services().projections
+    services = _services()  # keeps the application (and its connections) alive while the engine runs
+    engine = services.projections
     head = engine.head()
     for name, position in sorted(engine.positions().items()):
         click.echo(f"{name:12} position {position:>10}   lag {head - position:>8}")
@@ -132,7 +134,8 @@ def projections_run(poll: float, max_failures: int) -> None:
     Resumes where it stopped; a second copy is harmless. Exits 2 if the event store is behind a view
     (an older backup was restored): rebuild that view first.
     """
-    engine = _services().projections
+    services = _services()  # keeps the application (and its connections) alive while the engine runs
+    engine = services.projections
 
     def stop(signum: int, frame: object) -> None:
         click.echo(f"signal {signum}: stopping after the current batch", err=True)
@@ -156,7 +159,8 @@ def projections_run(poll: float, max_failures: int) -> None:
 @click.argument("names", nargs=-1)
 def projections_rebuild(names: tuple[str, ...]) -> None:
     """Empty the named views (all by default) and apply the whole log again, with progress."""
-    engine = _services().projections
+    services = _services()  # keeps the application (and its connections) alive while the engine runs
+    engine = services.projections
     unknown = [n for n in names if n not in engine.views]
     if unknown:
         raise click.BadParameter(f"unknown view {', '.join(unknown)}; views: {', '.join(engine.views)}")
@@ -168,6 +172,18 @@ def projections_rebuild(names: tuple[str, ...]) -> None:
         elapsed = time.perf_counter() - started
         rate = count / elapsed if elapsed > 0 else float("inf")
         click.echo(f"{name}: {count} events in {elapsed:.2f} s ({rate:,.0f} events/s)")
+
+
+@seed.command("history")
+def seed_history_command() -> None:
+    """The published participation record (Member States since 1954, Associate Members, pre-stage periods),
+    loaded through the real commands; re-running adds nothing."""
+    services = _services(create_tables=True)
+    click.echo(f"Loading the participation record into {_where(services)}:")
+    report = load_history(services.agreements, services.enlargements, say=click.echo)
+    click.echo(f"Loaded {len(report.loaded)} periods; skipped {len(report.skipped)}:")
+    for label, why in report.skipped:
+        click.echo(f"  skipped {label}: {why}")
 
 
 def _gunicorn(bind: str, workers: int, threads: int) -> None:
@@ -189,8 +205,10 @@ def serve(bind: str, workers: int, threads: int) -> None:
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 def demo(bind: str) -> None:
-    """Create tables, seed the demo data, print tokens and the URL, and serve (embedded, one worker)."""
+    """Create tables, load the participation record and the demo data, print tokens and the URL, and serve
+    (embedded: one worker, projections in-process)."""
     click.get_current_context().invoke(init_db)
+    click.get_current_context().invoke(seed_history_command)
     click.get_current_context().invoke(seed_demo_command)
     click.echo(f"\nServing Accord at http://{bind}/api/v1 (OpenAPI: http://{bind}/api/v1/openapi.json). "
                "Ctrl-C stops.")

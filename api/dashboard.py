@@ -28,7 +28,14 @@ class ItemsSchema(Schema):
     items = fields.List(fields.Dict())
 
 
+class EnlargementCountsSchema(Schema):
+    total = fields.Integer()
+    by_stage = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_target = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
 class DashboardSchema(Schema):
+    enlargements = fields.Nested(EnlargementCountsSchema)
     total = fields.Integer()
     by_stage = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -44,5 +51,5 @@ class Dashboard(MethodView):
     @roles_allowed(READERS, "read the dashboard")
     def get(self, query: dict[str, Any]) -> Any:
         """Counts by stage, status and kind; stalled (no step for N days); expiring within N days."""
-        wait_for_views(query, ["agreements"])
+        wait_for_views(query, ["agreements", "enlargements"])
         return queries.dashboard(services().db, query["stalled_days"], query["expiring_days"])

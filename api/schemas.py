@@ -30,6 +30,11 @@ class CounterpartySchema(Schema):
     country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
 
 
+class StateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    country = fields.String(required=True, validate=COUNTRY)
+
+
 class StepContextSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
                            metadata={"description": "why the step was taken"})
@@ -54,6 +59,11 @@ def _field(f: Field) -> fields.Field:
         return fields.Date(**required, **meta)
     if f.type == "document":
         return fields.Nested(DocumentSchema, **required, **meta)
+    if f.type == "state":
+        return fields.Nested(StateSchema, **required, **meta)
+    if f.type == "names":
+        return fields.List(fields.String(validate=validate.Length(1, 300)), validate=validate.Length(1, 20),
+                           **required, **meta)
     if f.type == "enum":
         return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
     length = 10000 if f.type == "text" else 500

@@ -12,10 +12,12 @@ from flask import current_app
 from projections.agreements import AgreementList
 from projections.db import Database, database_for
 from projections.engine import Projections
+from projections.enlargements import EnlargementList
 from projections.journal import Journal
+from projections.register import Register
 from workflows.access import AccessService
 from workflows.application import AccordApplication
-from workflows.commands import AgreementService
+from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, step_name
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ class Services:
         return AgreementService(self.app)
 
     @cached_property
+    def enlargements(self) -> EnlargementService:
+        return EnlargementService(self.app)
+
+    @cached_property
     def access(self) -> AccessService:
         return AccessService(self.app)
 
@@ -54,7 +60,7 @@ class Services:
     @cached_property
     def projections(self) -> Projections:
         return Projections(self.db, self.app.recorder, self.app.mapper,
-                           [AgreementList(step_name), Journal(describe_event)])
+                           [AgreementList(step_name), EnlargementList(step_name), Register(), Journal(describe_event)])
 
     @property
     def backend(self) -> str:
@@ -89,7 +95,7 @@ class Services:
         if self._app is not None:
             self._app.close()
             self._app = None
-        for name in ("agreements", "access", "projections", "db"):
+        for name in ("agreements", "enlargements", "access", "projections", "db"):
             self.__dict__.pop(name, None)
 
 

@@ -1,8 +1,4 @@
-"""The agreement list: one row per agreement, its parties, for lists, filters and the dashboard.
-
-Each batch loads the rows it touches once, applies the batch's events in memory, and writes every touched
-row back once: rebuilds cost a few statements per batch, not per event.
-"""
+"""The agreement list: one row per agreement, its parties, for lists, filters and the dashboard."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ from typing import Any
 
 from domain.agreement import CooperationAgreement
 from projections.db import Cursor
-from projections.engine import Change, View
+from projections.engine import Change, TableView
 
 A = CooperationAgreement
 COLUMNS = (
@@ -41,9 +37,12 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
-class AgreementList(View):
+class AgreementList(TableView):
     name = "agreements"
     tables = ("agreement_list", "agreement_parties")
+    table = "agreement_list"
+    columns = COLUMNS
+    event_class = A.Event
 
     def __init__(self, step_name: Any):
         self.step_name = step_name  # (aggregate kind, event class name) -> public step name
@@ -67,36 +66,21 @@ class AgreementList(View):
         ]
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        mine = [c for c in changes if isinstance(c.event, A.Event)]
-        if not mine:
-            return
-        ids = sorted({str(c.event.originator_id) for c in mine})
-        rows: dict[str, dict[str, Any]] = {}
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            cursor.execute(f"SELECT * FROM agreement_list WHERE id IN ({','.join('?' * len(part))})", part)
-            rows.update({r["id"]: dict(r) for r in cursor.fetchall()})
-        parties: list[tuple[Any, ...]] = []
-        for change in mine:
-            self._apply_one(rows, parties, change)
+        parties = [
+            (str(c.event.originator_id), p.name, p.name.casefold(), p.country, p.kind.value)
+            for c in changes if isinstance(c.event, A.Created) for p in c.event.counterparties
+        ]
         if parties:
             cursor.executemany(
                 "INSERT INTO agreement_parties (agreement_id, name, name_key, country, kind) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (agreement_id, name) DO NOTHING", parties)
-        touched = [rows[i] for i in ids]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-        cursor.executemany(
-            f"INSERT INTO agreement_list ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            [tuple(row[c] for c in COLUMNS) for row in touched],
-        )
+        super().apply(cursor, changes)
 
-    def _apply_one(self, rows: dict[str, dict[str, Any]], parties: list[tuple[Any, ...]], change: Change) -> None:
+    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         event = change.event
         key = str(event.originator_id)
         name = type(event).__name__
         if isinstance(event, A.Created):
-            parties.extend((key, p.name, p.name.casefold(), p.country, p.kind.value) for p in event.counterparties)
             rows[key] = {
                 "id": key, "kind": event.kind.value, "title": event.title, "stage": "drafting", "status": "draft",
                 "workflow_version": event.workflow_version, "created_at": iso(event.timestamp),

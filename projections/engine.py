@@ -52,6 +52,39 @@ class View:
         raise NotImplementedError
 
 
+class TableView(View):
+    """A view with one row per aggregate of one type: each batch loads the rows it touches once, applies
+    the batch's events to them in memory, and writes every touched row back once (a few statements per
+    batch, not per event)."""
+
+    table: str
+    columns: tuple[str, ...]
+    event_class: type
+
+    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+        """Apply one event to the rows (keyed by aggregate id); a created event adds its row."""
+        raise NotImplementedError
+
+    def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
+        mine = [c for c in changes if isinstance(c.event, self.event_class)]
+        if not mine:
+            return
+        ids = sorted({str(c.event.originator_id) for c in mine})
+        rows: dict[str, dict[str, Any]] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            cursor.execute(f"SELECT * FROM {self.table} WHERE id IN ({','.join('?' * len(part))})", part)
+            rows.update({r["id"]: dict(r) for r in cursor.fetchall()})
+        for change in mine:
+            self.change(rows, change)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns[1:])
+        cursor.executemany(
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' * len(self.columns))}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            [tuple(rows[i][c] for c in self.columns) for i in ids],
+        )
+
+
 class Projections:
     """The views of one deployment, their tracking positions, and the loop that keeps them current."""
 

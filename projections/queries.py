@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,15 +49,31 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
         cutoff = (now or datetime.now(UTC)) - timedelta(days=filters["stalled_for_days"])
         where.append("a.updated_at < ? AND a." + OPEN)
         params.append(iso(cutoff))
+    return _page(db, "agreement_list", where, params, sort, SORTABLE, page, per_page)
+
+
+ENLARGEMENT_SORTABLE = ("state", "applied_on", "updated_at", "created_at", "effective_on", "stage", "status",
+                        "target")
+
+
+def list_enlargements(db: Database, filters: Mapping[str, Any], sort: str = "-updated_at", page: int = 1,
+                      per_page: int = 50) -> Page:
+    """One page of enlargement processes matching every given filter, and how many match in all."""
+    where = [f"a.{c} = ?" for c in ("stage", "status", "target", "country") if filters.get(c)]
+    params = [filters[c] for c in ("stage", "status", "target", "country") if filters.get(c)]
+    return _page(db, "enlargement_list", where, params, sort, ENLARGEMENT_SORTABLE, page, per_page)
+
+
+def _page(db: Database, table: str, where: list[str], params: list[Any], sort: str, sortable: Sequence[str],
+          page: int, per_page: int) -> Page:
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     column = sort.lstrip("-")
-    if column not in SORTABLE:
+    if column not in sortable:
         raise ValueError(f"cannot sort by {column}")
     direction = "DESC" if sort.startswith("-") else "ASC"
-    with_total = f"SELECT COUNT(*) AS n FROM agreement_list a{clause}"
-    select = (f"SELECT a.* FROM agreement_list a{clause} ORDER BY a.{column} {direction}, a.id {direction} "
+    total = db.query(f"SELECT COUNT(*) AS n FROM {table} a{clause}", params)[0]["n"]
+    select = (f"SELECT a.* FROM {table} a{clause} ORDER BY a.{column} {direction}, a.id {direction} "
               "LIMIT ? OFFSET ?")
-    total = db.query(with_total, params)[0]["n"]
     items = [dict(r) for r in db.query(select, [*params, per_page, (page - 1) * per_page])]
     return Page(items=items, total=int(total))
 
@@ -80,7 +96,14 @@ def dashboard(db: Database, stalled_days: int = 90, expiring_days: int = 180,
         f"WHERE expires_on IS NOT NULL AND expires_on >= ? AND expires_on <= ? AND {OPEN} ORDER BY expires_on, id",
         (iso(today), iso(today + timedelta(days=expiring_days))))
     total = sum(counts["stage"].values())
+    enlargements = {
+        column: {r["k"]: int(r["n"]) for r in db.query(
+            f"SELECT {column} AS k, COUNT(*) AS n FROM enlargement_list GROUP BY {column}")}
+        for column in ("stage", "target")
+    }
     return {
+        "enlargements": {"total": sum(enlargements["stage"].values()), "by_stage": enlargements["stage"],
+                         "by_target": enlargements["target"]},
         "total": total, "by_stage": counts["stage"], "by_status": counts["status"], "by_kind": counts["kind"],
         "stalled": {"days": stalled_days, "count": len(stalled), "items": [dict(r) for r in stalled]},
         "expiring": {"days": expiring_days, "count": len(expiring), "items": [dict(r) for r in expiring]},
@@ -107,3 +130,50 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
     return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
 
 
+
+
+CAPACITY_ORDER = ("member", "associate_member_pre_stage", "associate_member", "cooperation_partner")
+INSTITUTIONAL = set(CAPACITY_ORDER[:3])
+AS_KNOWN = "recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)"
+
+
+def participation(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
+    """Every party participating on date ``on`` (YYYY-MM-DD), as recorded at ``known_at`` (ISO UTC text).
+
+    A state holds one institutional capacity a day; a party with an institutional capacity is not listed
+    again as a cooperation partner; a partner with several agreements in force is listed once, since the
+    earliest.
+    """
+    rows = db.query(
+        f"SELECT * FROM participation WHERE {AS_KNOWN} AND began_on <= ? AND (ended_on IS NULL OR ended_on > ?) "
+        "ORDER BY party_key, began_on, source_id",
+        (known_at, known_at, on, on))
+    chosen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        best = chosen.get(row["party_key"])
+        rank = CAPACITY_ORDER.index(row["capacity"])
+        if best is None or rank < CAPACITY_ORDER.index(best["capacity"]):
+            chosen[row["party_key"]] = dict(row)
+    return sorted(
+        (_entry(r) for r in chosen.values()),
+        key=lambda e: (CAPACITY_ORDER.index(e["capacity"]), e["party"].casefold()),
+    )
+
+
+def timeline(db: Database, party: str, known_at: str) -> list[dict[str, Any]]:
+    """Every period of one party's participation, as recorded at ``known_at``; ``party`` is a country code or
+    a name."""
+    key_clause = "country = ?" if len(party) == 2 and party.isalpha() and party.isupper() else "LOWER(party) = ?"
+    value = party if key_clause.startswith("country") else party.casefold()
+    rows = db.query(
+        f"SELECT * FROM participation WHERE {AS_KNOWN} AND {key_clause} ORDER BY began_on, capacity, source_id",
+        (known_at, known_at, value))
+    return [_entry(r) for r in rows]
+
+
+def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "party": row["party"], "kind": row["party_kind"], "country": row["country"], "capacity": row["capacity"],
+        "since": row["began_on"], "until": row["ended_on"],
+        "source": {"type": row["source_type"], "id": row["source_id"]}, "recorded_at": row["recorded_from"],
+    }

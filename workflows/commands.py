@@ -335,8 +335,9 @@ class EnlargementService(ProcessService):
         state, target = values["state"], values["target"]
         state.check()
         earlier = self.processes_of(state.country, target)
-        if earlier and context.idempotency_key is not None and context.idempotency_key in earlier[-1].requests:
-            return self._replay(earlier[-1].id, context)
+        for process in earlier:
+            if context.idempotency_key is not None and context.idempotency_key in process.requests:
+                return self._replay(process.id, context)
         if earlier and earlier[-1].stage is not Stage.CLOSED:
             raise StageError(
                 f"{state.name} already has an open {target.value} process ({earlier[-1].id})", rule="one_open_process"

@@ -1,0 +1,111 @@
+"""/api/v1/enlargements: enlargement processes (the routes themselves are in api/processes.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from api.processes import Resource, add_routes
+from api.reads import PageSchema
+from api.schemas import COUNTRY, DocumentSchema, EntrySchema, StateSchema, StepContextSchema
+from api.services import services
+from domain.enlargement import EnlargementProcess
+from domain.values import ProcessStatus, Stage, Target
+from projections import queries
+from workflows.definitions import values_of
+
+blp = Blueprint("enlargements", __name__, url_prefix="/api/v1/enlargements",
+                description="Enlargement processes: Associate Membership (also in the pre-stage) and Membership")
+
+
+class EnlargementCreateSchema(StepContextSchema):
+    state = fields.Nested(StateSchema, required=True)
+    target = fields.String(required=True, validate=validate.OneOf(values_of(Target)))
+    applied_on = fields.Date(required=True, metadata={
+        "description": "the application letter, or the Council decision that opens the process"})
+
+
+class EnlargementSchema(Schema):
+    id = fields.UUID()
+    state = fields.Nested(StateSchema)
+    target = fields.String(metadata={"enum": values_of(Target)})
+    stage = fields.String(metadata={"enum": values_of(Stage)})
+    status = fields.String(metadata={"enum": values_of(ProcessStatus)})
+    version = fields.Integer()
+    workflow_version = fields.Integer()
+    created_at = fields.DateTime()
+    created_by = fields.String()
+    updated_at = fields.DateTime()
+    applied_on = fields.Date()
+    task_force_on = fields.Date(allow_none=True)
+    task_force_report = fields.Nested(DocumentSchema, allow_none=True)
+    task_force_report_on = fields.Date(allow_none=True)
+    negotiation_authorised_on = fields.Date(allow_none=True)
+    current_text = fields.Nested(DocumentSchema, allow_none=True)
+    legal_clearance = fields.String()
+    rounds = fields.List(fields.Nested(EntrySchema))
+    approved_on = fields.Date(allow_none=True)
+    signed_on = fields.Date(allow_none=True)
+    signatories = fields.List(fields.String())
+    ratification_notified_on = fields.Date(allow_none=True)
+    effective_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True)
+
+
+class EnlargementListQuerySchema(PageSchema):
+    stage = fields.String(validate=validate.OneOf(values_of(Stage)))
+    status = fields.String(validate=validate.OneOf(values_of(ProcessStatus)))
+    target = fields.String(validate=validate.OneOf(values_of(Target)))
+    country = fields.String(validate=COUNTRY)
+    sort = fields.String(load_default="-updated_at", validate=validate.OneOf(
+        [f"{d}{c}" for c in queries.ENLARGEMENT_SORTABLE for d in ("", "-")]))
+
+
+class EnlargementSummarySchema(Schema):
+    id = fields.UUID()
+    state = fields.String()
+    country = fields.String()
+    target = fields.String()
+    stage = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    workflow_version = fields.Integer()
+    created_at = fields.String()
+    created_by = fields.String()
+    updated_at = fields.String()
+    last_step = fields.String(allow_none=True)
+    last_actor = fields.String(allow_none=True)
+    position = fields.Integer()
+    applied_on = fields.String()
+    effective_on = fields.String(allow_none=True)
+    ended_on = fields.String(allow_none=True)
+
+
+def view_of(process: EnlargementProcess) -> dict[str, Any]:
+    """The process as the API shows it."""
+    def doc(d: Any) -> dict[str, Any] | None:
+        return dataclasses.asdict(d) if d is not None else None
+
+    return {
+        "id": process.id, "state": dataclasses.asdict(process.state), "target": process.target.value,
+        "stage": process.stage.value, "status": process.status.value, "version": process.version,
+        "workflow_version": process.workflow_version, "created_at": process.created_on,
+        "created_by": process.created_by, "updated_at": process.modified_on, "applied_on": process.applied_on,
+        "task_force_on": process.task_force_on, "task_force_report": doc(process.task_force_report),
+        "task_force_report_on": process.task_force_report_on,
+        "negotiation_authorised_on": process.negotiation_authorised_on, "current_text": doc(process.current_text),
+        "legal_clearance": process.legal_clearance.value, "rounds": [dataclasses.asdict(r) for r in process.rounds],
+        "approved_on": process.approved_on, "signed_on": process.signed_on, "signatories": list(process.signatories),
+        "ratification_notified_on": process.ratification_notified_on, "effective_on": process.effective_on,
+        "ended_on": process.ended_on,
+    }
+
+
+add_routes(blp, Resource(
+    kind="enlargement", noun="enlargement process", service=lambda: services().enlargements, present=view_of,
+    create_schema=EnlargementCreateSchema, schema=EnlargementSchema, list_query_schema=EnlargementListQuerySchema,
+    summary_schema=EnlargementSummarySchema, list_rows=queries.list_enlargements, view="enlargements",
+))
