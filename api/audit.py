@@ -38,6 +38,8 @@ class JournalEntrySchema(Schema):
     reason = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
     data = fields.Dict()
+    hash = fields.String()
+    prev_hash = fields.String()
 
 
 @blp.route("/journal")

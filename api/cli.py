@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _services(create_tables: bool = False) -> Services:
-    return create_app({"CREATE_TABLES": create_tables}).extensions["accord"]
+    """The services for one command, closed (connections and all) when the command ends."""
+    services = create_app({"CREATE_TABLES": create_tables, "PROJECTIONS_IN_PROCESS": False}).extensions["accord"]
+    click.get_current_context().call_on_close(services.close)
+    return services
 
 
 def _operator() -> Actor:

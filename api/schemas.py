@@ -123,7 +123,7 @@ class AgreementSchema(Schema):
 
 
 class StateQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     as_of = fields.AwareDateTime(default_timezone=UTC,
                                   metadata={"description": "a timestamp; UTC unless it names an offset"})
 
@@ -154,3 +154,5 @@ class HistoryEntrySchema(Schema):
     reason = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
     data = fields.Dict()
+    hash = fields.String(metadata={"description": "SHA-256 of the event's canonical content (domain/chain.py)"})
+    prev_hash = fields.String(metadata={"description": "the hash of the aggregate's previous event"})

@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.chain import Chained
 from domain.errors import InvalidValueError, StageError
 from domain.values import Actor, Role
 
@@ -20,10 +21,25 @@ NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/access")
 DIRECTORY_ID = uuid5(NAMESPACE, "user-directory")
 
 
-class AccessToken(Aggregate):
+class AccessEvent(Aggregate.Event):
+    """Access events are chained like every other event (see domain/chain.py)."""
+
+    by: Actor
+    prev_hash: str
+    hash: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.last_hash = self.hash
+        super().apply(aggregate)
+
+
+class AccessToken(Chained, Aggregate):
     """One bearer token of one user, in one role, until revoked."""
 
     TOPIC = T + "AccessToken"
+
+    class Event(AccessEvent):
+        TOPIC = T + "AccessToken.Event"
 
     @staticmethod
     def create_id(token_sha256: str) -> UUID:
@@ -46,10 +62,13 @@ class AccessToken(Aggregate):
         self.revoked = True
 
 
-class UserDirectory(Aggregate):
+class UserDirectory(Chained, Aggregate):
     """The list of users: name, role, tokens, and whether access was revoked."""
 
     TOPIC = T + "UserDirectory"
+
+    class Event(AccessEvent):
+        TOPIC = T + "UserDirectory.Event"
 
     @staticmethod
     def create_id() -> UUID:

@@ -49,6 +49,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
         TOPIC = T + "Event"
         by: Actor
         context: StepContext
+        prev_hash: str
+        hash: str
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)

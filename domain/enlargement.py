@@ -43,6 +43,8 @@ class EnlargementProcess(Lifecycle, Aggregate):
         TOPIC = T + "Event"
         by: Actor
         context: StepContext
+        prev_hash: str
+        hash: str
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)

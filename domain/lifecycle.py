@@ -10,19 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar
 
+from domain.chain import Chained
 from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
 
 def remember_request(event: Any, aggregate: Any) -> None:
-    """Keep the idempotency key of the request that recorded ``event`` (used by every event's apply)."""
+    """Keep the event's hash (the next event's ``prev_hash``) and the idempotency key of the request that
+    recorded it (used by every event's apply)."""
+    aggregate.last_hash = event.hash
     key = event.context.idempotency_key
     if key is not None:
         aggregate.requests[key] = (event.originator_version, event.context.request_digest)
     aggregate.last_actor = event.by.name
 
 
-class Lifecycle:
+class Lifecycle(Chained):
     """Shared rules of cooperation agreements and enlargement processes."""
 
     TEXT_STAGES: ClassVar[tuple[Stage, ...]]

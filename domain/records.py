@@ -9,7 +9,8 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-META_FIELDS = frozenset({"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic"})
+META_FIELDS = frozenset({"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic",
+                         "hash", "prev_hash"})
 SECRET_FIELDS = frozenset({"token_sha256"})
 """Never shown in a record, even though they are not usable secrets."""
 
@@ -32,7 +33,7 @@ def plain(value: Any) -> Any:
 
 
 def record_of(event: Any) -> dict[str, Any]:
-    """actor, role, reason, reference and data (the step's fields) of one event."""
+    """actor, role, reason, reference, data (the step's fields), hash and prev_hash of one event."""
     context = getattr(event, "context", None)
     return {
         "actor": event.by.name,
@@ -40,4 +41,6 @@ def record_of(event: Any) -> dict[str, Any]:
         "reason": context.reason if context else None,
         "reference": context.reference if context else None,
         "data": {k: plain(v) for k, v in vars(event).items() if k not in META_FIELDS | SECRET_FIELDS},
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
     }

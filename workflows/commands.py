@@ -76,6 +76,8 @@ class HistoryEntry:
     reason: str | None
     reference: str | None
     data: dict[str, Any]
+    hash: str
+    prev_hash: str
 
 
 def request_digest(actor: Actor, action: str, fields: Mapping[str, Any], context: StepContext) -> str:
@@ -169,7 +171,8 @@ class ProcessService:
     def _with_digest(context: StepContext, actor: Actor, action: str, fields: Mapping[str, Any]) -> StepContext:
         if context.idempotency_key is None:
             return context
-        return dataclasses.replace(context, request_digest=request_digest(actor, action, fields, context))
+        given = {k: v for k, v in fields.items() if v is not None}  # an omitted optional field is the same request
+        return dataclasses.replace(context, request_digest=request_digest(actor, action, given, context))
 
     def _created(self, aggregate: Any, context: StepContext) -> Outcome:
         """Save a new aggregate, or replay the first result of the same keyed request."""

@@ -67,7 +67,7 @@ class WorkflowDefinition:
 
 IR, LEGAL = Role.IR_OFFICER, Role.LEGAL_OFFICER
 READERS = (IR, LEGAL, Role.AUDITOR, Role.MANAGEMENT)
-"""Who may read agreements, their history and the workflow definitions."""
+"""Who may read agreements, enlargements, their history, the register and the dashboard."""
 DRAFTING, NEGOTIATION, SIGNATURE, IMPLEMENTATION, CLOSED = Stage
 ALL_STAGES = tuple(Stage)
 DOCUMENT = Field("document", "document", description="{title, sha256, media_type?, uri?}")
