@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -13,6 +14,8 @@ from api.reads import FreshnessSchema, wait_for_views
 from api.services import services
 from domain.values import Role
 from projections import queries
+from workflows.archive import export_lines
+from workflows.audit import prove, verify
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit")
 
@@ -51,3 +54,52 @@ class Journal(MethodView):
         """The global log in order after position ``after``, shaped like history entries."""
         wait_for_views(query, ["journal"])
         return queries.journal(services().db, **query)
+
+
+class ProblemSchema(Schema):
+    position = fields.Integer()
+    aggregate_id = fields.String(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    problem = fields.String()
+
+
+class VerificationSchema(Schema):
+    ok = fields.Boolean()
+    events_checked = fields.Integer()
+    head_position = fields.Integer()
+    head_hash = fields.String()
+    problems = fields.List(fields.Nested(ProblemSchema))
+
+
+class DigestSchema(Schema):
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    @blp.response(200, VerificationSchema)
+    @roles_allowed((Role.AUDITOR,), "verify the event store")
+    def get(self) -> Any:
+        """Recompute every event's hash and both chains from the stored events; name each problem's place."""
+        return verify(services().app.recorder)
+
+    @roles_allowed((Role.AUDITOR,), "verify the event store")
+    @blp.arguments(DigestSchema)
+    @blp.response(200, VerificationSchema)
+    def post(self, digest: dict[str, Any]) -> Any:
+        """Prove the log up to ``position`` is unchanged since a verification that gave ``hash`` there."""
+        return prove(services().app.recorder, digest["position"], digest["hash"])
+
+
+@blp.route("/export")
+class Export(MethodView):
+    @blp.doc(responses={"200": {"description": "JSON Lines, one event a line",
+                                "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+    @roles_allowed((Role.AUDITOR,), "export the event store")
+    def get(self) -> Any:
+        """The whole event store as JSON Lines, streamed (for archiving; `accord audit import` loads it)."""
+        accord = services()
+        lines = export_lines(accord.app.recorder, accord.app.mapper)
+        return Response(stream_with_context(lines), mimetype="application/x-ndjson",
+                        headers={"Content-Disposition": "attachment; filename=accord-export.jsonl"})

@@ -14,13 +14,14 @@ from typing import Any
 from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor, roles_allowed
 from api.errors import Problem
 from api.reads import page_headers, wait_for_views
 from api.schemas import STEP_SCHEMAS, AvailableStepSchema, HistoryEntrySchema, StateQuerySchema
 from api.services import services
+from domain.records import plain
 from domain.values import StepContext
 from projections.db import Database
 from projections.queries import Page
@@ -72,6 +73,27 @@ def if_match() -> int:
 def context_from(fields: dict[str, Any]) -> StepContext:
     return StepContext(reason=fields.pop("reason", None), reference=fields.pop("reference", None),
                        idempotency_key=idempotency_key())
+
+
+VERSION = validate.Range(min=1, max=2**31 - 1)
+
+
+class DiffQuerySchema(Schema):
+    from_ = fields.Integer(data_key="from", attribute="from", required=True, validate=VERSION)
+    to = fields.Integer(required=True, validate=VERSION)
+
+
+class ChangeSchema(Schema):
+    field = fields.String()
+    from_ = fields.Raw(data_key="from", attribute="from", allow_none=True)
+    to = fields.Raw(allow_none=True)
+
+
+class DiffSchema(Schema):
+    from_ = fields.Integer(data_key="from", attribute="from")
+    to = fields.Integer()
+    changes = fields.List(fields.Nested(ChangeSchema))
+    events = fields.List(fields.Nested(HistoryEntrySchema))
 
 
 def add_routes(blp: Blueprint, r: Resource) -> None:
@@ -163,6 +185,25 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
             outcome = service.take_step(aggregate_id, step_def.name, fields, actor=actor, expected_version=expected,
                                         context=context_from(fields), loaded=aggregate)
             return written(outcome)
+
+    @blp.route(f"/{id_param}/diff")
+    class Diff(MethodView):
+        @blp.arguments(DiffQuerySchema, location="query")
+        @blp.response(200, DiffSchema)
+        @roles_allowed(READERS, f"read {r.noun}s")
+        def get(self, query: dict[str, Any], **ids: Any) -> Any:
+            """What changed between two versions: field by field, with the events in between."""
+            [aggregate_id] = ids.values()
+            low, high = query["from"], query["to"]
+            if low > high:
+                raise Problem(400, "Bad Request", "from must not be after to", "bad-query")
+            service = r.service()
+            before, after = r.present(service.get(aggregate_id, version=low)), r.present(
+                service.get(aggregate_id, version=high))
+            changes = [{"field": k, "from": plain(before[k]), "to": plain(after[k])}
+                       for k in after if k not in ("version", "updated_at") and before.get(k) != after[k]]
+            events = [dataclasses.asdict(e) for e in service.history(aggregate_id) if low < e.version <= high]
+            return {"from": low, "to": high, "changes": changes, "events": events}
 
     @blp.route(f"/{id_param}/history")
     class History(MethodView):

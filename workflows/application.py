@@ -90,9 +90,11 @@ def storage_env(environ: Mapping[str, str], overrides: Mapping[str, str] | None 
     env.update(overrides or {})
     env.setdefault("PERSISTENCE_MODULE", "eventsourcing.sqlite")
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        env.setdefault("APPLICATION_RECORDER_TOPIC", "workflows.recorders:ChainedSQLiteRecorder")
         env.setdefault("SQLITE_DBNAME", "var/accord.db")
         env.setdefault("SQLITE_LOCK_TIMEOUT", "10")
     elif env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        env.setdefault("APPLICATION_RECORDER_TOPIC", "workflows.recorders:ChainedPostgresRecorder")
         env.setdefault("POSTGRES_PASSWORD", "")  # trust or .pgpass authentication
         env.setdefault("POSTGRES_LOCK_TIMEOUT", "5")  # seconds; 0 would wait forever on a locked table
         env.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")

@@ -1,0 +1,141 @@
+"""Verification of the stored log: per-event hashes, per-aggregate chains and the global chain.
+
+Reads the stored events themselves (never a projection), in pages, holding only each aggregate's last
+version and hash: memory grows with the number of aggregates, not with the number of events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from domain.chain import GENESIS, event_hash, running_hash
+from workflows.recorders import CHAIN_TABLE
+
+PAGE = 1000
+MAX_PROBLEMS = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    position: int
+    aggregate_id: str | None
+    version: int | None
+    problem: str
+
+
+@dataclass
+class Verification:
+    ok: bool = True
+    events_checked: int = 0
+    head_position: int = 0
+    head_hash: str = GENESIS
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, position: int, aggregate_id: Any, version: int | None, problem: str) -> None:
+        self.ok = False
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(position, str(aggregate_id) if aggregate_id else None, version, problem))
+
+
+def chain_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int) -> list[tuple[int, str, str]]:
+    """Rows of the global chain table after a position."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        table, mark = CHAIN_TABLE, "?"
+    else:
+        table, mark = f'"{recorder.datastore.schema}"."{CHAIN_TABLE}"', "%s"
+    sql = f"SELECT position, event_hash, running_hash FROM {table} WHERE position > {mark}"
+    params: list[Any] = [after]
+    if up_to is not None:
+        sql += f" AND position <= {mark}"
+        params.append(up_to)
+    sql += f" ORDER BY position LIMIT {mark}"
+    params.append(limit)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(sql, params)
+        return [(int(r["position"]), r["event_hash"], r["running_hash"]) for r in cursor.fetchall()]
+
+
+def stored_events(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Notification]:
+    """Every stored event in position order, read in pages."""
+    position = 0
+    while True:
+        page = recorder.select_notifications(start=position, limit=PAGE, stop=up_to, inclusive_of_start=False)
+        if not page:
+            return
+        yield from page
+        position = page[-1].id
+
+
+def chain(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[tuple[int, str, str]]:
+    position = 0
+    while page := chain_page(recorder, position, up_to, PAGE):
+        yield from page
+        position = page[-1][0]
+
+
+def verify(recorder: ApplicationRecorder, up_to: int | None = None,
+           progress: Callable[[int], None] | None = None) -> Verification:
+    """Recompute every event's hash and both chains; report the first problems, each at a named place."""
+    result = Verification()
+    last: dict[Any, tuple[int, str]] = {}
+    running = GENESIS
+    links = chain(recorder, up_to)
+    link = next(links, None)
+    for n in stored_events(recorder, up_to):
+        while link is not None and link[0] < n.id:
+            result.add(link[0], None, None, "an event recorded in the global chain is missing from the log")
+            link = next(links, None)
+        try:
+            raw = json.loads(n.state)
+            stored_hash, prev = raw["hash"], raw["prev_hash"]
+            recorded_at = raw["timestamp"]["_data_"]
+        except (ValueError, KeyError, TypeError):
+            result.add(n.id, n.originator_id, n.originator_version, "the stored event cannot be read")
+            link = next(links, None) if link is not None and link[0] == n.id else link
+            continue
+        if event_hash(n.originator_id, n.originator_version, n.topic, recorded_at, prev, raw) != stored_hash:
+            result.add(n.id, n.originator_id, n.originator_version, "the event's content does not match its hash")
+        version, previous_hash = last.get(n.originator_id, (0, GENESIS))
+        if n.originator_version != version + 1:
+            result.add(n.id, n.originator_id, n.originator_version,
+                       f"version {n.originator_version} follows version {version} of its aggregate")
+        elif prev != previous_hash:
+            result.add(n.id, n.originator_id, n.originator_version,
+                       "prev_hash does not match the aggregate's previous event")
+        last[n.originator_id] = (n.originator_version, stored_hash)
+        running = running_hash(running, stored_hash)
+        if link is None or link[0] != n.id:
+            result.add(n.id, n.originator_id, n.originator_version, "the event is not in the global chain")
+        else:
+            if link[1] != stored_hash or link[2] != running:
+                result.add(n.id, n.originator_id, n.originator_version,
+                           "the global chain does not match the log at this position")
+                running = link[2]  # resynchronise, so one problem is reported once
+            link = next(links, None)
+        result.events_checked += 1
+        result.head_position = n.id
+        if progress and result.events_checked % PAGE == 0:
+            progress(PAGE)
+    while link is not None:
+        result.add(link[0], None, None, "the log ends before the global chain does (truncated?)")
+        link = next(links, None)
+    result.head_hash = running
+    if progress:
+        progress(result.events_checked % PAGE)
+    return result
+
+
+def prove(recorder: ApplicationRecorder, position: int, digest: str) -> Verification:
+    """Check the log up to ``position`` is unchanged since a verification that returned ``digest`` there."""
+    result = verify(recorder, up_to=position)
+    if result.head_position != position:
+        result.add(position, None, None, f"the log has no event at position {position} any more")
+    elif result.head_hash != digest:
+        result.add(position, None, None, "the log up to this position differs from the saved digest")
+    return result
