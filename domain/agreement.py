@@ -110,7 +110,7 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self.created_by = by.name
         self.title = title
         self.kind = kind
-        self.counterparties = tuple(counterparties)
+        self.counterparties = list(counterparties)
         self.workflow_version = workflow_version
         self.summary = summary
         self.parent_id = parent_id
@@ -118,8 +118,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self.stage = Stage.DRAFTING
         self.status = Status.DRAFT
         self.finalised_text: Document | None = None
-        self.milestones: tuple[Entry, ...] = ()
-        self.signatures: tuple[Signature, ...] = ()
+        self.milestones: list[Entry] = []
+        self.signatures: list[Signature] = []
         self.effective_on: date | None = None
         self.suspended_on: date | None = None
         self.resumed_on: date | None = None
@@ -219,7 +219,7 @@ class CooperationAgreement(Lifecycle, Aggregate):
 
     @event("SignatureRecorded", topic=T + "SignatureRecorded")
     def _signature_recorded(self, by: Actor, context: StepContext, signature: Signature) -> None:
-        self.signatures = (*self.signatures, signature)
+        self.signatures = [*self.signatures, signature]
         if not self.unsigned_parties:
             self.status = Status.SIGNED
 
@@ -261,7 +261,7 @@ class CooperationAgreement(Lifecycle, Aggregate):
 
     @event("MilestoneRecorded", topic=T + "MilestoneRecorded")
     def _milestone_recorded(self, by: Actor, context: StepContext, on: date, summary: str) -> None:
-        self.milestones = (*self.milestones, Entry(on=on, summary=summary))
+        self.milestones = [*self.milestones, Entry(on=on, summary=summary)]
 
     def renew(self, by: Actor, context: StepContext, expires_on: date) -> None:
         """Extend the agreement to a later expiry date."""

@@ -78,7 +78,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
         self.negotiation_authorised_on: date | None = None
         self.approved_on: date | None = None
         self.signed_on: date | None = None
-        self.signatories: tuple[str, ...] = ()
+        self.signatories: list[str] = []
         self.ratification_notified_on: date | None = None
         self.effective_on: date | None = None
         self.ended_on: date | None = None
@@ -179,7 +179,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
     def _agreement_signed(self, by: Actor, context: StepContext, signed_on: date,
                           signatories: tuple[str, ...]) -> None:
         self.signed_on = signed_on
-        self.signatories = tuple(signatories)
+        self.signatories = list(signatories)
         self.status = ProcessStatus.SIGNED
 
     def notify_ratification(self, by: Actor, context: StepContext, notified_on: date) -> None:

@@ -21,12 +21,16 @@ def remember_request(event: Any, aggregate: Any) -> None:
     aggregate.last_hash = event.hash
     key = event.context.idempotency_key
     if key is not None:
-        aggregate.requests[key] = (event.originator_version, event.context.request_digest)
+        aggregate.requests[key] = [event.originator_version, event.context.request_digest]
     aggregate.last_actor = event.by.name
 
 
 class Lifecycle(Chained):
-    """Shared rules of cooperation agreements and enlargement processes."""
+    """Shared rules of cooperation agreements and enlargement processes.
+
+    State holds lists and dicts, never tuples, so that an aggregate restored from a snapshot (stored as
+    JSON) equals the same aggregate replayed from its events.
+    """
 
     TEXT_STAGES: ClassVar[tuple[Stage, ...]]
     WITHDRAWABLE_STAGES: ClassVar[tuple[Stage, ...]] = (Stage.DRAFTING, Stage.NEGOTIATION, Stage.SIGNATURE)
@@ -42,17 +46,17 @@ class Lifecycle(Chained):
     text_attached_by: str | None
     reviewed_by: str | None
     review_requested_by: str | None
-    rounds: tuple[Entry, ...]
+    rounds: list[Entry]
 
     def _init_lifecycle(self) -> None:
-        self.requests: dict[str, tuple[int, str | None]] = {}
+        self.requests: dict[str, list[Any]] = {}
         self.current_text = None
         self.text_attached_by = None
         self.legal_clearance = Clearance.NONE
         self.clearance_sha256 = None
         self.reviewed_by = None
         self.review_requested_by = None
-        self.rounds = ()
+        self.rounds = []
 
     # ---- guards ----------------------------------------------------------------------------------
 
@@ -150,7 +154,7 @@ class Lifecycle(Chained):
         self._round_recorded(by=by, context=context, held_on=held_on, summary=summary)
 
     def _on_round_recorded(self, held_on: date, summary: str) -> None:
-        self.rounds = (*self.rounds, Entry(on=held_on, summary=summary))
+        self.rounds = [*self.rounds, Entry(on=held_on, summary=summary)]
 
     # ---- withdrawal and corrections --------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain import values
+from domain.agreement import CooperationAgreement
+from domain.enlargement import EnlargementProcess
 
 ENUMS: tuple[type[Enum], ...] = (
     values.Role, values.Stage, values.Status, values.AgreementKind, values.PartyKind,
@@ -69,9 +71,24 @@ def dataclass_transcoding(cls: type) -> Transcoding:
 
 
 class AccordApplication(Application[UUID]):
-    """Stores and loads every Accord aggregate; its ``save`` returns each event's global position."""
+    """Stores and loads every Accord aggregate; its ``save`` returns each event's global position.
+
+    Long-lived aggregates are snapshotted every ``SNAPSHOT_INTERVAL`` events (0 turns snapshots off), so
+    loading one costs the snapshot plus at most that many events; history, verification and audit read the
+    events themselves. ``AGGREGATE_CACHE_MAXSIZE`` aggregates stay cached per process and are brought up to
+    date from the store on every load (the library's fast-forward), so a cached copy is never stale.
+    """
 
     name = "accord"
+
+    def __init__(self, env: Mapping[str, str] | None = None):
+        env = dict(env or {})
+        interval = int(env.get("SNAPSHOT_INTERVAL") or 0)
+        if interval > 0:
+            env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        super().__init__(env)
+        if interval > 0:
+            self.snapshotting_intervals = {CooperationAgreement: interval, EnlargementProcess: interval}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -85,10 +102,12 @@ class AccordApplication(Application[UUID]):
 def storage_env(environ: Mapping[str, str], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The persistence settings from the library's own variables, with the embedded SQLite default."""
     keys = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE", "SINGLE_ROW_TRACKING",
-            "IS_SNAPSHOTTING_ENABLED", "AGGREGATE_CACHE")
+            "SNAPSHOT_INTERVAL", "AGGREGATE_CACHE")
     env = {k: v for k, v in environ.items() if k.startswith(keys)}
     env.update(overrides or {})
     env.setdefault("PERSISTENCE_MODULE", "eventsourcing.sqlite")
+    env.setdefault("SNAPSHOT_INTERVAL", "100")
+    env.setdefault("AGGREGATE_CACHE_MAXSIZE", "1000")
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         env.setdefault("APPLICATION_RECORDER_TOPIC", "workflows.recorders:ChainedSQLiteRecorder")
         env.setdefault("SQLITE_DBNAME", "var/accord.db")
