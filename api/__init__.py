@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ from api import agreements, audit, auth, dashboard, enlargements, errors, health
 from api.errors import Problem
 from api.schemas import STEP_SCHEMAS
 from api.services import init_app
-from workflows.application import storage_env
+from workflows.application import check_storage_settings, storage_env
 
 DEFAULTS: dict[str, Any] = {
     "API_TITLE": "Accord",
@@ -34,6 +35,34 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+MAX_JSON_DEPTH = 32
+JSON_STRUCTURE = re.compile(rb'[\[\]{}"\\]')
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects (checked before parsing, which would recurse)."""
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1  # the position of a character escaped by a backslash inside a string
+    for match in JSON_STRUCTURE.finditer(body):
+        char, at = match.group(), match.start()
+        if in_string:
+            if at == escaped_at:
+                continue
+            if char == b"\\":
+                escaped_at = at + 1
+            elif char == b'"':
+                in_string = False
+        elif char == b'"':
+            in_string = True
+        elif char in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Defaults, then ``ACCORD_*`` environment variables, then ``config`` (tests)."""
     app = Flask("accord")
@@ -42,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
 
     storage = storage_env(os.environ, app.config["STORAGE"])
+    check_storage_settings(storage)
     if not app.config["CREATE_TABLES"]:
         storage["CREATE_TABLE"] = "n"
     elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
@@ -72,7 +102,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def require_json() -> None:
-        if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
-            raise Problem(415, "Unsupported Media Type", "send the body as application/json", "not-json")
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+            if not request.is_json:
+                raise Problem(415, "Unsupported Media Type", "send the body as application/json", "not-json")
+            if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+                raise Problem(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "too-deep")
 
     return app

@@ -17,6 +17,7 @@ from api.services import Services
 from domain.errors import DomainError
 from domain.values import Actor, Role
 from projections.engine import RestoreDetectedError
+from workflows.application import UnsafeSettingsError
 from workflows.archive import ImportRefusedError, export_lines, import_lines
 from workflows.audit import prove, verify
 from workflows.demo import seed_demo
@@ -27,7 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _services(create_tables: bool = False) -> Services:
     """The services for one command, closed (connections and all) when the command ends."""
-    services = create_app({"CREATE_TABLES": create_tables, "PROJECTIONS_IN_PROCESS": False}).extensions["accord"]
+    try:
+        app = create_app({"CREATE_TABLES": create_tables, "PROJECTIONS_IN_PROCESS": False})
+    except UnsafeSettingsError as error:
+        raise click.ClickException(f"refusing to start: {error}") from None
+    services = app.extensions["accord"]
     click.get_current_context().call_on_close(services.close)
     return services
 

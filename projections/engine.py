@@ -9,6 +9,7 @@ library's inserts hold a table lock, so positions commit in order).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -22,7 +23,8 @@ from projections.db import Cursor, Database
 
 log = logging.getLogger(__name__)
 
-TRACKING_DDL = "CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+                "ddl TEXT NOT NULL)")
 
 
 class RestoreDetectedError(RuntimeError):
@@ -100,16 +102,27 @@ class Projections:
 
     # ---- set-up and state ------------------------------------------------------------------------
 
-    def create_tables(self) -> None:
+    def create_tables(self) -> list[str]:
+        """Create every view's tables; a view whose definition changed since its tables were made is dropped
+        and starts again from position 0 (it catches up from the log). Returns the views so reset."""
+        reset = []
         with self.db.transaction() as cursor:
             cursor.execute(TRACKING_DDL)
             for view in self.views.values():
-                for statement in view.ddl(self.db.dialect):
+                ddl = view.ddl(self.db.dialect)
+                signature = hashlib.sha256("\n".join(ddl).encode()).hexdigest()
+                cursor.execute("SELECT ddl FROM accord_tracking WHERE view = ?", (view.name,))
+                row = cursor.fetchone()
+                if row is not None and row["ddl"] != signature:
+                    for table in view.tables:
+                        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                    cursor.execute("DELETE FROM accord_tracking WHERE view = ?", (view.name,))
+                    reset.append(view.name)
+                for statement in ddl:
                     cursor.execute(statement)
-                cursor.execute(
-                    "INSERT INTO accord_tracking (view, position) VALUES (?, 0) ON CONFLICT (view) DO NOTHING",
-                    (view.name,),
-                )
+                cursor.execute("INSERT INTO accord_tracking (view, position, ddl) VALUES (?, 0, ?) "
+                               "ON CONFLICT (view) DO NOTHING", (view.name, signature))
+        return reset
 
     def positions(self) -> dict[str, int]:
         rows = self.db.query("SELECT view, position FROM accord_tracking")

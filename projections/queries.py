@@ -163,8 +163,9 @@ def participation(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
 def timeline(db: Database, party: str, known_at: str) -> list[dict[str, Any]]:
     """Every period of one party's participation, as recorded at ``known_at``; ``party`` is a country code or
     a name."""
-    key_clause = "country = ?" if len(party) == 2 and party.isalpha() and party.isupper() else "LOWER(party) = ?"
-    value = party if key_clause.startswith("country") else party.casefold()
+    by_country = len(party) == 2 and party.isalpha() and party.isupper()
+    key_clause = "country = ?" if by_country else "party_name_key = ?"
+    value = party if by_country else party.strip().casefold()
     rows = db.query(
         f"SELECT * FROM participation WHERE {AS_KNOWN} AND {key_clause} ORDER BY began_on, capacity, source_id",
         (known_at, known_at, value))

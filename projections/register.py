@@ -1,5 +1,6 @@
 """The participation register: who participates in the organisation's programme, in what capacity, on any
-date, as the system knew it at any time (bitemporal).
+date, as the system knew it at any time (bitemporal). A cooperation partner participates while an agreement
+with it is in force: not while it is suspended.
 
 Each row is one period of one party's participation (valid time ``began_on`` .. ``ended_on``, the end
 exclusive: the first day the capacity no longer holds) as recorded from ``recorded_from`` until a later
@@ -19,8 +20,8 @@ from projections.db import Cursor
 from projections.engine import Change, View
 
 A, E = CooperationAgreement, EnlargementProcess
-COLUMNS = ("source_id", "source_type", "party_key", "party", "party_kind", "country", "capacity", "began_on",
-           "ended_on", "recorded_from", "recorded_to", "position")
+COLUMNS = ("source_id", "source_type", "party_key", "party", "party_name_key", "party_kind", "country", "capacity",
+           "began_on", "ended_on", "recorded_from", "recorded_to", "position")
 
 
 def party_key(kind: str, name: str, country: str | None) -> str:
@@ -35,11 +36,13 @@ class Register(View):
     def ddl(self, dialect: str) -> list[str]:
         return [
             "CREATE TABLE IF NOT EXISTS participation (source_id TEXT NOT NULL, source_type TEXT NOT NULL, "
-            "party_key TEXT NOT NULL, party TEXT NOT NULL, party_kind TEXT NOT NULL, country TEXT, "
+            "party_key TEXT NOT NULL, party TEXT NOT NULL, party_name_key TEXT NOT NULL, party_kind TEXT NOT NULL, "
+            "country TEXT, "
             "capacity TEXT NOT NULL, began_on TEXT NOT NULL, ended_on TEXT, recorded_from TEXT NOT NULL, "
             "recorded_to TEXT, position BIGINT NOT NULL, PRIMARY KEY (source_id, party_key, position))",
             "CREATE INDEX IF NOT EXISTS participation_party ON participation (party_key, began_on)",
             "CREATE INDEX IF NOT EXISTS participation_valid ON participation (began_on, ended_on)",
+            "CREATE INDEX IF NOT EXISTS participation_name ON participation (party_name_key, began_on)",
             "CREATE TABLE IF NOT EXISTS participation_parties (source_id TEXT NOT NULL, party_key TEXT NOT NULL, "
             "party TEXT NOT NULL, party_kind TEXT NOT NULL, country TEXT, capacity TEXT NOT NULL, "
             "PRIMARY KEY (source_id, party_key))",
@@ -56,24 +59,26 @@ class Register(View):
             elif isinstance(event, A.Created):
                 self._parties(cursor, source, [(party_key(p.kind.value, p.name, p.country), p.name, p.kind.value,
                                                p.country, "cooperation_partner") for p in event.counterparties])
-            elif name == "EnteredIntoForce" and isinstance(event, (A.Event, E.Event)):
-                kind = "agreement" if isinstance(event, A.Event) else "enlargement"
-                cursor.execute("SELECT * FROM participation_parties WHERE source_id = ? ORDER BY party_key", (source,))
-                rows = [
-                    (source, kind, p["party_key"], p["party"], p["party_kind"], p["country"], p["capacity"],
-                     iso(event.effective_on), None, iso(event.timestamp), None, change.position)
-                    for p in cursor.fetchall()
-                ]
-                self._insert(cursor, rows)
-            elif name == "ParticipationEnded" and isinstance(event, E.Event):
-                self._supersede(cursor, source, change, ended_on=iso(event.effective_on))
-            elif name == "Terminated" and isinstance(event, A.Event):
-                self._supersede(cursor, source, change, ended_on=iso(event.effective_on))
+            elif name in ("EnteredIntoForce", "Resumed") and isinstance(event, (A.Event, E.Event)):
+                self._begin(cursor, source, change, iso(event.effective_on))
+            elif name in ("ParticipationEnded", "Terminated", "Suspended") and isinstance(event, (A.Event, E.Event)):
+                self._supersede(cursor, source, change, "ended_on IS NULL", (), ended_on=iso(event.effective_on))
             elif name == "Expired" and isinstance(event, A.Event):
-                self._supersede(cursor, source, change, ended_on=iso(event.expired_on))
-            elif name == "Corrected" and event.field in ("effective_on", "ended_on"):
-                column = "began_on" if event.field == "effective_on" else "ended_on"
-                self._supersede(cursor, source, change, **{column: event.value})
+                self._supersede(cursor, source, change, "ended_on IS NULL", (), ended_on=iso(event.expired_on))
+            elif name == "Corrected" and event.field == "effective_on":
+                self._supersede(cursor, source, change, "began_on = ?", (event.previous,), began_on=event.value)
+            elif name == "Corrected" and event.field == "ended_on":
+                self._supersede(cursor, source, change, "ended_on = ?", (event.previous,), ended_on=event.value)
+
+    def _begin(self, cursor: Cursor, source: str, change: Change, began_on: str) -> None:
+        """A period of participation begins for every party of the source (entry into force, resumption)."""
+        kind = "agreement" if isinstance(change.event, A.Event) else "enlargement"
+        cursor.execute("SELECT * FROM participation_parties WHERE source_id = ? ORDER BY party_key", (source,))
+        self._insert(cursor, [
+            (source, kind, p["party_key"], p["party"], p["party"].strip().casefold(), p["party_kind"], p["country"],
+             p["capacity"], began_on, None, iso(change.event.timestamp), None, change.position)
+            for p in cursor.fetchall()
+        ])
 
     @staticmethod
     def _parties(cursor: Cursor, source: str, parties: list[tuple[Any, ...]]) -> None:
@@ -88,16 +93,17 @@ class Register(View):
             cursor.executemany(
                 f"INSERT INTO participation ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
 
-    def _supersede(self, cursor: Cursor, source: str, change: Change, **new: Any) -> None:
-        """Close the current rows of a source as of this event, and record them again with ``new`` values."""
+    def _supersede(self, cursor: Cursor, source: str, change: Change, which: str, params: tuple[Any, ...],
+                   **new: Any) -> None:
+        """Close the source's current rows matching ``which`` as of this event, and record them again with
+        ``new`` values (a period ended, or a date corrected)."""
         recorded = iso(change.event.timestamp)
-        cursor.execute("SELECT * FROM participation WHERE source_id = ? AND recorded_to IS NULL ORDER BY party_key",
-                       (source,))
+        current_rows = f"source_id = ? AND recorded_to IS NULL AND {which}"
+        cursor.execute(f"SELECT * FROM participation WHERE {current_rows} ORDER BY party_key", (source, *params))
         current = [dict(r) for r in cursor.fetchall()]
         if not current:
             return
-        cursor.execute("UPDATE participation SET recorded_to = ? WHERE source_id = ? AND recorded_to IS NULL",
-                       (recorded, source))
+        cursor.execute(f"UPDATE participation SET recorded_to = ? WHERE {current_rows}", (recorded, source, *params))
         self._insert(cursor, [
             tuple({**row, **new, "recorded_from": recorded, "recorded_to": None, "position": change.position}[c]
                   for c in COLUMNS)

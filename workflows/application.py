@@ -118,3 +118,28 @@ def storage_env(environ: Mapping[str, str], overrides: Mapping[str, str] | None 
         env.setdefault("POSTGRES_LOCK_TIMEOUT", "5")  # seconds; 0 would wait forever on a locked table
         env.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")
     return env
+
+
+class UnsafeSettingsError(RuntimeError):
+    """Raised at start-up when storage settings could lose events or let readers skip them."""
+
+
+def check_storage_settings(env: Mapping[str, str]) -> None:
+    """Refuse settings that lose data: checked before anything is served or recorded."""
+    def on(key: str) -> bool:
+        return (env.get(key) or "").strip().lower() in ("y", "yes", "t", "true", "on", "1")
+
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        if on("POSTGRES_ENABLE_DB_FUNCTIONS"):
+            raise UnsafeSettingsError("POSTGRES_ENABLE_DB_FUNCTIONS is on: it lets log readers skip events; unset it")
+        if int(env.get("POSTGRES_LOCK_TIMEOUT") or 0) <= 0:
+            raise UnsafeSettingsError("POSTGRES_LOCK_TIMEOUT must be a positive number of seconds: without it a "
+                                      "stuck writer makes every other writer wait forever")
+    elif env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        name = env.get("SQLITE_DBNAME", "")
+        if ":memory:" in name or "mode=memory" in name:
+            raise UnsafeSettingsError("an in-memory SQLite database keeps nothing and has no write-ahead log; "
+                                      "name a file in SQLITE_DBNAME")
+    else:
+        raise UnsafeSettingsError(f"PERSISTENCE_MODULE {env['PERSISTENCE_MODULE']!r} is not supported: use "
+                                  "eventsourcing.sqlite or eventsourcing.postgres")

@@ -145,6 +145,7 @@ class ProcessService:
         )
         self.require_role(actor, step_def.roles, f"take the step {step}")
         context = self._with_digest(context, actor, step, fields)
+        fields_reason = fields.get("reason")
         if context.idempotency_key in aggregate.requests:
             return self._replay(aggregate_id, context)
         if expected_version != aggregate.version:
@@ -157,7 +158,10 @@ class ProcessService:
             raise StepNotAllowedError(
                 f"{step} is not allowed in stage {aggregate.stage.value} (only in {allowed})", step=step
             )
-        values = to_domain(step_def.fields, fields)
+        if "reason" in fields:  # a step whose definition requires the reason: it belongs to the context
+            fields = {k: v for k, v in fields.items() if k != "reason"}
+            context = dataclasses.replace(context, reason=context.reason or fields_reason)
+        values = to_domain([f for f in step_def.fields if f.name != "reason"], fields)
         getattr(aggregate, step)(by=actor, context=context, **values)
         others = self.consequences(aggregate, step, values, actor, context)
         return self._save(aggregate, context, others)
@@ -353,7 +357,10 @@ class EnlargementService(ProcessService):
 
     def consequences(self, aggregate: Any, step: str, values: Mapping[str, Any], actor: Actor,
                      context: StepContext) -> list[Any]:
-        """A state holds one status at a time: a new status in force ends the one it replaces, that day."""
+        """A state holds one status at a time: a new status in force ends the one it replaces, that day; and
+        correcting the new status's start moves the end of the one it replaced with it."""
+        if step == "correct" and values["field"] == "effective_on":
+            return self._move_replaced_end(aggregate, actor, context)
         if step != "enter_into_force":
             return []
         ended = []
@@ -371,3 +378,20 @@ class EnlargementService(ProcessService):
                 )
                 ended.append(previous)
         return ended
+
+    def _move_replaced_end(self, process: EnlargementProcess, actor: Actor, context: StepContext) -> list[Any]:
+        previous = process.pending_events[-1].previous
+        moved = []
+        for target in Target:
+            for other in self.processes_of(process.state.country, target):
+                if other.id != process.id and other.ended_on is not None and other.ended_on.isoformat() == previous \
+                        and str(process.id) in (other_reason := self._end_reason(other)):
+                    other.correct(by=actor, context=StepContext(reason=f"follows the correction of {process.id}: "
+                                                                       f"{other_reason}", reference=context.reference),
+                                  field="ended_on", value=process.effective_on.isoformat())
+                    moved.append(other)
+        return moved
+
+    def _end_reason(self, process: EnlargementProcess) -> str:
+        ended = [e for e in self.history(process.id) if e.type == "end_participation"]
+        return ended[-1].reason or "" if ended else ""
