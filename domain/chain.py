@@ -10,10 +10,12 @@ own tools (see ``tools/verify_export.py``) recompute it:
 with keys sorted, separators "," and ":", UTF-8, no ASCII escaping. "state" holds every stored field of the
 event except ``timestamp`` (it is ``recorded_at``), ``hash``, ``prev_hash``, ``originator_topic`` and
 ``class_version``: actor and role (``by``), reason, reference and the request's idempotency key
-(``context``), and the step's own data. Values are canonical: dates and times as ISO text, enums as their
-values, UUIDs as 32 hex digits, value objects as mappings of their fields, tuples as lists. This is exactly
-the stored JSON with the transcoder's ``{"_type_", "_data_"}`` wrappers replaced by their data, so an event
-upcast to a later class version still verifies against the hash computed when it was recorded.
+(``context``), and the step's own data, exactly as the store's JSON holds them: a value of a tagged type
+is {"_type_": <tag>, "_data_": <data>} (tags: "date", "datetime_iso", "uuid_hex", "decimal_str",
+"enum.<Name>" with the member's value, "value.<Name>" with the value object's fields), tuples are lists.
+Because the hash is computed over the stored JSON itself (never over a decoded, upcast object), an event
+upcast to a later class version still verifies against the hash computed when it was recorded, and
+re-tagging a stored value (a date turned into a timestamp) breaks it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import inspect
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -35,22 +38,46 @@ NOT_HASHED = frozenset({"timestamp", "hash", "prev_hash", "originator_topic", "c
                         "originator_id", "originator_version"})
 
 
-def canonical(value: Any) -> Any:
+def type_tag(value: Any) -> str | None:
+    """The name under which the store's JSON transcoder tags a value of this type (None: plain JSON).
+
+    workflows/application.py registers its transcodings under these same names.
+    """
     if isinstance(value, Enum):
-        return canonical(value.value)
+        return "enum." + type(value).__name__
     if isinstance(value, UUID):
-        return value.hex
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
+        return "uuid_hex"
+    if isinstance(value, datetime):
+        return "datetime_iso"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, Decimal):
+        return "decimal_str"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        if set(value) == {"_type_", "_data_"}:
-            return canonical(value["_data_"])
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    return value
+        return "value." + type(value).__name__
+    return None
+
+
+def canonical(value: Any) -> Any:
+    """The value as the store's JSON holds it: tagged types as {"_type_": tag, "_data_": data}."""
+    tag = type_tag(value)
+    if tag is None:
+        if isinstance(value, Mapping):
+            return {str(k): canonical(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [canonical(v) for v in value]
+        return value
+    if isinstance(value, Enum):
+        data: Any = value.value
+    elif isinstance(value, UUID):
+        data = value.hex
+    elif isinstance(value, (date, datetime)):
+        data = value.isoformat()
+    elif isinstance(value, Decimal):
+        data = str(value)
+    else:
+        data = {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return {"_type_": tag, "_data_": data}
 
 
 def event_hash(aggregate_id: UUID | str, version: int, topic: str, recorded_at: datetime | str, prev_hash: str,

@@ -48,6 +48,17 @@ class Lifecycle(Chained):
     review_requested_by: str | None
     rounds: list[Entry]
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """A copy for one command (the repository copies cached aggregates): every value in the state is
+        immutable or a list or dict of immutable values, so copying those containers is enough, and costs
+        far less than a deep copy of a long history."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update({
+            name: (list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value)
+            for name, value in self.__dict__.items()
+        })
+        return copy
+
     def _init_lifecycle(self) -> None:
         self.requests: dict[str, list[Any]] = {}
         self.current_text = None

@@ -3,8 +3,8 @@
 
     python3 verify_export.py accord-export.jsonl [--position N --hash HEX]
 
-For every line it recomputes the event's hash from the stored JSON (the canonical encoding documented in
-Accord's domain/chain.py, repeated below so that this file stands alone), checks each aggregate's chain
+For every line it recomputes the event's hash from the stored JSON (the encoding documented in Accord's
+domain/chain.py, repeated below so that this file stands alone), checks each aggregate's chain
 (versions 1, 2, 3, ... each naming its predecessor's hash) and the running hash of the whole log, then
 prints the digest (position, hash) of the last event. With --position and --hash it also proves that the
 log up to that position equals a digest saved earlier. Exit status: 0 verified, 1 problems found, 2 usage.
@@ -21,14 +21,14 @@ NOT_HASHED = {"timestamp", "hash", "prev_hash", "originator_topic", "class_versi
               "originator_version"}
 
 
-def canonical(value):
-    """The stored JSON with the transcoder's {"_type_", "_data_"} wrappers replaced by their data."""
+def plain(value):
+    """A stored value with the transcoder's {"_type_", "_data_"} wrappers replaced by their data."""
     if isinstance(value, dict):
         if set(value) == {"_type_", "_data_"}:
-            return canonical(value["_data_"])
-        return {str(k): canonical(v) for k, v in value.items()}
+            return plain(value["_data_"])
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [canonical(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -39,7 +39,7 @@ def event_hash(aggregate_id, version, topic, recorded_at, prev_hash, state):
         "type": topic,
         "recorded_at": recorded_at,
         "prev_hash": prev_hash,
-        "state": {k: canonical(v) for k, v in state.items() if k not in NOT_HASHED},
+        "state": {k: v for k, v in state.items() if k not in NOT_HASHED},
     }
     encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
@@ -60,7 +60,7 @@ def verify(lines, prove_position=None, prove_hash=None):
                               stored["prev_hash"], stored)
         if computed != stored["hash"] or stored["hash"] != line["hash"]:
             problems.append(f"{where}: the event's content does not match its hash")
-        by, context = canonical(stored.get("by", {})), canonical(stored.get("context") or {})
+        by, context = plain(stored.get("by", {})), plain(stored.get("context") or {})
         shown = (line["actor"], line["role"], line["reason"], line["reference"])
         if shown != (by.get("name"), by.get("role"), context.get("reason"), context.get("reference")):
             problems.append(f"{where}: the decoded actor, role, reason or reference differ from the stored event")

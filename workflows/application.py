@@ -14,6 +14,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain import values
 from domain.agreement import CooperationAgreement
+from domain.chain import type_tag
 from domain.enlargement import EnlargementProcess
 
 ENUMS: tuple[type[Enum], ...] = (
@@ -28,7 +29,7 @@ VALUE_OBJECTS: tuple[type, ...] = (
 
 class DateAsISO(Transcoding):
     type = date
-    name = "date"
+    name = type_tag(date(2000, 1, 1))
 
     def encode(self, obj: date) -> str:
         return obj.isoformat()
@@ -42,7 +43,7 @@ def enum_transcoding(enum: type[Enum]) -> Transcoding:
 
     class EnumAsValue(Transcoding):
         type = enum
-        name = "enum." + enum.__name__
+        name = type_tag(next(iter(enum)))
 
         def encode(self, obj: Enum) -> Any:
             return obj.value
@@ -59,7 +60,7 @@ def dataclass_transcoding(cls: type) -> Transcoding:
 
     class DataclassAsDict(Transcoding):
         type = cls
-        name = "value." + cls.__name__
+        name = "value." + cls.__name__  # = domain.chain.type_tag of an instance
 
         def encode(self, obj: Any) -> dict[str, Any]:
             return {n: getattr(obj, n) for n in names}

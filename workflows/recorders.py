@@ -59,18 +59,20 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0}.{1} (position BIGINT PRIMARY KEY, event_hash TEXT NOT NULL, "
             "running_hash TEXT NOT NULL)").format(schema, Identifier(CHAIN_TABLE)))
-        self.select_last_running_hash = SQL(
-            "SELECT running_hash FROM {0}.{1} ORDER BY position DESC LIMIT 1").format(schema, Identifier(CHAIN_TABLE))
+        # The running hash is computed by the server from the last row, so appending costs no round trip.
+        self.append_chain = SQL(
+            "INSERT INTO {0}.{1} (position, event_hash, running_hash) SELECT %s, %s, encode(sha256(convert_to("
+            "COALESCE((SELECT running_hash FROM {0}.{1} ORDER BY position DESC LIMIT 1), %s) || %s, 'UTF8')), 'hex')"
+        ).format(schema, Identifier(CHAIN_TABLE))
         self.insert_chain = SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s)").format(schema, Identifier(CHAIN_TABLE))
 
     def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if stored_events and positions:
-            curs.execute(self.select_last_running_hash)
-            row = curs.fetchone()
-            curs.executemany(self.insert_chain,
-                             chain_rows(row["running_hash"] if row else GENESIS, positions, stored_events))
+            hashes = [json.loads(s.state)["hash"] for s in stored_events]
+            curs.executemany(self.append_chain,
+                             [(p, h, GENESIS, h) for p, h in zip(positions, hashes, strict=True)])
         return positions
 
 
