@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
 from api.reads import FreshnessSchema, wait_for_views
@@ -35,7 +35,7 @@ class JournalEntrySchema(Schema):
     aggregate_type = fields.String()
     version = fields.Integer()
     type = fields.String()
-    recorded_at = fields.String()
+    recorded_at = fields.DateTime()
     actor = fields.String()
     role = fields.String()
     reason = fields.String(allow_none=True)
@@ -47,7 +47,7 @@ class JournalEntrySchema(Schema):
 
 @blp.route("/journal")
 class Journal(MethodView):
-    @blp.arguments(JournalQuerySchema, location="query")
+    @blp.arguments(JournalQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, JournalEntrySchema(many=True))
     @roles_allowed((Role.AUDITOR, Role.MANAGEMENT), "read the audit journal")
     def get(self, query: dict[str, Any]) -> Any:

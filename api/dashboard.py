@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
 from api.reads import FreshnessSchema, wait_for_views
@@ -46,7 +46,7 @@ class DashboardSchema(Schema):
 
 @blp.route("")
 class Dashboard(MethodView):
-    @blp.arguments(DashboardQuerySchema, location="query")
+    @blp.arguments(DashboardQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DashboardSchema)
     @roles_allowed(READERS, "read the dashboard")
     def get(self, query: dict[str, Any]) -> Any:

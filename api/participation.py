@@ -7,7 +7,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
 from api.reads import FreshnessSchema, wait_for_views
@@ -65,7 +65,7 @@ def _known_at(query: dict[str, Any]) -> str:
 
 @blp.route("")
 class Register(MethodView):
-    @blp.arguments(RegisterQuerySchema, location="query")
+    @blp.arguments(RegisterQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, RegisterSchema)
     @roles_allowed(READERS, "read the participation register")
     def get(self, query: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ class Register(MethodView):
 
 @blp.route("/<party>")
 class Timeline(MethodView):
-    @blp.arguments(TimelineQuerySchema, location="query")
+    @blp.arguments(TimelineQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TimelineSchema)
     @roles_allowed(READERS, "read the participation register")
     def get(self, query: dict[str, Any], party: str) -> Any:

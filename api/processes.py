@@ -14,7 +14,7 @@ from typing import Any
 from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_actor, roles_allowed
 from api.errors import Problem
@@ -114,7 +114,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route("")
     class Collection(MethodView):
-        @blp.arguments(r.list_query_schema, location="query")
+        @blp.arguments(r.list_query_schema, location="query", unknown=RAISE)
         @blp.response(200, r.summary_schema(many=True))
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any]) -> Any:
@@ -135,7 +135,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}")
     class Item(MethodView):
-        @blp.arguments(StateQuerySchema, location="query")
+        @blp.arguments(StateQuerySchema, location="query", unknown=RAISE)
         @blp.response(200, r.schema)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
@@ -188,7 +188,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/diff")
     class Diff(MethodView):
-        @blp.arguments(DiffQuerySchema, location="query")
+        @blp.arguments(DiffQuerySchema, location="query", unknown=RAISE)
         @blp.response(200, DiffSchema)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:

@@ -8,11 +8,13 @@ own tools (see ``tools/verify_export.py``) recompute it:
                      "state": <the event's stored fields, canonical>} )
 
 with keys sorted, separators "," and ":", UTF-8, no ASCII escaping. "state" holds every stored field of the
-event except ``timestamp`` (it is ``recorded_at``), ``hash``, ``prev_hash``, ``originator_topic`` and
-``class_version``: actor and role (``by``), reason, reference and the request's idempotency key
-(``context``), and the step's own data, exactly as the store's JSON holds them: a value of a tagged type
-is {"_type_": <tag>, "_data_": <data>} (tags: "date", "datetime_iso", "uuid_hex", "decimal_str",
-"enum.<Name>" with the member's value, "value.<Name>" with the value object's fields), tuples are lists.
+event except ``timestamp`` (it is ``recorded_at``), ``hash`` and ``prev_hash``: actor and role (``by``),
+reason, reference and the request's idempotency key (``context``), the step's own data, the aggregate's
+class on a created event (``originator_topic``) and the event class's version when above 1
+(``class_version``, which decides the upcasts applied on reading), exactly as the store's JSON holds
+them: a value of a tagged type is {"_type_": <tag>, "_data_": <data>} (tags: "date", "datetime_iso",
+"uuid_hex", "decimal_str", "enum.<Name>" with the member's value, "value.<Name>" with the value object's
+fields), tuples are lists.
 Because the hash is computed over the stored JSON itself (never over a decoded, upcast object), an event
 upcast to a later class version still verifies against the hash computed when it was recorded, and
 re-tagging a stored value (a date turned into a timestamp) breaks it.
@@ -34,8 +36,7 @@ from uuid import UUID
 from eventsourcing.domain import get_topic
 
 GENESIS = "0" * 64
-NOT_HASHED = frozenset({"timestamp", "hash", "prev_hash", "originator_topic", "class_version",
-                        "originator_id", "originator_version"})
+NOT_HASHED = frozenset({"timestamp", "hash", "prev_hash", "originator_id", "originator_version"})
 
 
 def type_tag(value: Any) -> str | None:
@@ -112,14 +113,22 @@ class Chained:
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         timestamp = event_class.create_timestamp()
         originator_id = id if id is not None else cls.create_id(**_create_id_kwargs(cls, kwargs))
-        digest = event_hash(originator_id, 1, get_topic(event_class), timestamp, GENESIS, kwargs)
+        stored = {**kwargs, "originator_topic": get_topic(cls), **_class_version(event_class)}
+        digest = event_hash(originator_id, 1, get_topic(event_class), timestamp, GENESIS, stored)
         return super()._create(event_class, id=originator_id, timestamp=timestamp, prev_hash=GENESIS,
                                hash=digest, **kwargs)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         timestamp = event_class.create_timestamp()
-        digest = event_hash(self.id, self.version + 1, get_topic(event_class), timestamp, self.last_hash, kwargs)
+        stored = {**kwargs, **_class_version(event_class)}
+        digest = event_hash(self.id, self.version + 1, get_topic(event_class), timestamp, self.last_hash, stored)
         super().trigger_event(event_class, timestamp=timestamp, prev_hash=self.last_hash, hash=digest, **kwargs)
+
+
+def _class_version(event_class: Any) -> dict[str, int]:
+    """The library stores ``class_version`` with an event only when it is above 1."""
+    version = getattr(event_class, "class_version", 1)
+    return {"class_version": version} if version > 1 else {}
 
 
 def _create_id_kwargs(cls: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:

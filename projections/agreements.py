@@ -14,7 +14,7 @@ A = CooperationAgreement
 COLUMNS = (
     "id", "kind", "title", "stage", "status", "version", "workflow_version", "created_at", "created_by",
     "updated_at", "last_step", "last_actor", "position", "parent_id", "expires_on", "effective_on", "closed_on",
-    "parties_total", "parties_signed", "legal_clearance", "countries", "counterparties",
+    "parties_total", "parties_signed", "legal_clearance", "countries", "counterparties", "title_key",
 )
 STAGE_STATUS = {
     "NegotiationOpened": ("negotiation", "under_negotiation"),
@@ -55,7 +55,8 @@ class AgreementList(TableView):
             "created_at TEXT NOT NULL, created_by TEXT NOT NULL, updated_at TEXT NOT NULL, last_step TEXT, "
             "last_actor TEXT, position BIGINT NOT NULL, parent_id TEXT, expires_on TEXT, effective_on TEXT, "
             "closed_on TEXT, parties_total INTEGER NOT NULL, parties_signed INTEGER NOT NULL, "
-            "legal_clearance TEXT NOT NULL, countries TEXT NOT NULL, counterparties TEXT NOT NULL)",
+            "legal_clearance TEXT NOT NULL, countries TEXT NOT NULL, counterparties TEXT NOT NULL, "
+            "title_key TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS agreement_parties ("
             "agreement_id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, country TEXT, kind TEXT, "
             "PRIMARY KEY (agreement_id, name))",
@@ -82,7 +83,8 @@ class AgreementList(TableView):
         name = type(event).__name__
         if isinstance(event, A.Created):
             rows[key] = {
-                "id": key, "kind": event.kind.value, "title": event.title, "stage": "drafting", "status": "draft",
+                "id": key, "kind": event.kind.value, "title": event.title, "title_key": event.title.casefold(),
+                "stage": "drafting", "status": "draft",
                 "workflow_version": event.workflow_version, "created_at": iso(event.timestamp),
                 "created_by": event.by.name, "parent_id": str(event.parent_id) if event.parent_id else None,
                 "expires_on": iso(event.expires_on), "effective_on": None, "closed_on": None,
@@ -116,3 +118,5 @@ class AgreementList(TableView):
             row["closed_on"] = iso(event.expired_on)
         elif name == "Corrected":
             row[event.field] = event.value
+            if event.field == "title":
+                row["title_key"] = event.value.casefold()

@@ -24,7 +24,9 @@ from projections.db import Cursor, Database
 log = logging.getLogger(__name__)
 
 TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-                "ddl TEXT NOT NULL)")
+                "last_event TEXT, ddl TEXT NOT NULL)")
+"""``last_event`` names the event at ``position`` (aggregate id and version): a restored store that has
+grown past the position again no longer has that event there, and the runner refuses to go on."""
 
 
 class RestoreDetectedError(RuntimeError):
@@ -137,28 +139,35 @@ class Projections:
 
     # ---- processing ------------------------------------------------------------------------------
 
-    def check_not_restored(self, name: str, position: int, head: int) -> None:
-        if position > head:
-            raise RestoreDetectedError(
-                f"view {name!r} has processed up to position {position}, but the event store ends at {head}: "
-                f"an older backup was restored? Nothing was applied. Rebuild it: accord projections rebuild {name}"
-            )
+    @staticmethod
+    def _restored(name: str, detail: str) -> RestoreDetectedError:
+        return RestoreDetectedError(
+            f"view {name!r}: {detail}: an older backup was restored? Nothing was applied. "
+            f"Rebuild it: accord projections rebuild {name}"
+        )
 
     def step(self, name: str) -> int:
         """Apply the next batch of events to one view; return how many were applied (0 when current)."""
         view = self.views[name]
-        [row] = self.db.query("SELECT position FROM accord_tracking WHERE view = ?", (name,))
-        position = int(row["position"])
-        notifications = self.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
-        )
+        [row] = self.db.query("SELECT position, last_event FROM accord_tracking WHERE view = ?", (name,))
+        position, last_event = int(row["position"]), row["last_event"]
+        notifications = list(self.recorder.select_notifications(
+            start=position, limit=self.batch_size + 1, inclusive_of_start=True
+        )) if position else list(self.recorder.select_notifications(start=0, limit=self.batch_size))
+        if position:
+            first = notifications[0] if notifications else None
+            if first is None or first.id != position or _identity(first) != last_event:
+                head = self.head()
+                detail = (f"it has processed up to position {position}, but the event store ends at {head}"
+                          if head < position else f"the event at position {position} is not the one it processed")
+                raise self._restored(name, detail)
+            notifications = notifications[1:]
         if not notifications:
-            self.check_not_restored(name, position, self.head())
             return 0
         changes = [self._decode(n) for n in notifications]
         with self.db.transaction() as cursor:
-            cursor.execute("UPDATE accord_tracking SET position = ? WHERE view = ? AND position = ?",
-                           (changes[-1].position, name, position))
+            cursor.execute("UPDATE accord_tracking SET position = ?, last_event = ? WHERE view = ? AND position = ?",
+                           (changes[-1].position, _identity(notifications[-1]), name, position))
             if cursor.rowcount != 1:
                 raise _Overtaken
             view.apply(cursor, changes)
@@ -171,11 +180,13 @@ class Projections:
                       topic=notification.topic)
 
     def catch_up(self, names: Sequence[str] | None = None,
-                 progress: Callable[[str, int], None] | None = None) -> int:
-        """Apply every recorded event to the named views (all by default); return the number applied."""
+                 progress: Callable[[str, int], None] | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Apply every recorded event to the named views (all by default); return the number applied.
+        ``should_stop`` is asked before each batch."""
         total = 0
         for name in names or list(self.views):
-            while True:
+            while not should_stop():
                 try:
                     count = self.step(name)
                 except _Overtaken:
@@ -193,7 +204,7 @@ class Projections:
         with self.db.transaction() as cursor:
             for table in view.tables:
                 cursor.execute(f"DELETE FROM {table}")
-            cursor.execute("UPDATE accord_tracking SET position = 0 WHERE view = ?", (name,))
+            cursor.execute("UPDATE accord_tracking SET position = 0, last_event = NULL WHERE view = ?", (name,))
         return self.catch_up([name], progress)
 
     def run(self, poll_interval: float = 0.2, max_failures: int | None = None,
@@ -207,7 +218,7 @@ class Projections:
         failures = 0
         while not self._stop.is_set():
             try:
-                applied = self.catch_up(progress=progress)
+                applied = self.catch_up(progress=progress, should_stop=self._stop.is_set)
                 failures = 0
             except RestoreDetectedError:
                 raise
@@ -236,6 +247,10 @@ class Projections:
                 return False
             with self._advanced:
                 self._advanced.wait(min(remaining, 0.05))
+
+
+def _identity(notification: Notification) -> str:
+    return f"{notification.originator_id}:{notification.originator_version}"
 
 
 class _Overtaken(Exception):

@@ -40,7 +40,7 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
         where.append("a.id IN (SELECT agreement_id FROM agreement_parties WHERE name_key LIKE ? ESCAPE '\\')")
         params.append(_like(filters["counterparty"]))
     if filters.get("q"):
-        where.append("LOWER(a.title) LIKE ? ESCAPE '\\'")
+        where.append("a.title_key LIKE ? ESCAPE '\\'")
         params.append(_like(filters["q"]))
     if filters.get("expires_before"):
         where.append("a.expires_on IS NOT NULL AND a.expires_on < ? AND a." + OPEN)
@@ -70,9 +70,9 @@ def _page(db: Database, table: str, where: list[str], params: list[Any], sort: s
     column = sort.lstrip("-")
     if column not in sortable:
         raise ValueError(f"cannot sort by {column}")
-    direction = "DESC" if sort.startswith("-") else "ASC"
+    direction = "DESC NULLS FIRST" if sort.startswith("-") else "ASC NULLS LAST"  # no date sorts last
     total = db.query(f"SELECT COUNT(*) AS n FROM {table} a{clause}", params)[0]["n"]
-    select = (f"SELECT a.* FROM {table} a{clause} ORDER BY a.{column} {direction}, a.id {direction} "
+    select = (f"SELECT a.* FROM {table} a{clause} ORDER BY a.{column} {direction}, a.id {direction.split()[0]} "
               "LIMIT ? OFFSET ?")
     items = [dict(r) for r in db.query(select, [*params, per_page, (page - 1) * per_page])]
     return Page(items=items, total=int(total))
@@ -127,7 +127,8 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
         where.append("recorded_at < ?")
         params.append(iso(recorded_to))
     rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", [*params, limit])
-    return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+    return [{**dict(r), "data": json.loads(r["data"]), "recorded_at": datetime.fromisoformat(r["recorded_at"])}
+            for r in rows]
 
 
 

@@ -17,14 +17,17 @@ import sys
 import uuid
 
 GENESIS = "0" * 64
-NOT_HASHED = {"timestamp", "hash", "prev_hash", "originator_topic", "class_version", "originator_id",
-              "originator_version"}
+NOT_HASHED = {"timestamp", "hash", "prev_hash", "originator_id", "originator_version"}
+NOT_SHOWN = NOT_HASHED | {"by", "context", "originator_topic", "class_version", "token_sha256"}
 
 
 def plain(value):
-    """A stored value with the transcoder's {"_type_", "_data_"} wrappers replaced by their data."""
+    """A stored value as the export shows it: the transcoder's {"_type_", "_data_"} wrappers replaced by
+    their data (UUIDs with dashes)."""
     if isinstance(value, dict):
         if set(value) == {"_type_", "_data_"}:
+            if value["_type_"] == "uuid_hex":
+                return str(uuid.UUID(value["_data_"]))
             return plain(value["_data_"])
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -64,6 +67,10 @@ def verify(lines, prove_position=None, prove_hash=None):
         shown = (line["actor"], line["role"], line["reason"], line["reference"])
         if shown != (by.get("name"), by.get("role"), context.get("reason"), context.get("reference")):
             problems.append(f"{where}: the decoded actor, role, reason or reference differ from the stored event")
+        data = {k: plain(v) for k, v in stored.items() if k not in NOT_SHOWN}
+        if line["recorded_at"] != stored["timestamp"]["_data_"] or any(
+                line["data"].get(k) != v for k, v in data.items()):
+            problems.append(f"{where}: the decoded time or data differ from the stored event")
         version, previous = last.get(line["aggregate_id"], (0, GENESIS))
         if line["version"] != version + 1 or stored["prev_hash"] != previous:
             problems.append(f"{where}: the aggregate's chain is broken (after version {version})")

@@ -43,13 +43,18 @@ class Verification:
             self.problems.append(Problem(position, str(aggregate_id) if aggregate_id else None, version, problem))
 
 
-def chain_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int) -> list[tuple[int, str, str]]:
+Link = tuple[int, str, str, str, int]
+"""A row of the global chain: position, event hash, running hash, aggregate id, version."""
+
+
+def chain_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int) -> list[Link]:
     """Rows of the global chain table after a position."""
     if isinstance(recorder, SQLiteApplicationRecorder):
         table, mark = CHAIN_TABLE, "?"
     else:
         table, mark = f'"{recorder.datastore.schema}"."{CHAIN_TABLE}"', "%s"
-    sql = f"SELECT position, event_hash, running_hash FROM {table} WHERE position > {mark}"
+    sql = (f"SELECT position, event_hash, running_hash, originator_id, originator_version FROM {table} "
+           f"WHERE position > {mark}")
     params: list[Any] = [after]
     if up_to is not None:
         sql += f" AND position <= {mark}"
@@ -58,7 +63,8 @@ def chain_page(recorder: ApplicationRecorder, after: int, up_to: int | None, lim
     params.append(limit)
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(sql, params)
-        return [(int(r["position"]), r["event_hash"], r["running_hash"]) for r in cursor.fetchall()]
+        return [(int(r["position"]), r["event_hash"], r["running_hash"], r["originator_id"],
+                 int(r["originator_version"])) for r in cursor.fetchall()]
 
 
 def stored_events(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Notification]:
@@ -72,7 +78,7 @@ def stored_events(recorder: ApplicationRecorder, up_to: int | None = None) -> It
         position = page[-1].id
 
 
-def chain(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[tuple[int, str, str]]:
+def chain(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Link]:
     position = 0
     while page := chain_page(recorder, position, up_to, PAGE):
         yield from page
@@ -89,7 +95,8 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
     link = next(links, None)
     for n in stored_events(recorder, up_to):
         while link is not None and link[0] < n.id:
-            result.add(link[0], None, None, "an event recorded in the global chain is missing from the log")
+            result.add(link[0], link[3], link[4], "an event recorded in the global chain is missing from the log")
+            running = link[2]  # resynchronise: the events after it are not to blame
             link = next(links, None)
         try:
             raw = json.loads(n.state)
@@ -113,7 +120,10 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
         if link is None or link[0] != n.id:
             result.add(n.id, n.originator_id, n.originator_version, "the event is not in the global chain")
         else:
-            if link[1] != stored_hash or link[2] != running:
+            if (link[3], link[4]) != (str(n.originator_id), n.originator_version):
+                result.add(n.id, n.originator_id, n.originator_version,
+                           f"the global chain recorded {link[3]} v{link[4]} at this position")
+            elif link[1] != stored_hash or link[2] != running:
                 result.add(n.id, n.originator_id, n.originator_version,
                            "the global chain does not match the log at this position")
                 running = link[2]  # resynchronise, so one problem is reported once
@@ -123,7 +133,7 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
         if progress and result.events_checked % PAGE == 0:
             progress(PAGE)
     while link is not None:
-        result.add(link[0], None, None, "the log ends before the global chain does (truncated?)")
+        result.add(link[0], link[3], link[4], "the log ends before the global chain does (truncated?)")
         link = next(links, None)
     result.head_hash = running
     if progress:

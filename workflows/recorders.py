@@ -31,7 +31,7 @@ def chain_rows(previous: str, positions: Sequence[int], stored_events: Sequence[
     for position, stored in zip(positions, stored_events, strict=True):
         event_hash = json.loads(stored.state)["hash"]
         previous = running_hash(previous, event_hash)
-        rows.append((position, event_hash, previous))
+        rows.append((position, event_hash, previous, str(stored.originator_id), stored.originator_version))
     return rows
 
 
@@ -39,7 +39,8 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
                 f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY KEY, "
-                "event_hash TEXT NOT NULL, running_hash TEXT NOT NULL)"]
+                "event_hash TEXT NOT NULL, running_hash TEXT NOT NULL, originator_id TEXT NOT NULL, "
+                "originator_version INTEGER NOT NULL)"]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
                        ) -> Sequence[int] | None:
@@ -47,7 +48,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         if stored_events and positions:
             c.execute(f"SELECT running_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
-            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)",
+            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?, ?, ?)",
                           chain_rows(row[0] if row else GENESIS, positions, stored_events))
         return positions
 
@@ -58,25 +59,28 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0}.{1} (position BIGINT PRIMARY KEY, event_hash TEXT NOT NULL, "
-            "running_hash TEXT NOT NULL)").format(schema, Identifier(CHAIN_TABLE)))
+            "running_hash TEXT NOT NULL, originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL)"
+        ).format(schema, Identifier(CHAIN_TABLE)))
         # The running hash is computed by the server from the last row, so appending costs no round trip.
         self.append_chain = SQL(
-            "INSERT INTO {0}.{1} (position, event_hash, running_hash) SELECT %s, %s, encode(sha256(convert_to("
-            "COALESCE((SELECT running_hash FROM {0}.{1} ORDER BY position DESC LIMIT 1), %s) || %s, 'UTF8')), 'hex')"
+            "INSERT INTO {0}.{1} (position, event_hash, running_hash, originator_id, originator_version) "
+            "SELECT %s, %s, encode(sha256(convert_to(COALESCE((SELECT running_hash FROM {0}.{1} "
+            "ORDER BY position DESC LIMIT 1), %s) || %s, 'UTF8')), 'hex'), %s, %s"
         ).format(schema, Identifier(CHAIN_TABLE))
-        self.insert_chain = SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s)").format(schema, Identifier(CHAIN_TABLE))
 
     def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if stored_events and positions:
             hashes = [json.loads(s.state)["hash"] for s in stored_events]
-            curs.executemany(self.append_chain,
-                             [(p, h, GENESIS, h) for p, h in zip(positions, hashes, strict=True)])
+            curs.executemany(self.append_chain, [
+                (p, h, GENESIS, h, str(s.originator_id), s.originator_version)
+                for p, h, s in zip(positions, hashes, stored_events, strict=True)])
         return positions
 
 
 def insert_exported(recorder: Any, rows: Sequence[tuple[int, StoredEvent, str, str]]) -> None:
+    """(position, stored event, event hash, running hash) rows, as read from an export."""
     """Insert events at their original positions, with their chain rows, in one transaction (import)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=True) as c:
@@ -84,7 +88,8 @@ def insert_exported(recorder: Any, rows: Sequence[tuple[int, StoredEvent, str, s
                 f"INSERT INTO {recorder.events_table_name} (rowid, originator_id, originator_version, topic, state) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(p, s.originator_id.hex, s.originator_version, s.topic, s.state) for p, s, _, _ in rows])
-            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(p, h, r) for p, _, h, r in rows])
+            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?, ?, ?)",
+                          [(p, h, r, str(s.originator_id), s.originator_version) for p, s, h, r in rows])
         return
     schema = Identifier(recorder.datastore.schema)
     table = Identifier(recorder.events_table_name)
@@ -94,8 +99,8 @@ def insert_exported(recorder: Any, rows: Sequence[tuple[int, StoredEvent, str, s
             SQL("INSERT INTO {0}.{1} (originator_id, originator_version, topic, state, notification_id) "
                 "VALUES (%s, %s, %s, %s, %s)").format(schema, table),
             [(s.originator_id, s.originator_version, s.topic, s.state, p) for p, s, _, _ in rows])
-        curs.executemany(SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s)").format(schema, Identifier(CHAIN_TABLE)),
-                         [(p, h, r) for p, _, h, r in rows])
+        curs.executemany(SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s, %s)").format(schema, Identifier(CHAIN_TABLE)),
+                         [(p, h, r, str(s.originator_id), s.originator_version) for p, s, h, r in rows])
         curs.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
                          "(SELECT MAX(notification_id) FROM {0}.{1}))").format(schema, table),
                      (f'"{recorder.datastore.schema}"."{recorder.events_table_name}"',))

@@ -164,7 +164,8 @@ def view_tables(services: Any) -> list[str]:
 
 
 def snapshot(db: Any, table: str) -> list[list[Any]]:
-    """Every row of a view table, every column, ordered by its columns in order (the primary key first)."""
+    """Every row of a view table, every column, ordered by its columns in table order: for agreement_list,
+    agreement_parties and journal that is by primary key."""
     rows = [list(dict(row).values()) for row in db.query(f"SELECT * FROM {table}")]
     rows.sort(key=lambda row: [(v is None, 0 if v is None else v) for v in row])
     return [[None if v is None else str(v) for v in row] for row in rows]

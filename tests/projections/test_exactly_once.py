@@ -1,0 +1,409 @@
+"""The projection engine applies every event exactly once: under SIGKILL, with two runners at once, after a
+rebuild; it refuses a restored store; reads wait for their view (min_position); /ready shows the lag; the CLI
+runner stops cleanly on SIGTERM and resumes where it stopped."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import Counter
+from random import Random
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from api import cli
+from projections.engine import RestoreDetectedError
+from tests.projections.helpers import (
+    Runner,
+    Writer,
+    assert_rows_match_aggregates,
+    caught_up,
+    count_once,
+    digests,
+    journal_positions,
+    log_positions,
+    party,
+    second_services,
+    snapshot,
+    snapshots,
+    wait_until,
+)
+
+EVENTS = 600
+KILLS = 5
+WRITE_PAUSE = 0.006
+SEED = int(os.environ.get("PROJECTION_TEST_SEED") or Random().randrange(1 << 30))
+AGREEMENTS = "/api/v1/agreements"
+DASHBOARD = "/api/v1/dashboard"
+JOURNAL = "/api/v1/audit/journal"
+PROBLEM = "application/problem+json"
+
+
+def backend_of(storage: dict[str, str]) -> str:
+    return storage["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
+
+
+def assert_exactly_once(services: Any) -> tuple[int, int, int]:
+    """Tracking = head for every view, one journal row per event, rows = a fresh rebuild; (events, dup, miss)."""
+    head = services.projections.head()
+    assert services.projections.positions() == {name: head for name in services.projections.views}
+    log = log_positions(services)
+    duplicates, missing = count_once(log, journal_positions(services.db))
+    assert (duplicates, missing) == (0, 0)
+    assert_rows_match_aggregates(services)
+    incremental = snapshots(services)
+    for name in services.projections.views:
+        assert services.projections.rebuild(name) == len(log)
+    rebuilt = snapshots(services)
+    for table in incremental:
+        assert incremental[table] == rebuilt[table], table
+    return len(log), duplicates, missing
+
+
+def set_tracking(services: Any, view: str, position: int) -> None:
+    with services.db.transaction() as cursor:
+        cursor.execute("UPDATE accord_tracking SET position = ? WHERE view = ?", (position, view))
+
+
+# ---- crashes --------------------------------------------------------------------------------------
+
+def test_a_runner_killed_at_random_moments_applies_every_event_exactly_once(services, storage):
+    """``accord projections run`` as a real process, SIGKILLed five times while events are written."""
+    rng = Random(SEED)
+    writer = Writer(services.agreements, rng)
+    writer.write(30)
+    writing = writer.thread(EVENTS - 30, pause=WRITE_PAUSE)  # spread over the kills
+    runners: list[Runner] = []
+    kills, behind_at_kill = 0, 0
+    try:
+        for _ in range(KILLS):
+            runner = Runner(storage)
+            runners.append(runner)
+            assert runner.wait_started(), f"the runner did not start (seed {SEED}):\n{runner.output}"
+            time.sleep(rng.uniform(0.05, 0.5))
+            assert runner.alive(), f"the runner stopped by itself (seed {SEED}):\n{runner.output}"
+            behind_at_kill += not caught_up(services)
+            runner.kill()
+            kills += 1
+        writing.join(timeout=120)
+        assert writer.error is None, writer.error
+        assert writer.events == EVENTS
+        final = Runner(storage)
+        runners.append(final)
+        assert final.wait_started(), final.output
+        assert wait_until(lambda: caught_up(services), 60), services.projections.positions()
+        assert final.terminate() == 0, final.output
+        assert "stopped cleanly" in final.output
+    finally:
+        writer.stop.set()
+        writing.join(timeout=60)
+        for runner in runners:
+            runner.kill()
+    events, duplicates, missing = assert_exactly_once(services)
+    print(f"\nexactly-once[{backend_of(storage)}]: {events} events, {kills} kills, duplicates {duplicates}, "
+          f"missing {missing}  (seed {SEED}; {behind_at_kill} kills while the runner was behind the head)")
+
+
+# ---- two runners ----------------------------------------------------------------------------------
+
+def test_two_runners_for_the_same_views_at_once_never_apply_an_event_twice(services):
+    writer = Writer(services.agreements, Random(SEED))
+    writer.write(100)
+    writing = writer.thread(150)
+    others = [second_services(services) for _ in range(2)]
+    engines = [other.projections for other in others]
+    for engine in engines:
+        engine.batch_size = 7
+    applied: list[Counter[str]] = [Counter(), Counter()]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        def tally(view: str, count: int) -> None:
+            applied[i][view] += count
+
+        try:
+            barrier.wait(timeout=10)
+            while writing.is_alive():
+                engines[i].catch_up(progress=tally)
+            engines[i].catch_up(progress=tally)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        writing.join(timeout=60)
+    finally:
+        writer.stop.set()
+        for other in others:
+            other.close()
+    assert not errors, errors
+    assert writer.error is None, writer.error
+    events = len(log_positions(services))
+    for view in services.projections.views:
+        assert applied[0][view] + applied[1][view] == events, (view, applied)  # each event once, by one runner
+    assert all(sum(a.values()) > 0 for a in applied), f"both runners should have done some of the work: {applied}"
+    signed = services.db.query("SELECT COALESCE(SUM(parties_signed), 0) AS n FROM agreement_list")[0]["n"]
+    assert int(signed) == sum(len(services.agreements.get(w.id).signatures) for w in writer.walks)
+    assert_exactly_once(services)
+    print(f"\ntwo runners: {events} events, applied {dict(applied[0])} + {dict(applied[1])}")
+
+
+# ---- rebuild --------------------------------------------------------------------------------------
+
+def build_incrementally(services: Any, writer: Writer) -> None:
+    """Writes interleaved with small catch-ups, in batches of five, the views at different positions at times."""
+    services.projections.batch_size = 5
+    for count, names in ((17, None), (1, ["journal"]), (40, None), (23, ["agreements"]), (60, None), (9, None)):
+        writer.write(count)
+        services.projections.catch_up(names)
+    services.projections.batch_size = 1000
+
+
+def test_a_rebuild_gives_the_same_rows_as_the_incremental_build(services):
+    writer = Writer(services.agreements, Random(SEED))
+    build_incrementally(services, writer)
+    assert caught_up(services)
+    incremental, rows = digests(services), snapshots(services)
+    assert all(rows[t] for t in ("agreement_list", "agreement_parties", "journal")), "the views have rows"
+    events = len(log_positions(services))
+    for name in services.projections.views:
+        assert services.projections.rebuild(name) == events
+    assert snapshots(services) == rows
+    assert digests(services) == incremental
+    assert caught_up(services)
+
+
+def storage_environment(monkeypatch: pytest.MonkeyPatch, storage: dict[str, str]) -> None:
+    for key in list(os.environ):
+        if key.startswith(("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "ACCORD_", "CREATE_TABLE")):
+            monkeypatch.delenv(key)
+    for key, value in {**storage, "CREATE_TABLE": "n"}.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_accord_projections_rebuild_gives_the_same_rows_and_reports_events_per_second(
+        services, storage, monkeypatch):
+    writer = Writer(services.agreements, Random(SEED))
+    build_incrementally(services, writer)
+    incremental = digests(services)
+    events = len(log_positions(services))
+    storage_environment(monkeypatch, storage)
+    runner = CliRunner()
+
+    result = runner.invoke(cli.main, ["projections", "rebuild"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    for view in services.projections.views:
+        figure = re.search(rf"^{view}: (\d+) events in [\d.]+ s \(([\d,]+|inf) events/s\)$", result.stdout, re.M)
+        assert figure, result.stdout
+        assert int(figure[1]) == events
+        assert f"rebuilding {view}" in result.stderr  # the progress bar's label
+    assert digests(services) == incremental
+
+    result = runner.invoke(cli.main, ["projections", "rebuild", "journal"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert re.findall(r"^(\w+): \d+ events", result.stdout, re.M) == ["journal"]
+    assert digests(services) == incremental
+
+    result = runner.invoke(cli.main, ["projections", "rebuild", "nonsense"])
+    assert result.exit_code == 2 and "unknown view nonsense" in result.output
+
+    writer.write(5)
+    result = runner.invoke(cli.main, ["projections", "status"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    shown = {view: (int(p), int(lag)) for view, p, lag in
+             re.findall(r"^(\w+)\s+position\s+(\d+)\s+lag\s+(\d+)$", result.stdout, re.M)}
+    head = services.projections.head()
+    assert shown == {view: (p, head - p) for view, p in services.projections.positions().items()}
+    assert all(lag >= 5 for _, lag in shown.values()), shown
+
+
+# ---- restore guard --------------------------------------------------------------------------------
+
+def test_a_view_ahead_of_the_store_is_refused_until_it_is_rebuilt(services):
+    writer = Writer(services.agreements, Random(SEED))
+    writer.write(20)
+    services.projections.catch_up()
+    head = services.projections.head()
+    journal_rows = snapshot(services.db, "journal")
+    set_tracking(services, "journal", head + 10)  # as if an older backup of the event store were restored
+
+    with pytest.raises(RestoreDetectedError, match="accord projections rebuild journal") as refused:
+        services.projections.catch_up()
+    assert str(head) in str(refused.value) and str(head + 10) in str(refused.value)
+    assert snapshot(services.db, "journal") == journal_rows
+
+    writer.write(3)  # the store moves on, still behind what the journal claims to have processed
+    with pytest.raises(RestoreDetectedError, match="accord projections rebuild journal"):
+        services.projections.catch_up()
+    new_head = services.projections.head()
+    assert services.projections.positions() == {
+        name: head + 10 if name == "journal" else new_head for name in services.projections.views}
+    assert snapshot(services.db, "journal") == journal_rows  # nothing applied, nothing skipped
+
+    assert services.projections.rebuild("journal") == len(log_positions(services))
+    assert services.projections.catch_up() == 0
+    assert journal_positions(services.db) == log_positions(services)
+
+
+def test_a_restored_store_that_has_grown_past_the_view_is_still_refused(services):
+    writer = Writer(services.agreements, Random(SEED))
+    writer.write(20)
+    services.projections.catch_up()
+    head = services.projections.head()
+    set_tracking(services, "journal", head + 3)  # the journal processed 3 events the restored store lost
+    writer.write(6)  # new, different events take positions head+1.. again
+    with pytest.raises(RestoreDetectedError):
+        services.projections.catch_up()
+
+
+def test_accord_projections_run_exits_2_and_says_how_to_rebuild_when_the_store_is_behind(services, storage):
+    Writer(services.agreements, Random(SEED)).write(10)
+    services.projections.catch_up()
+    set_tracking(services, "journal", services.projections.head() + 10)
+    runner = Runner(storage)
+    try:
+        code = runner.wait(timeout=30)
+    finally:
+        runner.kill()
+    assert code == 2, runner.output
+    assert "accord projections rebuild journal" in runner.output
+
+
+# ---- read your writes, lag ------------------------------------------------------------------------
+
+def test_min_position_waits_for_the_view_then_answers_and_times_out_with_503(client, auth, services):
+    services.projections.catch_up()
+    created = client.post(AGREEMENTS, headers=auth("alice"), json={
+        "title": "Read-your-writes agreement", "kind": "protocol",
+        "counterparties": [party("Mongolia", "state", "MN")]})
+    assert created.status_code == 201, created.get_json()
+    position, new_id = int(created.headers["X-Position"]), created.get_json()["id"]
+
+    stale = client.get(AGREEMENTS, headers=auth("alice")).get_json()
+    assert new_id not in [i["id"] for i in stale], "no runner in this app: the view is behind"
+
+    failures: list[BaseException] = []
+
+    def runner_started_later() -> None:
+        try:
+            services.projections.catch_up()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    timer = threading.Timer(0.3, runner_started_later)
+    started = time.monotonic()
+    timer.start()
+    response = client.get(AGREEMENTS, query_string={"min_position": position}, headers=auth("alice"))
+    waited = time.monotonic() - started
+    timer.join()
+    assert not failures, failures
+    assert response.status_code == 200, response.get_json()
+    assert new_id in [i["id"] for i in response.get_json()]
+    assert waited >= 0.25, waited  # it waited for the runner started 0.3 s later
+
+    stepped = client.post(f"{AGREEMENTS}/{new_id}/steps/attach_text", headers={**auth("alice"), "If-Match": '"1"'},
+                          json={"document": {"title": "v1", "sha256": "d" * 64}})
+    assert stepped.status_code == 200 and int(stepped.headers["X-Position"]) > position
+    services.projections.catch_up()
+    entries = client.get(JOURNAL, query_string={"min_position": stepped.headers["X-Position"], "after": position},
+                         headers=auth("eva")).get_json()
+    assert [(e["position"], e["type"]) for e in entries] == [(int(stepped.headers["X-Position"]), "attach_text")]
+    assert client.get(DASHBOARD, query_string={"min_position": position},
+                      headers=auth("farid")).get_json()["total"] == 1
+
+    far = services.projections.head() + 1000
+    for url, user in ((AGREEMENTS, "alice"), (DASHBOARD, "farid"), (JOURNAL, "eva")):
+        started = time.monotonic()
+        response = client.get(url, query_string={"min_position": far}, headers=auth(user))
+        waited = time.monotonic() - started
+        assert (response.status_code, response.mimetype) == (503, PROBLEM), url
+        body = response.get_json()
+        assert body["status"] == 503 and str(far) in body["detail"], body
+        assert response.headers["Retry-After"].isdigit(), url
+        assert 0.9 <= waited < 4.0, (url, waited)  # READ_WAIT_SECONDS is 1.0 in the tests
+
+
+def test_ready_reports_each_views_lag_before_and_after_catch_up(client, services):
+    views = list(services.projections.views)
+    assert {"agreements", "journal"} <= set(views)
+
+    def lag_report(**positions: int) -> dict[str, dict[str, int]]:
+        return {name: {"position": positions[name], "lag": positions["head"] - positions[name]} for name in views}
+
+    services.projections.catch_up()
+    before = client.get("/ready").get_json()
+    head = before["head_position"]
+    assert before["projections"] == lag_report(head=head, **dict.fromkeys(views, head))
+
+    Writer(services.agreements, Random(SEED)).write(4)
+    behind = client.get("/ready")
+    assert behind.status_code == 200
+    new_head = behind.get_json()["head_position"]
+    assert new_head == services.projections.head() >= head + 4
+    assert behind.get_json()["projections"] == lag_report(head=new_head, **dict.fromkeys(views, head))
+
+    services.projections.catch_up(["journal"])
+    assert client.get("/ready").get_json()["projections"] == lag_report(
+        head=new_head, **{**dict.fromkeys(views, head), "journal": new_head})
+    services.projections.catch_up()
+    assert client.get("/ready").get_json()["projections"] == lag_report(head=new_head, **dict.fromkeys(views, new_head))
+
+
+# ---- stopping -------------------------------------------------------------------------------------
+
+def test_the_cli_runner_stops_cleanly_on_sigterm_and_resumes_where_it_stopped(services, storage):
+    writer = Writer(services.agreements, Random(SEED))
+    writer.write(40)
+    first = Runner(storage)
+    try:
+        assert first.wait_started(), first.output
+        assert wait_until(lambda: caught_up(services), 30), first.output
+        writer.write(15)  # applied while it runs
+        assert wait_until(lambda: caught_up(services), 30), first.output
+        code = first.terminate()
+    finally:
+        first.kill()
+    assert code == 0, first.output
+    assert "stopped cleanly" in first.output
+    stopped_at = services.projections.positions()
+
+    writer.write(25)
+    time.sleep(0.3)
+    assert services.projections.positions() == stopped_at, "nothing runs any more"
+
+    second = Runner(storage)
+    try:
+        assert second.wait_started(), second.output
+        assert wait_until(lambda: caught_up(services), 30), second.output
+        code = second.terminate()
+    finally:
+        second.kill()
+    assert code == 0, second.output
+    assert_exactly_once(services)
+
+
+def test_stop_takes_effect_after_the_current_batch(services):
+    Writer(services.agreements, Random(SEED)).write(60)
+    engine = services.projections
+    engine.batch_size = 5
+    applied: list[tuple[str, int]] = []
+
+    def stop_after_the_first_batch(view: str, count: int) -> None:
+        applied.append((view, count))
+        engine.stop()  # what the CLI's SIGTERM handler does
+
+    thread = threading.Thread(target=engine.run, kwargs={"poll_interval": 0.05,
+                                                         "progress": stop_after_the_first_batch})
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert applied == [(next(iter(engine.views)), 5)]
