@@ -78,6 +78,11 @@ def context_from(fields: dict[str, Any]) -> StepContext:
 VERSION = validate.Range(min=1, max=2**31 - 1)
 
 
+class HistoryPageSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
+    per_page = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
 class DiffQuerySchema(Schema):
     from_ = fields.Integer(data_key="from", attribute="from", required=True, validate=VERSION)
     to = fields.Integer(required=True, validate=VERSION)
@@ -207,9 +212,16 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/history")
     class History(MethodView):
+        @blp.arguments(HistoryPageSchema, location="query", unknown=RAISE)
         @blp.response(200, HistoryEntrySchema(many=True))
         @roles_allowed(READERS, f"read {r.noun}s")
-        def get(self, **ids: Any) -> Any:
-            """The audit trail: every event, in order, from the event store itself."""
+        def get(self, query: dict[str, Any], **ids: Any) -> Any:
+            """The audit trail, from the event store itself: events in order, a page of versions at a time
+            (X-Total-Count, Link)."""
             [aggregate_id] = ids.values()
-            return [dataclasses.asdict(e) for e in r.service().history(aggregate_id)]
+            page, per_page = query["page"], query["per_page"]
+            service = r.service()
+            entries = [dataclasses.asdict(e) for e in service.history(
+                aggregate_id, after_version=(page - 1) * per_page or None, up_to_version=page * per_page)]
+            total = service.get(aggregate_id).version
+            return entries, 200, page_headers(total, page, per_page)

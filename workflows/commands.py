@@ -260,10 +260,13 @@ class ProcessService:
         aggregate = self.get(aggregate_id)
         return self.workflow_of(aggregate).available(aggregate.stage, actor.role)
 
-    def history(self, aggregate_id: UUID) -> Iterator[HistoryEntry]:
-        """Every event of the aggregate in order, read from the store itself."""
-        rows = select_positioned_events(self.app.recorder, aggregate_id)
+    def history(self, aggregate_id: UUID, after_version: int | None = None,
+                up_to_version: int | None = None) -> Iterator[HistoryEntry]:
+        """The aggregate's events in order (all, or those after/up to a version), read from the store itself."""
+        rows = select_positioned_events(self.app.recorder, aggregate_id, gt=after_version, lte=up_to_version)
         if not rows:
+            if after_version and self._load_or_none(aggregate_id) is not None:
+                return
             raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
         workflow: WorkflowDefinition | None = None
         for position, stored in rows:
@@ -271,7 +274,8 @@ class ProcessService:
             if not isinstance(event, self.aggregate_class.Event):
                 raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
             if workflow is None:
-                workflow = definition(self.kind, getattr(event, "workflow_version", 1))
+                workflow = self.workflow_of(self.get(aggregate_id, version=1)) if after_version else definition(
+                    self.kind, getattr(event, "workflow_version", 1))
             yield HistoryEntry(
                 position=position,
                 version=event.originator_version,
