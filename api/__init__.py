@@ -11,7 +11,7 @@ from flask import Flask, request
 from flask_smorest import Api
 
 from api import agreements, audit, auth, dashboard, enlargements, errors, health, participation, workflows
-from api.errors import Problem
+from api.errors import Problem, ProblemSchema, describe_problems
 from api.schemas import STEP_SCHEMAS
 from api.services import init_app
 from workflows.application import check_storage_settings, storage_env
@@ -33,6 +33,18 @@ DEFAULTS: dict[str, Any] = {
     "READ_WAIT_SECONDS": 5.0,
     "DB_POOL_SIZE": 4,
 }
+
+
+class AccordApi(Api):
+    """flask-smorest's Api, documenting errors as they are sent: application/problem+json, and per operation
+    only the statuses it may answer (``api.errors.problems``) rather than a catch-all ``default``."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def init_app(self, app: Flask, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        describe_problems(self.spec)
 
 
 MAX_JSON_DEPTH = 32
@@ -81,7 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if in_process is None:
         in_process = storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
 
-    api = Api(app)
+    api = AccordApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for schema in STEP_SCHEMAS.values():
         api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)

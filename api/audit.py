@@ -10,7 +10,9 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
-from api.reads import FreshnessSchema, wait_for_views
+from api.errors import problems
+from api.reads import MAX_POSITION, FreshnessSchema, wait_for_views
+from api.schemas import InputSchema, UtcDateTime
 from api.services import services
 from domain.values import Role
 from projections import queries
@@ -21,12 +23,12 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audi
 
 
 class JournalQuerySchema(FreshnessSchema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     actor = fields.String(validate=validate.Length(1, 100))
     type = fields.String(validate=validate.Length(1, 100), metadata={"description": "a step name, e.g. renew"})
-    recorded_from = fields.AwareDateTime()
-    recorded_to = fields.AwareDateTime()
+    recorded_from = UtcDateTime()
+    recorded_to = UtcDateTime()
 
 
 class JournalEntrySchema(Schema):
@@ -49,6 +51,7 @@ class JournalEntrySchema(Schema):
 class Journal(MethodView):
     @blp.arguments(JournalQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, JournalEntrySchema(many=True))
+    @problems(blp, 403)
     @roles_allowed((Role.AUDITOR, Role.MANAGEMENT), "read the audit journal")
     def get(self, query: dict[str, Any]) -> Any:
         """The global log in order after position ``after``, shaped like history entries."""
@@ -56,7 +59,9 @@ class Journal(MethodView):
         return queries.journal(services().db, **query)
 
 
-class ProblemSchema(Schema):
+class ChainProblemSchema(Schema):
+    """A place where the hash chain does not verify."""
+
     position = fields.Integer()
     aggregate_id = fields.String(allow_none=True)
     version = fields.Integer(allow_none=True)
@@ -68,17 +73,18 @@ class VerificationSchema(Schema):
     events_checked = fields.Integer()
     head_position = fields.Integer()
     head_hash = fields.String()
-    problems = fields.List(fields.Nested(ProblemSchema))
+    problems = fields.List(fields.Nested(ChainProblemSchema))
 
 
-class DigestSchema(Schema):
-    position = fields.Integer(required=True, validate=validate.Range(min=1))
+class DigestSchema(InputSchema):
+    position = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_POSITION))
     hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
 @blp.route("/verify")
 class Verify(MethodView):
     @blp.response(200, VerificationSchema)
+    @problems(blp, 403)
     @roles_allowed((Role.AUDITOR,), "verify the event store")
     def get(self) -> Any:
         """Recompute every event's hash and both chains from the stored events; name each problem's place."""
@@ -87,6 +93,7 @@ class Verify(MethodView):
     @roles_allowed((Role.AUDITOR,), "verify the event store")
     @blp.arguments(DigestSchema)
     @blp.response(200, VerificationSchema)
+    @problems(blp, 400, 403, 413, 415)
     def post(self, digest: dict[str, Any]) -> Any:
         """Prove the log up to ``position`` is unchanged since a verification that gave ``hash`` there."""
         return prove(services().app.recorder, digest["position"], digest["hash"])
@@ -96,6 +103,7 @@ class Verify(MethodView):
 class Export(MethodView):
     @blp.doc(responses={"200": {"description": "JSON Lines, one event a line",
                                 "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+    @problems(blp, 403)
     @roles_allowed((Role.AUDITOR,), "export the event store")
     def get(self) -> Any:
         """The whole event store as JSON Lines, streamed (for archiving; `accord audit import` loads it)."""

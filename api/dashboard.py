@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
+from api.errors import problems
 from api.reads import FreshnessSchema, wait_for_views
 from api.services import services
 from projections import queries
@@ -48,6 +49,7 @@ class DashboardSchema(Schema):
 class Dashboard(MethodView):
     @blp.arguments(DashboardQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DashboardSchema)
+    @problems(blp, 403)
     @roles_allowed(READERS, "read the dashboard")
     def get(self, query: dict[str, Any]) -> Any:
         """Counts by stage, status and kind; stalled (no step for N days); expiring within N days."""

@@ -1,13 +1,21 @@
-"""The one mapping from errors to HTTP: every error is application/problem+json, never a stack trace."""
+"""The one mapping from errors to HTTP: every error is application/problem+json, never a stack trace.
+
+The OpenAPI document describes them the same way: ``ProblemSchema``, and for each status a response
+(``describe_problems``) that a view names with ``@problems(blp, ...)``.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
 
+from apispec import APISpec
 from eventsourcing.persistence import InterfaceError, OperationalError
 from flask import Flask, Response, json
-from marshmallow import ValidationError
+from flask_smorest import Blueprint
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
@@ -15,6 +23,66 @@ from workflows import errors as wf
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: the body of every error. It may carry further members, which clients ignore."""
+
+    class Meta:
+        unknown = INCLUDE  # problem details are extensible: clients ignore members they do not know
+
+    type = fields.String(required=True, metadata={"description": "urn:accord:problem:<slug>, or about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), metadata={"description": "invalid fields: field -> messages"})
+    rule = fields.String(metadata={"description": "the rule that refused the request (e.g. role, a workflow rule)"})
+    current_version = fields.Integer(metadata={"description": "on a version conflict: the version now stored"})
+
+
+PROBLEM_STATUSES: dict[int, str] = {
+    400: "Malformed or too deeply nested JSON, a bad If-Match or Idempotency-Key, or contradictory query parameters",
+    401: "No token, a malformed Authorization header, or an unknown or revoked token",
+    403: "The caller's role may not do this",
+    404: "No such agreement, process or step",
+    409: "Version conflict: If-Match names a version that is no longer the current one",
+    412: 'If-Match is required: send the version last read, e.g. "3"',
+    413: "The body is too large",
+    415: "The body is not JSON",
+    422: "Invalid fields, or a step that the workflow does not allow now (the detail says which rule)",
+    503: "The event store is unavailable, or a view has not reached min_position in time; retry later",
+}
+ALWAYS = (401, 503)
+"""What every /api/v1 operation may answer: each needs a token and the event store."""
+PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "the scheme to use: Bearer", "required": True,
+                               "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
+                          "schema": {"type": "integer", "minimum": 0}}},
+}
+
+
+def describe_problems(spec: APISpec) -> None:
+    """Describe each error status as sent: a problem+json body and its headers (replaces flask-smorest's
+    application/json error responses of the same names)."""
+    for status, description in PROBLEM_STATUSES.items():
+        response: dict[str, Any] = {"description": description,
+                                    "content": {PROBLEM: {"schema": ProblemSchema}}}
+        if status in PROBLEM_HEADERS:
+            response["headers"] = PROBLEM_HEADERS[status]
+        spec.components.response(HTTPStatus(status).name, response, lazy=True)
+
+
+def problems(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
+    """Document that a view may answer with the problems ``statuses``, besides those of every operation."""
+
+    def decorate(view: F) -> F:
+        for status in sorted({*ALWAYS, *statuses}):
+            view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
 
 
 class Problem(Exception):

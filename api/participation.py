@@ -10,7 +10,9 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
+from api.errors import problems
 from api.reads import FreshnessSchema, wait_for_views
+from api.schemas import UtcDateTime
 from api.services import services
 from projections import queries
 from projections.agreements import iso
@@ -22,12 +24,12 @@ blp = Blueprint("participation", __name__, url_prefix="/api/v1/participation",
 
 class RegisterQuerySchema(FreshnessSchema):
     on = fields.Date(metadata={"description": "the date asked about (default: today, UTC)"})
-    known_at = fields.AwareDateTime(default_timezone=UTC, metadata={
+    known_at = UtcDateTime(metadata={
         "description": "answer as the system knew it at this time (default: now)"})
 
 
 class TimelineQuerySchema(FreshnessSchema):
-    known_at = fields.AwareDateTime(default_timezone=UTC)
+    known_at = UtcDateTime()
 
 
 class SourceSchema(Schema):
@@ -67,6 +69,7 @@ def _known_at(query: dict[str, Any]) -> str:
 class Register(MethodView):
     @blp.arguments(RegisterQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, RegisterSchema)
+    @problems(blp, 403)
     @roles_allowed(READERS, "read the participation register")
     def get(self, query: dict[str, Any]) -> Any:
         """Every party participating on ``on``, as known at ``known_at``, with capacity and start date."""
@@ -81,12 +84,13 @@ class Register(MethodView):
 class Timeline(MethodView):
     @blp.arguments(TimelineQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TimelineSchema)
+    @problems(blp, 403)
     @roles_allowed(READERS, "read the participation register")
     def get(self, query: dict[str, Any], party: str) -> Any:
         """One party's whole timeline (a country code such as ES, or a name), as known at ``known_at``."""
         wait_for_views(query, ["register"])
-        if not 1 <= len(party) <= 300:
-            raise validate.ValidationError("party must be 1 to 300 characters")
+        if not 1 <= len(party) <= 300 or "\x00" in party:
+            raise validate.ValidationError("party must be 1 to 300 characters, without NUL")
         known_at = _known_at(query)
         return {"party": party, "known_at": known_at,
                 "periods": queries.timeline(services().db, party, known_at)}

@@ -17,9 +17,9 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_actor, roles_allowed
-from api.errors import Problem
-from api.reads import page_headers, wait_for_views
-from api.schemas import STEP_SCHEMAS, AvailableStepSchema, HistoryEntrySchema, StateQuerySchema
+from api.errors import Problem, problems
+from api.reads import PAGE_HEADERS, page_headers, wait_for_views
+from api.schemas import STEP_SCHEMAS, AvailableStepSchema, HistoryEntrySchema, InputSchema, StateQuerySchema
 from api.services import services
 from domain.records import plain
 from domain.values import StepContext
@@ -45,6 +45,19 @@ class Resource:
     summary_schema: type[Schema]
     list_rows: Callable[..., Page]
     view: str
+
+
+ETAG_HEADER = {"ETag": {"description": 'the version of the state in the body, e.g. "3": send it as If-Match',
+                        "required": True, "schema": {"type": "string"}}}
+WRITE_HEADERS = {
+    **ETAG_HEADER,
+    "X-Position": {"description": "the event's position in the global log: pass it as min_position to read it",
+                   "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "Idempotent-Replayed": {"description": "true when an Idempotency-Key repeated an earlier request",
+                            "schema": {"type": "string", "enum": ["true"]}},
+}
+CREATED_HEADERS = {**WRITE_HEADERS, "Location": {"description": "the URL of the new resource", "required": True,
+                                                 "schema": {"type": "string"}}}
 
 
 def idempotency_key() -> str | None:
@@ -78,12 +91,12 @@ def context_from(fields: dict[str, Any]) -> StepContext:
 VERSION = validate.Range(min=1, max=2**31 - 1)
 
 
-class HistoryPageSchema(Schema):
+class HistoryPageSchema(InputSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
     per_page = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
 
 
-class DiffQuerySchema(Schema):
+class DiffQuerySchema(InputSchema):
     from_ = fields.Integer(data_key="from", attribute="from", required=True, validate=VERSION)
     to = fields.Integer(required=True, validate=VERSION)
 
@@ -120,7 +133,8 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
     @blp.route("")
     class Collection(MethodView):
         @blp.arguments(r.list_query_schema, location="query", unknown=RAISE)
-        @blp.response(200, r.summary_schema(many=True))
+        @blp.response(200, r.summary_schema(many=True), headers=PAGE_HEADERS)
+        @problems(blp, 403)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any]) -> Any:
             """List from the projection: filters, sort, pages (X-Total-Count, Link); min_position waits."""
@@ -132,7 +146,8 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
         @roles_allowed(CURRENT[r.kind].create_roles, f"create {r.noun}s")
         @blp.arguments(r.create_schema)
-        @blp.response(201, r.schema)
+        @blp.response(201, r.schema, headers=CREATED_HEADERS)
+        @problems(blp, 400, 403, 413, 415, 422)
         def post(self, fields: dict[str, Any]) -> Any:
             """Create (in drafting); an Idempotency-Key makes a retry return the first result."""
             outcome = r.service().create(fields, actor=current_actor(), context=context_from(fields))
@@ -141,7 +156,8 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
     @blp.route(f"/{id_param}")
     class Item(MethodView):
         @blp.arguments(StateQuerySchema, location="query", unknown=RAISE)
-        @blp.response(200, r.schema)
+        @blp.response(200, r.schema, headers=ETAG_HEADER)
+        @problems(blp, 400, 403, 404)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
             """The current state, or the state at a past ``version`` or time (``as_of``)."""
@@ -157,6 +173,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
     @blp.route(f"/{id_param}/steps")
     class Steps(MethodView):
         @blp.response(200, AvailableStepSchema(many=True))
+        @problems(blp, 403, 404)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, **ids: Any) -> Any:
             """The steps the caller may take now, with their fields."""
@@ -170,13 +187,14 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/steps/<step>")
     class Step(MethodView):
-        @blp.response(200, r.schema)
+        @blp.response(200, r.schema, headers=WRITE_HEADERS)
+        @problems(blp, 400, 403, 404, 409, 412, 413, 415, 422)
         @blp.doc(
             parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
                          "description": 'the version last read, e.g. "3"'},
                         {"in": "header", "name": "Idempotency-Key", "required": False,
                          "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY}}],
-            requestBody={"required": False, "content": {"application/json": {"schema": {"oneOf": step_refs}}}},
+            requestBody={"required": False, "content": {"application/json": {"schema": {"anyOf": step_refs}}}},
         )
         def post(self, step: str, **ids: Any) -> Any:
             """Take a workflow step; the body holds the step's fields (see GET .../steps)."""
@@ -195,6 +213,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
     class Diff(MethodView):
         @blp.arguments(DiffQuerySchema, location="query", unknown=RAISE)
         @blp.response(200, DiffSchema)
+        @problems(blp, 400, 403, 404)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
             """What changed between two versions: field by field, with the events in between."""
@@ -213,7 +232,8 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
     @blp.route(f"/{id_param}/history")
     class History(MethodView):
         @blp.arguments(HistoryPageSchema, location="query", unknown=RAISE)
-        @blp.response(200, HistoryEntrySchema(many=True))
+        @blp.response(200, HistoryEntrySchema(many=True), headers=PAGE_HEADERS)
+        @problems(blp, 403, 404)
         @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
             """The audit trail, from the event store itself: events in order, a page of versions at a time

@@ -7,21 +7,29 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, request
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.errors import Problem
+from api.schemas import InputSchema
 from api.services import services
 
 MAX_PER_PAGE = 500
+MAX_POSITION = 2**63 - 1
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "how many items there are in all pages", "required": True,
+                      "schema": {"type": "integer", "minimum": 0}},
+    "Link": {"description": 'RFC 8288 links to the first, last, prev and next pages (rel="...")', "required": True,
+             "schema": {"type": "string"}},
+}
 
 
-class FreshnessSchema(Schema):
-    min_position = fields.Integer(validate=validate.Range(min=0), metadata={
+class FreshnessSchema(InputSchema):
+    min_position = fields.Integer(validate=validate.Range(min=0, max=MAX_POSITION), metadata={
         "description": "wait (a few seconds at most) until the view has processed this position (X-Position)"})
 
 
 class PageSchema(FreshnessSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

@@ -6,9 +6,11 @@ definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
+from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from domain.values import AgreementKind, Clearance, PartyKind, Stage, Status
 from workflows.definitions import DEFINITIONS, Field, values_of
@@ -17,25 +19,60 @@ SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hexadeci
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 code such as 'CH'")
 
 
-class DocumentSchema(Schema):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class InputSchema(Schema):
+    """Every schema that reads client input: no text may hold the NUL character, which PostgreSQL cannot
+    store (it would be refused after the event was recorded, by the views)."""
+
+    @pre_load
+    def refuse_nul(self, data: Any, **_: Any) -> Any:
+        if _has_nul(data):
+            raise ValidationError("text may not contain the NUL character (\\u0000)")
+        return data
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """A timestamp with an offset (UTC if none), refused if it falls outside years 1 to 9999 in UTC."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("the time is out of range once converted to UTC") from None
+
+
+class DocumentSchema(InputSchema):
     title = fields.String(required=True, validate=validate.Length(1, 500))
     sha256 = fields.String(required=True, validate=SHA256)
     media_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     uri = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
-class CounterpartySchema(Schema):
+class CounterpartySchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
     kind = fields.String(required=True, validate=validate.OneOf(values_of(PartyKind)))
     country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
 
 
-class StateSchema(Schema):
+class StateSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
     country = fields.String(required=True, validate=COUNTRY)
 
 
-class StepContextSchema(Schema):
+class StepContextSchema(InputSchema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
                            metadata={"description": "why the step was taken"})
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
@@ -122,9 +159,9 @@ class AgreementSchema(Schema):
     milestones = fields.List(fields.Nested(EntrySchema))
 
 
-class StateQuerySchema(Schema):
+class StateQuerySchema(InputSchema):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    as_of = fields.AwareDateTime(default_timezone=UTC,
+    as_of = UtcDateTime(
                                   metadata={"description": "a timestamp; UTC unless it names an offset"})
 
 

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from api.errors import problems
 from domain.records import plain
 from workflows.definitions import DEFINITIONS
 
@@ -27,6 +28,7 @@ class WorkflowSchema(Schema):
 @blp.route("")
 class Workflows(MethodView):
     @blp.response(200, WorkflowSchema(many=True))
+    @problems(blp)
     def get(self) -> Any:
         """Every workflow definition: stages, steps, roles, fields, rules and version."""
         return [plain(workflow) for workflow in DEFINITIONS.values()]

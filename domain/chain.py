@@ -35,6 +35,8 @@ from uuid import UUID
 
 from eventsourcing.domain import get_topic
 
+from domain.errors import InvalidValueError
+
 GENESIS = "0" * 64
 NOT_HASHED = frozenset({"timestamp", "hash", "prev_hash", "originator_id", "originator_version"})
 
@@ -113,6 +115,7 @@ class Chained:
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         timestamp = event_class.create_timestamp()
         originator_id = id if id is not None else cls.create_id(**_create_id_kwargs(cls, kwargs))
+        _refuse_nul(kwargs)
         stored = {**kwargs, "originator_topic": get_topic(cls), **_class_version(event_class)}
         digest = event_hash(originator_id, 1, get_topic(event_class), timestamp, GENESIS, stored)
         return super()._create(event_class, id=originator_id, timestamp=timestamp, prev_hash=GENESIS,
@@ -120,9 +123,23 @@ class Chained:
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         timestamp = event_class.create_timestamp()
+        _refuse_nul(kwargs)
         stored = {**kwargs, **_class_version(event_class)}
         digest = event_hash(self.id, self.version + 1, get_topic(event_class), timestamp, self.last_hash, stored)
         super().trigger_event(event_class, timestamp=timestamp, prev_hash=self.last_hash, hash=digest, **kwargs)
+
+
+def _refuse_nul(fields: Mapping[str, Any]) -> None:
+    """No recorded text may hold NUL: PostgreSQL cannot store it in the views (nor in a text column)."""
+    def has_nul(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, Mapping):
+            return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        return isinstance(value, list) and any(has_nul(v) for v in value)
+
+    if has_nul(canonical(fields)):
+        raise InvalidValueError("text may not contain the NUL character", rule="no_nul")
 
 
 def _class_version(event_class: Any) -> dict[str, int]:

@@ -39,7 +39,8 @@ def iso(value: date | datetime | None) -> str | None:
 
 class AgreementList(TableView):
     name = "agreements"
-    tables = ("agreement_list", "agreement_parties")
+    topics = ("accord.agreement:",)
+    tables = ("agreement_list", "agreement_parties", "agreement_counts")
     table = "agreement_list"
     columns = COLUMNS
     event_class = A.Event
@@ -60,8 +61,13 @@ class AgreementList(TableView):
             "CREATE TABLE IF NOT EXISTS agreement_parties ("
             "agreement_id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, country TEXT, kind TEXT, "
             "PRIMARY KEY (agreement_id, name))",
+            "CREATE TABLE IF NOT EXISTS agreement_counts (stage TEXT NOT NULL, status TEXT NOT NULL, "
+            "kind TEXT NOT NULL, country TEXT NOT NULL, n INTEGER NOT NULL, "
+            "PRIMARY KEY (country, stage, status, kind))",
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c} ON agreement_list ({c}, id)"
               for c in ("stage", "status", "kind", "expires_on", "updated_at", "created_at", "title")),
+            *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c}_updated ON agreement_list ({c}, updated_at, id)"
+              for c in ("stage", "status", "kind")),
             "CREATE INDEX IF NOT EXISTS agreement_parties_name ON agreement_parties (name_key, agreement_id)",
             "CREATE INDEX IF NOT EXISTS agreement_parties_country ON agreement_parties (country, agreement_id)",
         ]
@@ -76,6 +82,21 @@ class AgreementList(TableView):
                 "INSERT INTO agreement_parties (agreement_id, name, name_key, country, kind) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (agreement_id, name) DO NOTHING", parties)
         super().apply(cursor, changes)
+
+    def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
+        """Keep ``agreement_counts``: how many agreements per (stage, status, kind), for all countries ("*")
+        and per country, so that a list's total does not count rows."""
+        deltas: dict[tuple[str, str, str, str], int] = {}
+        for key, row in after.items():
+            for sign, state in ((-1, before.get(key)), (1, row)):
+                for count_key in _count_keys(state):
+                    deltas[count_key] = deltas.get(count_key, 0) + sign
+        changes = [(*k, n) for k, n in sorted(deltas.items()) if n]
+        if changes:
+            cursor.executemany(
+                "INSERT INTO agreement_counts (stage, status, kind, country, n) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (country, stage, status, kind) DO UPDATE SET n = agreement_counts.n + excluded.n",
+                changes)
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         event = change.event
@@ -120,3 +141,10 @@ class AgreementList(TableView):
             row[event.field] = event.value
             if event.field == "title":
                 row["title_key"] = event.value.casefold()
+
+
+def _count_keys(row: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    if row is None:
+        return []
+    countries = ["*", *(c for c in row["countries"].split(",") if c)]
+    return [(row["stage"], row["status"], row["kind"], c) for c in countries]

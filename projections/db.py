@@ -12,6 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+import psycopg
+from eventsourcing.persistence import OperationalError
+from psycopg_pool import ConnectionPool, PoolTimeout
+
 
 class Cursor(Protocol):
     rowcount: int
@@ -60,26 +64,28 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        conn = self._connection()
-        cursor = conn.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
-            yield cursor
-        except BaseException:
-            conn.rollback()
-            raise
-        else:
-            conn.commit()
+        with _storage_errors():
+            conn = self._connection()
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
 
     @contextmanager
     def reading(self) -> Iterator[Cursor]:
-        conn = self._connection()
-        cursor = conn.cursor()
-        cursor.execute("BEGIN")
-        try:
-            yield cursor
-        finally:
-            conn.rollback()
+        with _storage_errors():
+            conn = self._connection()
+            cursor = conn.cursor()
+            cursor.execute("BEGIN")
+            try:
+                yield cursor
+            finally:
+                conn.rollback()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.reading() as cursor:
@@ -91,6 +97,15 @@ class SQLiteDatabase(Database):
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """SQLite's own operational errors (a locked or missing file) as the library's: "storage unavailable"."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        raise OperationalError(str(error)) from error
 
 
 class _PgCursor:
@@ -121,7 +136,6 @@ class PostgresDatabase(Database):
 
     def __init__(self, settings: Mapping[str, str], pool_size: int = 4):
         from psycopg.rows import dict_row
-        from psycopg_pool import ConnectionPool
 
         schema = settings.get("POSTGRES_SCHEMA") or "public"
         lock_timeout = int(settings.get("POSTGRES_LOCK_TIMEOUT") or 5)
@@ -134,13 +148,19 @@ class PostgresDatabase(Database):
                 "options": f"-c search_path={schema} -c lock_timeout={lock_timeout}s",
                 "row_factory": dict_row,
             },
-            min_size=1, max_size=pool_size, open=True, timeout=10,
+            min_size=1, max_size=pool_size, open=True, timeout=5, reconnect_timeout=5.0,
+            check=ConnectionPool.check_connection,
         )
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            yield _PgCursor(cursor)
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+                yield _PgCursor(cursor)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            if getattr(error, "sqlstate", None) is None:  # the server, not the query: "storage unavailable"
+                raise OperationalError(str(error)) from error
+            raise
 
     def close(self) -> None:
         self.pool.close()

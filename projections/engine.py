@@ -23,6 +23,9 @@ from projections.db import Cursor, Database
 
 log = logging.getLogger(__name__)
 
+REBUILD_BATCH = 5000
+"""Events per transaction when rebuilding (memory stays bounded by the batch, not the log)."""
+
 TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL, "
                 "last_event TEXT, ddl TEXT NOT NULL)")
 """``last_event`` names the event at ``position`` (aggregate id and version): a restored store that has
@@ -48,6 +51,11 @@ class View:
     name: str
     tables: tuple[str, ...]
     """Tables this view owns (emptied by a rebuild)."""
+    topics: tuple[str, ...] = ("",)
+    """Prefixes of the stored topics this view reads: other events are not even decoded for it."""
+
+    def wants(self, topic: str) -> bool:
+        return topic.startswith(self.topics)
 
     def ddl(self, dialect: str) -> list[str]:
         raise NotImplementedError
@@ -69,6 +77,10 @@ class TableView(View):
         """Apply one event to the rows (keyed by aggregate id); a created event adds its row."""
         raise NotImplementedError
 
+    def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
+        """Called with the touched rows before and after the batch (a row new in the batch is not in
+        ``before``), in the batch's transaction: for summaries kept beside the rows."""
+
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         mine = [c for c in changes if isinstance(c.event, self.event_class)]
         if not mine:
@@ -79,8 +91,10 @@ class TableView(View):
             part = ids[chunk:chunk + 500]
             cursor.execute(f"SELECT * FROM {self.table} WHERE id IN ({','.join('?' * len(part))})", part)
             rows.update({r["id"]: dict(r) for r in cursor.fetchall()})
+        before = {key: dict(row) for key, row in rows.items()}
         for change in mine:
             self.change(rows, change)
+        self.changed(cursor, before, {i: rows[i] for i in ids})
         updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns[1:])
         cursor.executemany(
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' * len(self.columns))}) "
@@ -146,34 +160,47 @@ class Projections:
             f"Rebuild it: accord projections rebuild {name}"
         )
 
-    def step(self, name: str) -> int:
-        """Apply the next batch of events to one view; return how many were applied (0 when current)."""
-        view = self.views[name]
-        [row] = self.db.query("SELECT position, last_event FROM accord_tracking WHERE view = ?", (name,))
-        position, last_event = int(row["position"]), row["last_event"]
+    def step(self, names: Sequence[str], batch_size: int | None = None) -> dict[str, int]:
+        """Apply the next batch of events to the named views that are furthest behind (all those at the
+        lowest tracked position move together: the log is read and decoded once for them, and their rows and
+        positions are written in one transaction). Returns the events applied per view ({} when current)."""
+        tracked = {r["view"]: (int(r["position"]), r["last_event"])
+                   for r in self.db.query("SELECT view, position, last_event FROM accord_tracking")
+                   if r["view"] in names}
+        position, last_event = min(tracked.values(), key=lambda t: t[0])
+        group = [n for n in names if tracked[n][0] == position]
+        limit = batch_size or self.batch_size
         notifications = list(self.recorder.select_notifications(
-            start=position, limit=self.batch_size + 1, inclusive_of_start=True
-        )) if position else list(self.recorder.select_notifications(start=0, limit=self.batch_size))
+            start=position, limit=limit + 1, inclusive_of_start=True
+        )) if position else list(self.recorder.select_notifications(start=0, limit=limit))
         if position:
             first = notifications[0] if notifications else None
             if first is None or first.id != position or _identity(first) != last_event:
                 head = self.head()
                 detail = (f"it has processed up to position {position}, but the event store ends at {head}"
                           if head < position else f"the event at position {position} is not the one it processed")
-                raise self._restored(name, detail)
+                raise self._restored(group[0], detail)
             notifications = notifications[1:]
         if not notifications:
-            return 0
-        changes = [self._decode(n) for n in notifications]
+            ahead = [n for n in names if tracked[n][0] > position]
+            if ahead:  # the views furthest behind are at the head: any view further on is beyond it
+                raise self._restored(ahead[0], f"it has processed up to position {tracked[ahead[0]][0]}, but "
+                                               f"the event store ends at {self.head()}")
+            return {}
+        views = [self.views[n] for n in group]
+        changes = [self._decode(n) for n in notifications if any(v.wants(n.topic) for v in views)]
+        new_position, new_last = notifications[-1].id, _identity(notifications[-1])
         with self.db.transaction() as cursor:
-            cursor.execute("UPDATE accord_tracking SET position = ?, last_event = ? WHERE view = ? AND position = ?",
-                           (changes[-1].position, _identity(notifications[-1]), name, position))
-            if cursor.rowcount != 1:
-                raise _Overtaken
-            view.apply(cursor, changes)
+            for view in views:
+                cursor.execute(
+                    "UPDATE accord_tracking SET position = ?, last_event = ? WHERE view = ? AND position = ?",
+                    (new_position, new_last, view.name, position))
+                if cursor.rowcount != 1:
+                    raise _Overtaken
+                view.apply(cursor, [c for c in changes if view.wants(c.topic)])
         with self._advanced:
             self._advanced.notify_all()
-        return len(changes)
+        return {view.name: len(notifications) for view in views}
 
     def _decode(self, notification: Notification) -> Change:
         return Change(position=notification.id, event=self.mapper.to_domain_event(notification),
@@ -181,31 +208,35 @@ class Projections:
 
     def catch_up(self, names: Sequence[str] | None = None,
                  progress: Callable[[str, int], None] | None = None,
-                 should_stop: Callable[[], bool] = lambda: False) -> int:
-        """Apply every recorded event to the named views (all by default); return the number applied.
-        ``should_stop`` is asked before each batch."""
+                 should_stop: Callable[[], bool] = lambda: False, batch_size: int | None = None) -> int:
+        """Apply every recorded event to the named views (all by default); return the number of events
+        applied, summed over the views. ``should_stop`` is asked before each batch."""
+        names = list(names or self.views)
         total = 0
-        for name in names or list(self.views):
-            while not should_stop():
-                try:
-                    count = self.step(name)
-                except _Overtaken:
-                    continue  # another runner applied this batch; read the new position and go on
-                if not count:
-                    break
+        while not should_stop():
+            try:
+                applied = self.step(names, batch_size)
+            except _Overtaken:
+                continue  # another runner applied this batch; read the new positions and go on
+            if not applied:
+                # the views furthest behind are current: so are all the others
+                return total
+            for name, count in applied.items():
                 total += count
                 if progress:
                     progress(name, count)
         return total
 
-    def rebuild(self, name: str, progress: Callable[[str, int], None] | None = None) -> int:
-        """Empty one view and apply the whole log to it again."""
-        view = self.views[name]
+    def rebuild(self, names: str | Sequence[str], progress: Callable[[str, int], None] | None = None,
+                batch_size: int = REBUILD_BATCH) -> int:
+        """Empty the named views and apply the whole log to them again, in one pass over the log."""
+        names = [names] if isinstance(names, str) else list(names)
         with self.db.transaction() as cursor:
-            for table in view.tables:
-                cursor.execute(f"DELETE FROM {table}")
-            cursor.execute("UPDATE accord_tracking SET position = 0, last_event = NULL WHERE view = ?", (name,))
-        return self.catch_up([name], progress)
+            for name in names:
+                for table in self.views[name].tables:
+                    cursor.execute(f"DELETE FROM {table}")
+                cursor.execute("UPDATE accord_tracking SET position = 0, last_event = NULL WHERE view = ?", (name,))
+        return self.catch_up(names, progress, batch_size=batch_size)
 
     def run(self, poll_interval: float = 0.2, max_failures: int | None = None,
             progress: Callable[[str, int], None] | None = None) -> None:

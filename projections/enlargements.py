@@ -25,6 +25,7 @@ STAGE_STATUS = {
 
 class EnlargementList(TableView):
     name = "enlargements"
+    topics = ("accord.enlargement:",)
     tables = ("enlargement_list",)
     table = "enlargement_list"
     columns = COLUMNS

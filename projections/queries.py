@@ -12,6 +12,8 @@ from projections.agreements import iso
 from projections.db import Database
 
 SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
+COUNTED = {"stage", "status", "kind", "country"}
+"""Filters whose totals come from agreement_counts instead of counting rows."""
 OPEN = "stage <> 'closed'"
 
 
@@ -34,7 +36,7 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
             where.append(f"a.{column} = ?")
             params.append(filters[column])
     if filters.get("country"):
-        where.append("a.id IN (SELECT agreement_id FROM agreement_parties WHERE country = ?)")
+        where.append("EXISTS (SELECT 1 FROM agreement_parties p WHERE p.agreement_id = a.id AND p.country = ?)")
         params.append(filters["country"])
     if filters.get("counterparty"):
         where.append("a.id IN (SELECT agreement_id FROM agreement_parties WHERE name_key LIKE ? ESCAPE '\\')")
@@ -49,7 +51,14 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
         cutoff = (now or datetime.now(UTC)) - timedelta(days=filters["stalled_for_days"])
         where.append("a.updated_at < ? AND a." + OPEN)
         params.append(iso(cutoff))
-    return _page(db, "agreement_list", where, params, sort, SORTABLE, page, per_page)
+    total = None
+    if not set(k for k, v in filters.items() if v is not None) - COUNTED:
+        counted = [f"{c} = ?" for c in ("stage", "status", "kind") if filters.get(c)]
+        total = db.query(
+            f"SELECT COALESCE(SUM(n), 0) AS n FROM agreement_counts WHERE {' AND '.join(['country = ?', *counted])}",
+            [filters.get("country") or "*", *(filters[c] for c in ("stage", "status", "kind") if filters.get(c))],
+        )[0]["n"]
+    return _page(db, "agreement_list", where, params, sort, SORTABLE, page, per_page, total)
 
 
 ENLARGEMENT_SORTABLE = ("state", "applied_on", "updated_at", "created_at", "effective_on", "stage", "status",
@@ -65,13 +74,14 @@ def list_enlargements(db: Database, filters: Mapping[str, Any], sort: str = "-up
 
 
 def _page(db: Database, table: str, where: list[str], params: list[Any], sort: str, sortable: Sequence[str],
-          page: int, per_page: int) -> Page:
+          page: int, per_page: int, total: int | None = None) -> Page:
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     column = sort.lstrip("-")
     if column not in sortable:
         raise ValueError(f"cannot sort by {column}")
     direction = "DESC NULLS FIRST" if sort.startswith("-") else "ASC NULLS LAST"  # no date sorts last
-    total = db.query(f"SELECT COUNT(*) AS n FROM {table} a{clause}", params)[0]["n"]
+    if total is None:
+        total = db.query(f"SELECT COUNT(*) AS n FROM {table} a{clause}", params)[0]["n"]
     select = (f"SELECT a.* FROM {table} a{clause} ORDER BY a.{column} {direction}, a.id {direction.split()[0]} "
               "LIMIT ? OFFSET ?")
     items = [dict(r) for r in db.query(select, [*params, per_page, (page - 1) * per_page])]

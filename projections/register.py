@@ -31,6 +31,7 @@ def party_key(kind: str, name: str, country: str | None) -> str:
 
 class Register(View):
     name = "register"
+    topics = ("accord.agreement:", "accord.enlargement:")
     tables = ("participation", "participation_parties")
 
     def ddl(self, dialect: str) -> list[str]:

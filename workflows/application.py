@@ -16,6 +16,7 @@ from domain import values
 from domain.agreement import CooperationAgreement
 from domain.chain import type_tag
 from domain.enlargement import EnlargementProcess
+from workflows.recorders import ChainedPostgresRecorder, harden_postgres
 
 ENUMS: tuple[type[Enum], ...] = (
     values.Role, values.Stage, values.Status, values.AgreementKind, values.PartyKind,
@@ -90,6 +91,8 @@ class AccordApplication(Application[UUID]):
         super().__init__(env)
         if interval > 0:
             self.snapshotting_intervals = {CooperationAgreement: interval, EnlargementProcess: interval}
+        if isinstance(self.recorder, ChainedPostgresRecorder):
+            harden_postgres([self.recorder, *([self.snapshots.recorder] if self.snapshots else [])])
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -118,6 +121,7 @@ def storage_env(environ: Mapping[str, str], overrides: Mapping[str, str] | None 
         env.setdefault("POSTGRES_PASSWORD", "")  # trust or .pgpass authentication
         env.setdefault("POSTGRES_LOCK_TIMEOUT", "5")  # seconds; 0 would wait forever on a locked table
         env.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")
+        env.setdefault("POSTGRES_PRE_PING", "y")  # connections broken by a server restart are replaced
     return env
 
 

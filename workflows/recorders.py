@@ -11,15 +11,20 @@ the events and this table consistently is caught against a digest saved earlier 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import MethodType
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 from domain.chain import GENESIS, running_hash
 
@@ -104,3 +109,56 @@ def insert_exported(recorder: Any, rows: Sequence[tuple[int, StoredEvent, str, s
         curs.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
                          "(SELECT MAX(notification_id) FROM {0}.{1}))").format(schema, table),
                      (f'"{recorder.datastore.schema}"."{recorder.events_table_name}"',))
+
+
+class CircuitBreaker:
+    """Fails fast while the database is unreachable.
+
+    After a connection-level failure (no server, lost connection, pool timeout; not a lock timeout or a
+    constraint), every call fails at once for ``pause`` seconds; then calls are let through again, and
+    the first success closes the breaker. Without it, each request would wait out the pool's timeout in
+    turn, and every worker thread would hang for the whole outage.
+    """
+
+    def __init__(self, pause: float = 1.0):
+        self.pause = pause
+        self.open_until = 0.0
+
+    def wrap(self, get_connection: Any) -> Any:
+        @contextmanager
+        def guarded() -> Iterator[Any]:
+            if time.monotonic() < self.open_until:
+                raise OperationalError("the database is unreachable (failing fast for a moment)")
+            try:
+                with get_connection() as connection:
+                    yield connection
+            except OperationalError as error:
+                if _lost_connection(error):
+                    self.open_until = time.monotonic() + self.pause
+                raise
+
+        return guarded
+
+
+def _lost_connection(error: Exception) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, PoolTimeout) or (
+        isinstance(cause, psycopg.OperationalError) and getattr(cause, "sqlstate", None) is None)
+
+
+SINGLE_ATTEMPT = ("insert_events", "select_events", "select_notifications", "max_notification_id")
+
+
+def harden_postgres(recorders: Sequence[Any]) -> None:
+    """Make PostgreSQL outages answer quickly: one attempt per call (the library retries ten times, each
+    waiting out the pool's timeout, before a request could be answered 503), a circuit breaker on
+    connections, and a pool that keeps trying to reconnect instead of backing off for minutes."""
+    datastores = {id(r.datastore): r.datastore for r in recorders}
+    for recorder in recorders:
+        for name in SINGLE_ATTEMPT:
+            inner = getattr(getattr(type(recorder), name, None), "__wrapped__", None)
+            if inner is not None:
+                setattr(recorder, name, MethodType(inner, recorder))
+    for datastore in datastores.values():
+        datastore.get_connection = CircuitBreaker().wrap(datastore.get_connection)
+        datastore.pool.reconnect_timeout = 5.0

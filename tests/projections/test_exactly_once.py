@@ -205,7 +205,7 @@ def test_accord_projections_rebuild_gives_the_same_rows_and_reports_events_per_s
         figure = re.search(rf"^{view}: (\d+) events in [\d.]+ s \(([\d,]+|inf) events/s\)$", result.stdout, re.M)
         assert figure, result.stdout
         assert int(figure[1]) == events
-        assert f"rebuilding {view}" in result.stderr  # the progress bar's label
+        assert view in result.stderr.split("rebuilding ", 1)[1].splitlines()[0]  # the progress bar's label
     assert digests(services) == incremental
 
     result = runner.invoke(cli.main, ["projections", "rebuild", "journal"])
@@ -406,4 +406,4 @@ def test_stop_takes_effect_after_the_current_batch(services):
     thread.start()
     thread.join(timeout=30)
     assert not thread.is_alive()
-    assert applied == [(next(iter(engine.views)), 5)]
+    assert applied == [(view, 5) for view in engine.views]  # one batch, applied to every view in one pass
