@@ -97,6 +97,7 @@ class AgreementList(TableView):
                 "INSERT INTO agreement_counts (stage, status, kind, country, n) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (country, stage, status, kind) DO UPDATE SET n = agreement_counts.n + excluded.n",
                 changes)
+            cursor.execute("DELETE FROM agreement_counts WHERE n = 0")  # as a rebuild would leave it
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         event = change.event

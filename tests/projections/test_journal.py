@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from tests.projections.conftest import Portfolio
@@ -124,6 +124,13 @@ def test_filters_by_actor_type_and_recorded_time(client, auth, services, portfol
     assert journal(client, auth, type="no_such_step") == []
 
 
+def test_a_time_without_an_offset_is_taken_as_utc(client, auth, services):
+    entries = everything(client, auth, services)
+    mid = when(entries[len(entries) // 2])
+    naive = mid.astimezone(UTC).replace(tzinfo=None).isoformat()
+    assert journal(client, auth, recorded_from=naive) == journal(client, auth, recorded_from=mid.isoformat())
+
+
 def test_only_auditors_and_management_may_read_the_journal(client, auth, services):
     for user in ("eva", "farid"):
         assert client.get(JOURNAL, headers=auth(user)).status_code == 200, user
@@ -135,7 +142,7 @@ def test_only_auditors_and_management_may_read_the_journal(client, auth, service
 
 def test_invalid_journal_queries_are_422_problems(client, auth, services):
     for params in ({"limit": 0}, {"limit": 1001}, {"after": -1}, {"after": "start"},
-                   {"recorded_from": "2025-01-01T00:00:00"}, {"recorded_to": "yesterday"}, {"actor": ""}):
+                   {"recorded_from": "2025-01-01T25:00:00"}, {"recorded_to": "yesterday"}, {"actor": ""}):
         response = client.get(JOURNAL, query_string=params, headers=auth("eva"))
         assert (response.status_code, response.mimetype) == (422, PROBLEM), params
         assert set(response.get_json()["errors"]) == set(params), params
