@@ -12,7 +12,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import roles_allowed
 from api.errors import problems
 from api.reads import MAX_POSITION, FreshnessSchema, wait_for_views
-from api.schemas import InputSchema, UtcDateTime
+from api.schemas import HistoryEntrySchema, InputSchema, UtcDateTime
 from api.services import services
 from domain.values import Role
 from projections import queries
@@ -31,20 +31,11 @@ class JournalQuerySchema(FreshnessSchema):
     recorded_to = UtcDateTime()
 
 
-class JournalEntrySchema(Schema):
-    position = fields.Integer()
+class JournalEntrySchema(HistoryEntrySchema):
+    """A history entry, with the aggregate it belongs to."""
+
     aggregate_id = fields.String()
     aggregate_type = fields.String()
-    version = fields.Integer()
-    type = fields.String()
-    recorded_at = fields.DateTime()
-    actor = fields.String()
-    role = fields.String()
-    reason = fields.String(allow_none=True)
-    reference = fields.String(allow_none=True)
-    data = fields.Dict()
-    hash = fields.String()
-    prev_hash = fields.String()
 
 
 @blp.route("/journal")
