@@ -114,10 +114,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def require_json() -> None:
-        if request.method in ("POST", "PUT", "PATCH") and request.content_length:
-            if not request.is_json:
-                raise Problem(415, "Unsupported Media Type", "send the body as application/json", "not-json")
-            if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
-                raise Problem(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "too-deep")
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if not (request.content_length or chunked):
+            return
+        body = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH, chunked or not
+        if chunked and len(body) >= app.config["MAX_CONTENT_LENGTH"]:
+            raise Problem(413, "Content Too Large", f"the body exceeds {app.config['MAX_CONTENT_LENGTH']} bytes",
+                          "too-large")
+        if body and not request.is_json:
+            raise Problem(415, "Unsupported Media Type", "send the body as application/json", "not-json")
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise Problem(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "too-deep")
 
     return app

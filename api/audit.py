@@ -40,10 +40,10 @@ class JournalEntrySchema(HistoryEntrySchema):
 
 @blp.route("/journal")
 class Journal(MethodView):
+    @roles_allowed((Role.AUDITOR, Role.MANAGEMENT), "read the audit journal")
     @blp.arguments(JournalQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, JournalEntrySchema(many=True))
     @problems(blp, 403)
-    @roles_allowed((Role.AUDITOR, Role.MANAGEMENT), "read the audit journal")
     def get(self, query: dict[str, Any]) -> Any:
         """The global log in order after position ``after``, shaped like history entries."""
         wait_for_views(query, ["journal"])
@@ -74,9 +74,9 @@ class DigestSchema(InputSchema):
 
 @blp.route("/verify")
 class Verify(MethodView):
+    @roles_allowed((Role.AUDITOR,), "verify the event store")
     @blp.response(200, VerificationSchema)
     @problems(blp, 403)
-    @roles_allowed((Role.AUDITOR,), "verify the event store")
     def get(self) -> Any:
         """Recompute every event's hash and both chains from the stored events; name each problem's place."""
         return verify(services().app.recorder)
@@ -92,10 +92,10 @@ class Verify(MethodView):
 
 @blp.route("/export")
 class Export(MethodView):
+    @roles_allowed((Role.AUDITOR,), "export the event store")
     @blp.doc(responses={"200": {"description": "JSON Lines, one event a line",
                                 "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
     @problems(blp, 403)
-    @roles_allowed((Role.AUDITOR,), "export the event store")
     def get(self) -> Any:
         """The whole event store as JSON Lines, streamed (for archiving; `accord audit import` loads it)."""
         accord = services()

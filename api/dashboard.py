@@ -47,10 +47,10 @@ class DashboardSchema(Schema):
 
 @blp.route("")
 class Dashboard(MethodView):
+    @roles_allowed(READERS, "read the dashboard")
     @blp.arguments(DashboardQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DashboardSchema)
     @problems(blp, 403)
-    @roles_allowed(READERS, "read the dashboard")
     def get(self, query: dict[str, Any]) -> Any:
         """Counts by stage, status and kind; stalled (no step for N days); expiring within N days."""
         wait_for_views(query, ["agreements", "enlargements"])

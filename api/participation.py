@@ -67,10 +67,10 @@ def _known_at(query: dict[str, Any]) -> str:
 
 @blp.route("")
 class Register(MethodView):
+    @roles_allowed(READERS, "read the participation register")
     @blp.arguments(RegisterQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, RegisterSchema)
     @problems(blp, 403)
-    @roles_allowed(READERS, "read the participation register")
     def get(self, query: dict[str, Any]) -> Any:
         """Every party participating on ``on``, as known at ``known_at``, with capacity and start date."""
         wait_for_views(query, ["register"])
@@ -82,10 +82,10 @@ class Register(MethodView):
 
 @blp.route("/<party>")
 class Timeline(MethodView):
+    @roles_allowed(READERS, "read the participation register")
     @blp.arguments(TimelineQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TimelineSchema)
     @problems(blp, 403)
-    @roles_allowed(READERS, "read the participation register")
     def get(self, query: dict[str, Any], party: str) -> Any:
         """One party's whole timeline (a country code such as ES, or a name), as known at ``known_at``."""
         wait_for_views(query, ["register"])

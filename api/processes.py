@@ -26,7 +26,7 @@ from domain.values import StepContext
 from projections.db import Database
 from projections.queries import Page
 from workflows.commands import Outcome, ProcessService
-from workflows.definitions import CURRENT, READERS
+from workflows.definitions import CURRENT, DEFINITIONS, READERS
 
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -127,15 +127,17 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
             headers["Idempotent-Replayed"] = "true"
         return r.present(aggregate), status, headers
 
+    step_takers = sorted({role for (kind, _), workflow in DEFINITIONS.items() if kind == r.kind
+                          for s in workflow.steps for role in s.roles}, key=lambda role: role.value)
     step_refs = [{"$ref": f"#/components/schemas/{schema.__name__.removesuffix('Schema')}"}
                  for (kind, _, _), schema in STEP_SCHEMAS.items() if kind == r.kind]
 
     @blp.route("")
     class Collection(MethodView):
+        @roles_allowed(READERS, f"read {r.noun}s")
         @blp.arguments(r.list_query_schema, location="query", unknown=RAISE)
         @blp.response(200, r.summary_schema(many=True), headers=PAGE_HEADERS)
         @problems(blp, 403)
-        @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any]) -> Any:
             """List from the projection: filters, sort, pages (X-Total-Count, Link); min_position waits."""
             wait_for_views(query, [r.view])
@@ -155,10 +157,10 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}")
     class Item(MethodView):
+        @roles_allowed(READERS, f"read {r.noun}s")
         @blp.arguments(StateQuerySchema, location="query", unknown=RAISE)
         @blp.response(200, r.schema, headers=ETAG_HEADER)
         @problems(blp, 400, 403, 404)
-        @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
             """The current state, or the state at a past ``version`` or time (``as_of``)."""
             [aggregate_id] = ids.values()
@@ -172,9 +174,9 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/steps")
     class Steps(MethodView):
+        @roles_allowed(READERS, f"read {r.noun}s")
         @blp.response(200, AvailableStepSchema(many=True))
         @problems(blp, 403, 404)
-        @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, **ids: Any) -> Any:
             """The steps the caller may take now, with their fields."""
             [aggregate_id] = ids.values()
@@ -187,6 +189,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/steps/<step>")
     class Step(MethodView):
+        @roles_allowed(step_takers, f"take steps on {r.noun}s")
         @blp.response(200, r.schema, headers=WRITE_HEADERS)
         @problems(blp, 400, 403, 404, 409, 412, 413, 415, 422)
         @blp.doc(
@@ -203,7 +206,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
             aggregate, step_def = service.prepare(aggregate_id, step, actor)
             expected = if_match()
             schema = STEP_SCHEMAS[(r.kind, aggregate.workflow_version, step_def.name)]
-            body = request.get_json() if request.content_length else {}
+            body = request.get_json() if request.get_data(cache=True) else {}
             fields = schema().load(body if body is not None else {})
             outcome = service.take_step(aggregate_id, step_def.name, fields, actor=actor, expected_version=expected,
                                         context=context_from(fields), loaded=aggregate)
@@ -211,10 +214,10 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/diff")
     class Diff(MethodView):
+        @roles_allowed(READERS, f"read {r.noun}s")
         @blp.arguments(DiffQuerySchema, location="query", unknown=RAISE)
         @blp.response(200, DiffSchema)
         @problems(blp, 400, 403, 404)
-        @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
             """What changed between two versions: field by field, with the events in between."""
             [aggregate_id] = ids.values()
@@ -231,10 +234,10 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
 
     @blp.route(f"/{id_param}/history")
     class History(MethodView):
+        @roles_allowed(READERS, f"read {r.noun}s")
         @blp.arguments(HistoryPageSchema, location="query", unknown=RAISE)
         @blp.response(200, HistoryEntrySchema(many=True), headers=PAGE_HEADERS)
         @problems(blp, 403, 404)
-        @roles_allowed(READERS, f"read {r.noun}s")
         def get(self, query: dict[str, Any], **ids: Any) -> Any:
             """The audit trail, from the event store itself: events in order, a page of versions at a time
             (X-Total-Count, Link)."""

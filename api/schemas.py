@@ -54,6 +54,19 @@ class UtcDateTime(fields.AwareDateTime):
             raise ValidationError("the time is out of range once converted to UTC") from None
 
 
+class BoundedList(fields.List):
+    """A list refused at once when it has more than ``most`` items (before any item is validated)."""
+
+    def __init__(self, inner: Any, *, least: int = 0, most: int, **kwargs: Any):
+        super().__init__(inner, validate=validate.Length(least, most), **kwargs)
+        self.most = most
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list) and len(value) > self.most:
+            raise ValidationError(f"at most {self.most} items")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class DocumentSchema(InputSchema):
     title = fields.String(required=True, validate=validate.Length(1, 500))
     sha256 = fields.String(required=True, validate=SHA256)
@@ -82,8 +95,7 @@ class StepContextSchema(InputSchema):
 class AgreementCreateSchema(StepContextSchema):
     title = fields.String(required=True, validate=validate.Length(1, 500))
     kind = fields.String(required=True, validate=validate.OneOf(values_of(AgreementKind)))
-    counterparties = fields.List(fields.Nested(CounterpartySchema), required=True,
-                                 validate=validate.Length(1, 50))
+    counterparties = BoundedList(fields.Nested(CounterpartySchema), least=1, most=50, required=True)
     summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
     parent_id = fields.UUID(load_default=None, allow_none=True)
     expires_on = fields.Date(load_default=None, allow_none=True)
@@ -99,8 +111,7 @@ def _field(f: Field) -> fields.Field:
     if f.type == "state":
         return fields.Nested(StateSchema, **required, **meta)
     if f.type == "names":
-        return fields.List(fields.String(validate=validate.Length(1, 300)), validate=validate.Length(1, 20),
-                           **required, **meta)
+        return BoundedList(fields.String(validate=validate.Length(1, 300)), least=1, most=20, **required, **meta)
     if f.type == "enum":
         return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
     length = 10000 if f.type == "text" else 500
