@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -131,17 +130,17 @@ def child_rebuild(view: str, storage: dict[str, str], batch_size: int) -> None:
         started = time.perf_counter()
         count = engine.rebuild(view)
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+        peak = _vmrss("VmHWM:")  # this process's own peak (ru_maxrss would carry the parent's RSS across exec)
         print(json.dumps({"view": view, "events": count, "seconds": seconds, "rss_before": before,
                           "max_rss": peak, "rss_growth": max(0, peak - before)}))
     finally:
         services.close()
 
 
-def _vmrss() -> int:
+def _vmrss(field: str = "VmRSS:") -> int:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
     return 0
 

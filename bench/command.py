@@ -1,0 +1,179 @@
+"""Command path in process: steps taken through the command service against the raw recorder insert.
+
+Run ``.venv/bin/python -m bench.command --help`` for what is measured and the goal (issue 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from api.services import Services
+from bench.common import (
+    DriverStore,
+    Stepper,
+    add_suite_arguments,
+    at_least,
+    backend_version,
+    figure,
+    fresh_store,
+    library_application,
+    open_services,
+    paired_ratio,
+    pick,
+    run_suite_benchmark,
+    say,
+    show_rows,
+    step_events,
+)
+
+GOAL = 0.70
+OPS = {"smoke": 20, "quick": 150, "full": 400}
+RUNS = {"smoke": 2, "quick": 3, "full": 5}
+
+DESCRIPTION = f"""\
+Command path in process (issue 5, "Command path"), on SQLite and/or PostgreSQL, each measure in a fresh store.
+
+Baselines, one event per transaction, of the size and shape of a real step event:
+  recorder insert   the eventsourcing library's own recorder: insert_events([one stored event])
+  driver insert     the plain driver (sqlite3 / psycopg): INSERT one comparable row and COMMIT
+Accord:
+  Accord recorder   Accord's recorder (the same insert plus the global hash chain row), for reference
+  take_step         AgreementService.take_step, as the API calls it: load the agreement (aggregate cache on,
+                    the production default), check role, stage and expected version, run the domain command
+                    (hash of the event), save (event + chain row), with an idempotency key; steps cycle
+                    attach_text -> request_legal_review -> complete_legal_review (changes requested) on 8
+                    agreements in turn
+  take_step, no cache   the same with AGGREGATE_CACHE_MAXSIZE="" (each step loads from the store)
+  create            AgreementService.create (a new agreement; the key-derived id is looked up first)
+
+Each run does N operations in one thread and gives operations per second; measures are interleaved run by
+run (so load on the machine hits them alike); the table shows the median, min and max of the runs and the
+ratio to the recorder insert (the median of the per-run ratios). Goal: take_step >= {GOAL:.2f} of the recorder insert.
+"""
+
+EPILOG = """\
+examples:
+  .venv/bin/python -m bench.command --quick
+  .venv/bin/python -m bench.command --backend postgres --ops 1000 --runs 7 --json var/command.json
+  .venv/bin/python -m bench.command --backend sqlite --profile var/command.prof   # cProfile of take_step
+"""
+
+
+def rate(ops: int, operation: Callable[[int], Any]) -> float:
+    started = time.perf_counter()
+    for i in range(ops):
+        operation(i)
+    return ops / (time.perf_counter() - started)
+
+
+def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    ops = args.ops or pick(args, OPS)
+    runs = args.runs or pick(args, RUNS)
+    with fresh_store(backend, "cmdraw", keep=args.keep) as raw_storage, \
+            fresh_store(backend, "cmdchain", keep=args.keep) as chain_storage, \
+            fresh_store(backend, "cmd", keep=args.keep) as storage, \
+            open_services(chain_storage) as chained, open_services(storage) as services:
+        library = library_application(raw_storage)
+        driver = DriverStore(raw_storage)
+        uncached = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": ""})
+        try:
+            driver.create_table()
+            samples = step_events(services.app, 200)
+            stepper = Stepper(services)
+            for _ in range(3):  # warm up: connections, caches, statement preparation
+                stepper.step()
+                stepper.step(uncached.agreements)
+
+            def insert_with(recorder: Any) -> Callable[[int], Any]:
+                def insert(i: int) -> Any:
+                    s = samples[i % len(samples)]
+                    return recorder.insert_events([type(s)(uuid.uuid4(), s.originator_version, s.topic, s.state)])
+                return insert
+
+            def driver_insert(i: int) -> int:
+                s = samples[i % len(samples)]
+                return driver.insert(uuid.uuid4(), s.originator_version, s.topic, s.state)
+
+            measures: dict[str, Callable[[int], Any]] = {
+                "recorder insert (library)": insert_with(library.recorder),
+                "driver insert": driver_insert,
+                "Accord recorder insert (+ chain)": insert_with(chained.app.recorder),
+                "take_step (cache on)": lambda _i: stepper.step(),
+                "take_step (no cache)": lambda _i: stepper.step(uncached.agreements),
+                "create": lambda _i: stepper.create(),
+            }
+            if args.profile:
+                profile_steps(stepper, ops, f"{args.profile}.{backend}")
+            rates: dict[str, list[float]] = {name: [] for name in measures}
+            for run in range(runs):
+                say(f"{backend}: run {run + 1}/{runs}, {ops:,} operations per measure")
+                for name, operation in measures.items():
+                    rates[name].append(rate(ops, operation))
+            stored = library.recorder.max_notification_id() or 0
+            expected = ops * runs
+            if stored < expected or driver.count() < expected:
+                raise AssertionError(f"the baselines stored {stored} events and {driver.count()} rows, "
+                                     f"expected {expected}")
+            version = backend_version(services)
+        finally:
+            uncached.close()
+            driver.close()
+            library.close()
+    base = "recorder insert (library)"
+    rows = []
+    for name, values in rates.items():
+        ratio = None if name == base else paired_ratio(values, rates[base])
+        goal, passed = at_least(ratio, GOAL) if name == "take_step (cache on)" else (None, None)
+        rows.append(figure(name, "ops/s", values, n=ops, baseline=None if name == base else "recorder",
+                           ratio=ratio, goal=goal, passed=passed))
+    mean_state = sum(len(s.state) for s in samples) / len(samples)
+    return {"title": "command path in process vs raw recorder insert", "version": version, "rows": rows,
+            "ops": ops, "runs": runs,
+            "notes": [f"one operation per transaction, one thread; step events average {mean_state:,.0f} bytes "
+                      "of stored state; ratio = ops/s / recorder insert ops/s, the median of the per-run ratios "
+                      "(runs interleaved)"]}
+
+
+def profile_steps(stepper: Stepper, ops: int, path: str) -> None:
+    """A cProfile of ``ops`` steps (cache on), written to ``path`` and summarised on stderr."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(ops):
+        stepper.step()
+    profiler.disable()
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    say(f"profile of {ops} steps written to {path}; top by cumulative time:\n{out.getvalue()}")
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.command", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_suite_arguments(parser)
+    parser.add_argument("--ops", type=int, help="operations per run of each measure (default 400; --quick 150; "
+                                                "--smoke 20)")
+    parser.add_argument("--profile", metavar="FILE", help="also write a cProfile of the steps to FILE.<backend>")
+    args = parser.parse_args(argv)
+    if (args.ops is not None and args.ops < 1) or (args.runs is not None and args.runs < 1):
+        parser.error("--ops and --runs must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    run_suite_benchmark("command", args, measure, show_rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
