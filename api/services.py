@@ -26,9 +26,10 @@ log = logging.getLogger(__name__)
 class Services:
     """One Accord application per process, and the services and views built on it."""
 
-    def __init__(self, storage: dict[str, str], pool_size: int = 4):
+    def __init__(self, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0):
         self.storage = storage
         self.pool_size = pool_size
+        self.token_cache_seconds = token_cache_seconds
         self._lock = threading.Lock()
         self._app: AccordApplication | None = None
         self._runner: threading.Thread | None = None
@@ -51,7 +52,7 @@ class Services:
 
     @cached_property
     def access(self) -> AccessService:
-        return AccessService(self.app)
+        return AccessService(self.app, cache_seconds=self.token_cache_seconds)
 
     @cached_property
     def db(self) -> Database:
@@ -103,5 +104,5 @@ def services() -> Services:
     return current_app.extensions["accord"]
 
 
-def init_app(app: Any, storage: dict[str, str], pool_size: int = 4) -> None:
-    app.extensions["accord"] = Services(storage, pool_size)
+def init_app(app: Any, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0) -> None:
+    app.extensions["accord"] = Services(storage, pool_size, token_cache_seconds)

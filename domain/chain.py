@@ -84,15 +84,16 @@ def canonical(value: Any) -> Any:
 
 
 def event_hash(aggregate_id: UUID | str, version: int, topic: str, recorded_at: datetime | str, prev_hash: str,
-               state: Mapping[str, Any]) -> str:
-    """The hash of one event; ``state`` may be the event's fields or its stored JSON (wrappers and all)."""
+               state: Mapping[str, Any], *, stored: bool = False) -> str:
+    """The hash of one event; ``state`` is the event's fields, or (``stored=True``) its stored JSON as parsed,
+    which is canonical already."""
     body = {
         "aggregate_id": aggregate_id.hex if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id)).hex,
         "version": version,
         "type": topic,
         "recorded_at": recorded_at.isoformat() if isinstance(recorded_at, datetime) else recorded_at,
         "prev_hash": prev_hash,
-        "state": {k: canonical(v) for k, v in state.items() if k not in NOT_HASHED},
+        "state": {k: (v if stored else canonical(v)) for k, v in state.items() if k not in NOT_HASHED},
     }
     encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()

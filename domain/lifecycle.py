@@ -14,6 +14,11 @@ from domain.chain import Chained
 from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
+REMEMBERED_REQUESTS = 256
+"""How many recent idempotency keys an aggregate remembers: a retry is recognised while its request is among
+the aggregate's last 256 keyed steps; older keys are forgotten, which keeps the aggregate (and its
+snapshots) small however long its history."""
+
 
 def remember_request(event: Any, aggregate: Any) -> None:
     """Keep the event's hash (the next event's ``prev_hash``) and the idempotency key of the request that
@@ -22,6 +27,8 @@ def remember_request(event: Any, aggregate: Any) -> None:
     key = event.context.idempotency_key
     if key is not None:
         aggregate.requests[key] = [event.originator_version, event.context.request_digest]
+        while len(aggregate.requests) > REMEMBERED_REQUESTS:
+            del aggregate.requests[next(iter(aggregate.requests))]
     aggregate.last_actor = event.by.name
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from eventsourcing.application import AggregateNotFoundError
@@ -29,8 +30,17 @@ class UserInfo:
 
 
 class AccessService:
-    def __init__(self, app: AccordApplication):
+    """Issues, lists, revokes and checks tokens.
+
+    With ``cache_seconds`` > 0 an authenticated token is remembered that long by this process, so a burst
+    of requests costs one store read, and a revocation takes effect within that time in other processes.
+    Off by default: a revoked token is refused at once, everywhere.
+    """
+
+    def __init__(self, app: AccordApplication, cache_seconds: float = 0.0):
         self.app = app
+        self.cache_seconds = cache_seconds
+        self._known: dict[str, tuple[float, Actor]] = {}
 
     def _directory(self, by: Actor) -> UserDirectory:
         try:
@@ -68,6 +78,7 @@ class AccessService:
         for t in tokens:
             t.revoke(by)
         self.app.save(directory, *tokens)
+        self._known.clear()  # at once in this process; within cache_seconds in the others
         return len(tokens)
 
     def authenticate(self, token: str) -> Actor | None:
@@ -75,10 +86,18 @@ class AccessService:
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         digest = token_sha256(token)
+        known = self._known.get(digest)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
         try:
             access: AccessToken = self.app.repository.get(AccessToken.create_id(digest))
         except AggregateNotFoundError:
             return None
         if not hmac.compare_digest(access.token_sha256, digest) or access.revoked:
+            self._known.pop(digest, None)
             return None
-        return Actor(name=access.user, role=access.role)
+        actor = Actor(name=access.user, role=access.role)
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[digest] = (time.monotonic() + self.cache_seconds, actor)
+        return actor

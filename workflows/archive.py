@@ -69,8 +69,8 @@ def import_lines(recorder: ApplicationRecorder, lines: Iterable[str],
         where = f"line {number} (position {position}, {aggregate} v{version})"
         if position <= previous_position:
             raise ImportRefusedError(f"{where}: positions must increase")
-        if event_hash(aggregate, version, line["topic"], raw["timestamp"]["_data_"], raw["prev_hash"], raw) \
-                != raw["hash"] or raw["hash"] != line["hash"]:
+        if event_hash(aggregate, version, line["topic"], raw["timestamp"]["_data_"], raw["prev_hash"], raw,
+                      stored=True) != raw["hash"] or raw["hash"] != line["hash"]:
             raise ImportRefusedError(f"{where}: the event's content does not match its hash")
         last_version, last_hash = last.get(aggregate, (0, GENESIS))
         if version != last_version + 1 or raw["prev_hash"] != last_hash:

@@ -106,7 +106,8 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
             result.add(n.id, n.originator_id, n.originator_version, "the stored event cannot be read")
             link = next(links, None) if link is not None and link[0] == n.id else link
             continue
-        if event_hash(n.originator_id, n.originator_version, n.topic, recorded_at, prev, raw) != stored_hash:
+        computed = event_hash(n.originator_id, n.originator_version, n.topic, recorded_at, prev, raw, stored=True)
+        if computed != stored_hash:
             result.add(n.id, n.originator_id, n.originator_version, "the event's content does not match its hash")
         version, previous_hash = last.get(n.originator_id, (0, GENESIS))
         if n.originator_version != version + 1:

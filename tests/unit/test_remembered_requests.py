@@ -1,0 +1,21 @@
+"""An aggregate remembers the idempotency keys of its latest keyed steps only, so its state stays small."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.lifecycle import REMEMBERED_REQUESTS
+from domain.values import StepContext
+from tests.unit.lifecycle import ALICE, in_negotiation
+
+
+def test_only_the_latest_keys_are_remembered_in_order():
+    agreement = in_negotiation()
+    steps = REMEMBERED_REQUESTS + 20
+    for n in range(steps):
+        agreement.record_round(by=ALICE, context=StepContext(idempotency_key=f"k{n}", request_digest="d"),
+                               held_on=date(2025, 1, 1), summary=f"round {n}")
+    assert len(agreement.requests) == REMEMBERED_REQUESTS
+    assert "k0" not in agreement.requests and "k19" not in agreement.requests
+    assert list(agreement.requests)[0] == "k20" and list(agreement.requests)[-1] == f"k{steps - 1}"
+    assert agreement.requests[f"k{steps - 1}"] == [agreement.version, "d"]
