@@ -8,15 +8,10 @@ and silently getting 500 would take a full page for the last one; a 422 names th
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,6 +36,8 @@ from tests.security.helpers import (
     head,
     step_url,
 )
+from tests.serving.server import Server, prepare_storage
+from tests.serving.server import gunicorn as serve
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BODY = 256 * 1024
@@ -275,104 +272,12 @@ WORKERS, THREADS = 2, 4
 ROUNDS, CONCURRENCY = 3, 8
 
 
-# The start/stop pattern of tests/serving (copied, so that these tests stand alone) --------------------------------
-
-STORAGE_PREFIXES = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE", "ACCORD_", "WEB_CONCURRENCY")
-STARTUP_TIMEOUT = 20.0
-
-
-def accord_cli() -> str:
-    for candidate in (ROOT / ".venv" / "bin" / "accord", Path(sys.executable).with_name("accord")):
-        if candidate.exists():
-            return str(candidate)
-    pytest.fail("the accord console script is not installed (pip install -e .)")
-
-
-def clean_env(storage: dict[str, str], **extra: str) -> dict[str, str]:
-    """This process's environment without storage/Accord settings of its own, plus the given ones."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(STORAGE_PREFIXES)}
-    return {**env, **storage, **extra}
-
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([accord_cli(), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, f"accord {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
-def add_user(env: dict[str, str], name: str, role: str) -> str:
-    token = run_cli(env, "users", "add", name, "--role", role).strip().splitlines()[-1].strip()
-    assert token.startswith("acc_"), token
-    return token
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_health(process: subprocess.Popen, port: int, stderr_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{stderr_path.read_text(errors='replace')}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            try:
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    return
-            finally:
-                conn.close()
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer /health:\n{stderr_path.read_text(errors='replace')}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=25)  # gunicorn.conf.py: graceful_timeout = 20
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-@dataclass
-class Gunicorn:
-    backend: str
-    port: int
-    tokens: dict[str, str]
-    process: subprocess.Popen
-    stderr_path: Path
-
-    def log(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-
 @pytest.fixture
-def gunicorn(storage: dict[str, str], tmp_path: Path) -> Iterator[Gunicorn]:
-    """gunicorn with the project's gunicorn.conf.py (2 gthread workers), started as tests/serving does."""
-    backend = storage["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
-    env = clean_env(storage)
-    run_cli(env, "init-db")
-    tokens = {"alice": add_user(env, "alice", "ir_officer"), "eva": add_user(env, "eva", "auditor")}
-    port = free_port()
-    server_env = clean_env(storage, ACCORD_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(WORKERS),
-                           ACCORD_THREADS=str(THREADS))
-    stdout_path, stderr_path = tmp_path / "gunicorn.out", tmp_path / "gunicorn.err"
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-                                   cwd=ROOT, env=server_env, stdout=out, stderr=err)
-    try:
-        wait_for_health(process, port, stderr_path)
-        yield Gunicorn(backend, port, tokens, process, stderr_path)
-    finally:
-        stop(process)
+def gunicorn(storage: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    """gunicorn with the project's gunicorn.conf.py (2 gthread workers), as tests/serving starts it."""
+    tokens = prepare_storage(storage, {"alice": "ir_officer", "eva": "auditor"})
+    with serve(storage, tmp_path, tokens, workers=WORKERS, threads=THREADS) as server:
+        yield server
 
 
 @dataclass
@@ -420,7 +325,7 @@ def request_bytes(method: str, path: str, token: str | None = None, body: bytes 
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
 
 
-def hostile_requests(server: Gunicorn, agreement_id: str) -> dict[str, tuple[bytes, int, bool]]:
+def hostile_requests(server: Server, agreement_id: str) -> dict[str, tuple[bytes, int, bool]]:
     """name -> (request bytes, the status it must get, whether that status is asserted here).
 
     Every status is asserted, including the chunked bodies that once slipped past the guards.
@@ -465,7 +370,7 @@ REFUSED_BY_GUNICORN = {"request line over 4094 bytes", "header over 8190 bytes",
 """Refused by gunicorn's own limits (gunicorn.conf.py) before the app: its own error page, not problem+json."""
 
 
-def _events(server: Gunicorn) -> int:
+def _events(server: Server) -> int:
     reply = raw(server.port, request_bytes("GET", "/api/v1/audit/verify", server.tokens["eva"]))
     assert reply.status == 200, reply
     checked = json.loads(reply.body)
@@ -474,7 +379,7 @@ def _events(server: Gunicorn) -> int:
 
 
 @pytest.mark.slow
-def test_gunicorn_survives_hostile_requests(gunicorn: Gunicorn):
+def test_gunicorn_survives_hostile_requests(gunicorn: Server):
     server = gunicorn
     created = raw(server.port, request_bytes("POST", "/api/v1/agreements", server.tokens["alice"],
                                     json.dumps(agreement_fields()).encode()))
