@@ -56,6 +56,8 @@ LOG_SIGNS = ("Traceback", "WORKER TIMEOUT", "database is locked", "PoolTimeout",
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, http.client.BadStatusLine)
 """How a keep-alive connection the server closed while idle fails on reuse (retried once, counted)."""
 REQUEST_TIMEOUT = 30.0
+SLOW = 0.5
+"""Requests slower than this (seconds) are listed with their start time, to tell what they coincide with."""
 IR_USERS = ("alice", "dmitri")
 LEGAL_USERS = ("bruno", "carla")
 READ_USERS = ("alice", "bruno", "carla", "dmitri", "eva", "farid")
@@ -230,6 +232,7 @@ def servers(storage: dict[str, str], folder: Path, args: argparse.Namespace) -> 
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
     if args.max_requests is not None:
         command += ["--max-requests", str(args.max_requests)]
+    command += args.gunicorn_arg or []
     command.append("wsgi:app")
     folder.mkdir(parents=True, exist_ok=True)
     runner = None
@@ -468,6 +471,7 @@ class Shared:
     shared_ids: list[str]
     contention: float
     think: float
+    origin: float
     measure_from: float
     stop_at: float
     stop: threading.Event = field(default_factory=threading.Event)
@@ -496,6 +500,7 @@ class Client(threading.Thread):
         self.requests_on_conn = 0
         self.crash: str | None = None
         self.written = 0
+        self.slow: list[tuple[float, str, float]] = []  # (start, seconds after the origin; endpoint; seconds)
 
     # one request, on the keep-alive connection, once more on a new one if the old one had gone stale
     def send(self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
@@ -541,6 +546,8 @@ class Client(threading.Thread):
             tally.warmup_errors += bad
         else:
             tally.latencies.append(seconds)
+            if seconds > SLOW:
+                self.slow.append((round(started - self.s.origin, 3), endpoint, round(seconds, 3)))
             if error is not None:
                 tally.failures[error] += 1
             else:
@@ -796,6 +803,22 @@ def growing(row: dict[str, Any], minimum_life: float) -> bool:
     return row["second_half_growth"] > max(GROWTH_LIMIT, 0.10 * row["rss_after_warmup"])
 
 
+def balance_figures(samples: Sequence[dict[str, Any]], start: float, end: float) -> dict[str, Any]:
+    """How evenly the gunicorn workers share the work: each second, the busiest worker's share of the CPU time
+    the workers used (1/workers when even, 1.0 when one worker does everything)."""
+    shares = []
+    for before, after in zip(samples, samples[1:], strict=False):
+        if not start <= after["t"] <= end:
+            continue
+        used = [p["cpu"] - before["processes"][label]["cpu"] for label, p in after["processes"].items()
+                if label.startswith("worker") and label in before["processes"]]
+        if len(used) >= 2 and sum(used) > 0.2 * (after["t"] - before["t"]):
+            shares.append(max(used) / sum(used))
+    shares.sort()
+    return {"seconds": len(shares), "busiest_share_p50": percentile(shares, 50),
+            "one_worker_seconds": sum(1 for x in shares if x >= 0.8)}
+
+
 def log_checks(found: Servers) -> dict[str, Any]:
     err, runner = found.log("gunicorn.err"), found.log("runner.log")
     access_5xx: Counter = Counter()
@@ -873,7 +896,8 @@ def drive(found: Servers, tokens: dict[str, str], args: argparse.Namespace) -> d
     shared = Shared(port=found.port, tokens=tokens, all_ids=[a["id"] for a in agreements],
                     stages={a["id"]: a["stage"] for a in agreements},
                     versions={a["id"]: a["version"] for a in agreements}, shared_ids=shared_ids,
-                    contention=args.contention, think=args.think, measure_from=measure_from, stop_at=stop_at)
+                    contention=args.contention, think=args.think, origin=origin, measure_from=measure_from,
+                    stop_at=stop_at)
     mix = [float(x) for x in args.mix.split(",")]
     clients = [Client(n, shared, owned_pool[n::args.clients], mix, args.seed) for n in range(args.clients)]
     cpu_before = machine_cpu()
@@ -917,6 +941,9 @@ def drive(found: Servers, tokens: dict[str, str], args: argparse.Namespace) -> d
     total = sum(e["requests"] for e in endpoints.values())
     everything = sorted(x for c in clients for t in c.tallies.values() for x in t.latencies)
     memory = memory_figures(sampler.samples, idle["t"], args.warmup, end - origin)
+    started_workers = [r["first_seen"] for r in memory if r["process"].startswith("worker") and r["first_seen"] > 0]
+    slow = sorted(x for c in clients for x in c.slow)
+    near_boot = [x for x in slow if any(b - 2 <= x[0] <= b + 10 for b in started_workers)]
     busy = (cpu_after[0] - cpu_before[0]) / max(1.0, cpu_after[1] - cpu_before[1])
     return {
         "shape": {"backend": args.backend, "shape": args.shape, "workers_at_start": len(idle["processes"]) - 1
@@ -932,6 +959,9 @@ def drive(found: Servers, tokens: dict[str, str], args: argparse.Namespace) -> d
         "reconnects": sum(c.reconnects for c in clients),
         "client_crashes": [c.crash for c in clients if c.crash],
         "lag": lag_figures(sampler.samples, args.warmup, end - origin),
+        "balance": balance_figures(sampler.samples, args.warmup, end - origin),
+        "slow": {"threshold_seconds": SLOW, "count": len(slow), "near_worker_start": len(near_boot),
+                 "worker_starts": started_workers, "requests": slow[:2000]},
         "drained": drained, "drain_seconds": drain_seconds,
         "ready_failures": dict(sampler.ready_failures),
         "memory": memory, "workers_seen": sorted(found.workers_seen),
@@ -1011,6 +1041,11 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, 
           f"stale keep-alive reconnects {result['reconnects']:,}; warm-up: "
           f"{sum(e['warmup_requests'] for e in result['endpoints'].values()):,} requests, "
           f"{sum(e['warmup_errors'] for e in result['endpoints'].values())} errors")
+    slow = result["slow"]
+    if slow["count"]:
+        print(f"requests over {slow['threshold_seconds']:g} s: {slow['count']:,}, of which "
+              f"{slow['near_worker_start']:,} began within 10 s after a gunicorn worker was started "
+              f"({len(slow['worker_starts'])} started during the run)")
     lag = result["lag"]
     rate = lag["events_per_second"] or 0
     seconds_behind = f"{lag['p99'] / rate:.2f}" if rate and lag["p99"] is not None else "?"
@@ -1029,6 +1064,11 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, 
     print(table(["process", "alive (s)", "start", "after warm-up", "end", "max", "growth", "2nd half",
                  "CPU"], rows))
     logs = result["logs"]
+    balance = result["balance"]
+    if balance["seconds"]:
+        print(f"worker balance: the busiest worker used {100 * balance['busiest_share_p50']:.0f}% of the workers' CPU "
+              f"(median second; {100 / max(2, shape['workers_at_start']):.0f}% is even); one worker did >= 80% of "
+              f"the work in {balance['one_worker_seconds']} of {balance['seconds']} s")
     print(f"gunicorn booted {logs['worker_boots']} worker(s) in all ({logs['worker_boots'] - shape['workers_at_start']}"
           f" recycled or replaced); machine CPU busy {100 * result['machine_cpu_busy']:.0f}% of {result['cpus']} "
           f"CPUs; the load client used {100 * result['client_cpu_share']:.0f}% of one CPU")
@@ -1063,6 +1103,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--max-requests", type=int,
                         help="override gunicorn's max_requests (default: gunicorn.conf.py's, 10000 with jitter; "
                              "0 turns worker recycling off, to see memory growth over the whole run)")
+    parser.add_argument("--gunicorn-arg", action="append", metavar="ARG",
+                        help="one more argument for gunicorn, after --config (repeatable), e.g. "
+                             "--gunicorn-arg=--preload or --gunicorn-arg=--keep-alive=0")
     parser.add_argument("--poll", type=float, help="the runner's --poll (default: the runner's own, 0.2 s)")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds of load before measuring (default 15)")
     parser.add_argument("--mix", default=",".join(map(str, MIX)),
