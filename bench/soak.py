@@ -1022,6 +1022,8 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, 
           f"{population['shared']} shared by all clients), head position {population['head_before']:,} at the start")
     rows = []
     for name, e in result["endpoints"].items():
+        if not e["requests"]:
+            continue  # not in the mix
         lat = e["latency_ms"]
         rows.append([name, f"{e['requests']:,}", f"{e['rate']:,.1f}", f"{e['errors']:,}",
                      f"{e['conflicts']:,}", f"{e['other_4xx']:,}", ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"]),
