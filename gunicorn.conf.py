@@ -15,9 +15,11 @@ preload_app = False
 timeout = int(os.environ.get("ACCORD_WORKER_TIMEOUT", "30"))  # a stuck worker is restarted
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then, staggered: rarely, because a recycled worker restarts cold (empty caches,
-# new pools); at 10,000 requests a 10-minute soak at ~300 req/s recycled a worker every ~35 s and each restart
-# showed as a ~2 s latency spike. Memory is bounded without it (caches have fixed sizes).
+# Recycle workers rarely: after a worker retires, clients with persistent connections all reconnect to the
+# surviving worker and stay there (a 10-minute soak at max_requests 10,000 ran on one worker most of the
+# time: -40% throughput). Behind a proxy that opens one upstream connection per request this does not
+# arise; for direct persistent clients, keepalive = 0 keeps workers balanced. Worker memory is bounded
+# (fixed-size caches).
 max_requests = 200000
 max_requests_jitter = 20000
 

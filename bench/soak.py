@@ -1103,7 +1103,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's, 2; embedded 1)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's, 4; embedded 8)")
     parser.add_argument("--max-requests", type=int,
-                        help="override gunicorn's max_requests (default: gunicorn.conf.py's, 10000 with jitter; "
+                        help="override gunicorn's max_requests (default: gunicorn.conf.py's, with its jitter; "
                              "0 turns worker recycling off, to see memory growth over the whole run)")
     parser.add_argument("--gunicorn-arg", action="append", metavar="ARG",
                         help="one more argument for gunicorn, after --config (repeatable), e.g. "
