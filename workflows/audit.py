@@ -6,15 +6,17 @@ version and hash: memory grows with the number of aggregates, not with the numbe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
+from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain.chain import GENESIS, event_hash, running_hash
+from domain.chain import GENESIS, stored_hash_matches
 from workflows.recorders import CHAIN_TABLE
 
 PAGE = 1000
@@ -78,6 +80,51 @@ def stored_events(recorder: ApplicationRecorder, up_to: int | None = None) -> It
         position = page[-1].id
 
 
+Row = tuple[int, str, int, str, bytes]
+"""A stored event as read for verification: position, aggregate id (32 hex digits), version, stored topic,
+stored JSON."""
+
+
+def event_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int) -> list[Row]:
+    """Stored events after a position, as plain rows: what ``select_notifications`` reads, without building
+    an object per event."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
+               "WHERE rowid > ?")
+        mark, hex_ids = "?", True
+    else:
+        sql = (f'SELECT notification_id, originator_id, originator_version, topic, state '
+               f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" WHERE notification_id > %s')
+        mark, hex_ids = "%s", False
+    params: list[Any] = [after]
+    if up_to is not None:
+        sql += f" AND {'rowid' if hex_ids else 'notification_id'} <= {mark}"
+        params.append(up_to)
+    sql += f" ORDER BY {'rowid' if hex_ids else 'notification_id'} LIMIT {mark}"
+    params.append(limit)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if hex_ids:
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
+            for r in rows]
+
+
+def dashed(aggregate_hex: str) -> str:
+    """An aggregate id of 32 hex digits in the usual form, as ``str(UUID(aggregate_hex))`` writes it."""
+    h = aggregate_hex
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def stored_rows(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Row]:
+    """Every stored event in position order, as plain rows, read in pages."""
+    position = 0
+    while page := event_page(recorder, position, up_to, PAGE):
+        yield from page
+        position = page[-1][0]
+
+
 def chain(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Link]:
     position = 0
     while page := chain_page(recorder, position, up_to, PAGE):
@@ -89,56 +136,56 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
            progress: Callable[[int], None] | None = None) -> Verification:
     """Recompute every event's hash and both chains; report the first problems, each at a named place."""
     result = Verification()
-    last: dict[Any, tuple[int, str]] = {}
+    last: dict[str, tuple[int, str]] = {}
     running = GENESIS
     links = chain(recorder, up_to)
     link = next(links, None)
-    for n in stored_events(recorder, up_to):
-        while link is not None and link[0] < n.id:
+    checked = 0
+    for position, aggregate, version, topic, state in stored_rows(recorder, up_to):
+        while link is not None and link[0] < position:
             result.add(link[0], link[3], link[4], "an event recorded in the global chain is missing from the log")
             running = link[2]  # resynchronise: the events after it are not to blame
             link = next(links, None)
         try:
-            raw = json.loads(n.state)
+            raw = orjson.loads(state)
             stored_hash, prev = raw["hash"], raw["prev_hash"]
-            recorded_at = raw["timestamp"]["_data_"]
+            intact = stored_hash_matches(aggregate, version, topic, raw)
         except (ValueError, KeyError, TypeError):
-            result.add(n.id, n.originator_id, n.originator_version, "the stored event cannot be read")
-            link = next(links, None) if link is not None and link[0] == n.id else link
+            result.add(position, UUID(aggregate), version, "the stored event cannot be read")
+            link = next(links, None) if link is not None and link[0] == position else link
             continue
-        computed = event_hash(n.originator_id, n.originator_version, n.topic, recorded_at, prev, raw, stored=True)
-        if computed != stored_hash:
-            result.add(n.id, n.originator_id, n.originator_version, "the event's content does not match its hash")
-        version, previous_hash = last.get(n.originator_id, (0, GENESIS))
-        if n.originator_version != version + 1:
-            result.add(n.id, n.originator_id, n.originator_version,
-                       f"version {n.originator_version} follows version {version} of its aggregate")
+        if not intact:
+            result.add(position, UUID(aggregate), version, "the event's content does not match its hash")
+        previous_version, previous_hash = last.get(aggregate, (0, GENESIS))
+        if version != previous_version + 1:
+            result.add(position, UUID(aggregate), version,
+                       f"version {version} follows version {previous_version} of its aggregate")
         elif prev != previous_hash:
-            result.add(n.id, n.originator_id, n.originator_version,
-                       "prev_hash does not match the aggregate's previous event")
-        last[n.originator_id] = (n.originator_version, stored_hash)
-        running = running_hash(running, stored_hash)
-        if link is None or link[0] != n.id:
-            result.add(n.id, n.originator_id, n.originator_version, "the event is not in the global chain")
+            result.add(position, UUID(aggregate), version, "prev_hash does not match the aggregate's previous event")
+        last[aggregate] = (version, stored_hash)
+        running = sha256((running + stored_hash).encode("ascii")).hexdigest()  # = running_hash(), inlined
+        if link is None or link[0] != position:
+            result.add(position, UUID(aggregate), version, "the event is not in the global chain")
         else:
-            if (link[3], link[4]) != (str(n.originator_id), n.originator_version):
-                result.add(n.id, n.originator_id, n.originator_version,
+            if link[4] != version or link[3].replace("-", "") != aggregate:
+                result.add(position, UUID(aggregate), version,
                            f"the global chain recorded {link[3]} v{link[4]} at this position")
             elif link[1] != stored_hash or link[2] != running:
-                result.add(n.id, n.originator_id, n.originator_version,
+                result.add(position, UUID(aggregate), version,
                            "the global chain does not match the log at this position")
                 running = link[2]  # resynchronise, so one problem is reported once
             link = next(links, None)
-        result.events_checked += 1
-        result.head_position = n.id
-        if progress and result.events_checked % PAGE == 0:
+        checked += 1
+        result.head_position = position
+        if progress and checked % PAGE == 0:
             progress(PAGE)
+    result.events_checked = checked
     while link is not None:
         result.add(link[0], link[3], link[4], "the log ends before the global chain does (truncated?)")
         link = next(links, None)
     result.head_hash = running
     if progress:
-        progress(result.events_checked % PAGE)
+        progress(checked % PAGE)
     return result
 
 

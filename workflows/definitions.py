@@ -194,12 +194,17 @@ def definition(kind: str, version: int) -> WorkflowDefinition:
 
 def describe_event(event: object) -> tuple[str, str]:
     """(aggregate type, public step name) of a stored event, for journals and audit trails."""
-    name = type(event).__name__
-    if isinstance(event, CooperationAgreement.Event):
+    return describe_class(type(event))
+
+
+def describe_class(cls: type) -> tuple[str, str]:
+    """(aggregate type, public step name) of an event class."""
+    name = cls.__name__
+    if issubclass(cls, CooperationAgreement.Event):
         return "agreement", CURRENT["agreement"].step_for_event(name)
-    if isinstance(event, EnlargementProcess.Event):
+    if issubclass(cls, EnlargementProcess.Event):
         return "enlargement", CURRENT["enlargement"].step_for_event(name)
-    owner = type(event).__qualname__.split(".")[0]
+    owner = cls.__qualname__.split(".")[0]
     return "access", _snake(f"{owner}{name}")
 
 

@@ -205,6 +205,25 @@ def test_a_round_trip_gives_the_same_file_the_same_digest_and_the_same_views(sto
     assert len(body[f"{AGREEMENTS}?per_page=100"]) >= 6 and body[f"{ENLARGEMENTS}?per_page=100&sort=state"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_lines_read_from_the_stored_json_equal_lines_from_decoded_events(stores, backend, monkeypatch):
+    """The export reads most events straight from their stored JSON (workflows.stored); every line must equal
+    the line built from the event decoded by the library's mapper, for every event type the demo, the
+    published record and the access events hold."""
+    store = stores[backend]
+    seed(store, history=True)
+    fallbacks = []
+    real = archive.plain_record
+    monkeypatch.setattr(archive, "plain_record",
+                        lambda topic, stored: real(topic, stored) or fallbacks.append(topic))
+    fast = store.export().splitlines()
+    assert not fallbacks, "every event of today's classes is read from its stored JSON"
+    seen = {json.loads(line)["type"] for line in fast}
+    assert {"created", "record_signature", "enter_into_force", "access_token_created"} <= seen, seen
+    monkeypatch.setattr(archive, "plain_record", lambda topic, stored: None)  # every event through the mapper
+    assert store.export().splitlines() == fast
+
+
 @pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=lambda b: b)
 def test_an_imported_store_goes_on_recording_after_the_imported_head(stores, source, target):
     origin, copy = stores[source], stores[target]
@@ -286,6 +305,19 @@ def test_an_import_of_a_tampered_export_stops_at_the_line(stores, source, target
     assert message.startswith(f"line {number} (position {line['position']}, {line['aggregate_id']} v{line['version']})"
                               ), message
     assert says in message
+
+
+
+@pytest.mark.parametrize("garbage", ["{not json", '{"position": 1}', '["a", "list"]',
+                                     '{"position": 1, "aggregate_id": "x", "version": 1, "stored": "{}"}'])
+def test_an_import_of_a_line_that_is_not_an_export_line_is_refused_by_number(stores, garbage):
+    origin, copy = stores["sqlite"], stores["postgres"]
+    seed(origin)
+    lines = origin.export().splitlines(keepends=True)[:3]
+    lines.insert(2, garbage + "\n")
+    with pytest.raises(ImportRefusedError, match=r"^line 3: not a line of an Accord export"):
+        import_lines(copy.services.app.recorder, lines)
+    assert not copy.services.app.recorder.max_notification_id(), "the lines before it were not yet written"
 
 
 # ---- the command line and HTTP ------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""The fast hash check (orjson) gives exactly the verdict of the documented canonical encoding (json), for
+any JSON a stored event may hold: floats and integers beyond 64 bits included, where orjson's encoding differs
+or fails and the standard encoder decides."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.chain import GENESIS, event_hash, stored_hash_matches
+
+TOPIC = "accord.agreement:CooperationAgreement.RoundRecorded"
+RECORDED_AT = "2026-11-26T19:00:00.123456+00:00"
+
+scalars = st.one_of(st.none(), st.booleans(), st.text(), st.integers(min_value=-(2**70), max_value=2**70),
+                    st.floats(allow_nan=False, allow_infinity=False))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                      max_leaves=12)
+fields = st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda k: k not in {"timestamp", "hash", "prev_hash"}),
+                         values, max_size=6)
+
+
+def stored_event(state: dict, aggregate: str, version: int) -> dict:
+    """An event's stored JSON as parsed, with the hash the documented encoding gives it."""
+    stored = {**state, "timestamp": {"_type_": "datetime_iso", "_data_": RECORDED_AT}, "prev_hash": GENESIS}
+    stored["hash"] = event_hash(aggregate, version, TOPIC, RECORDED_AT, GENESIS, stored, stored=True)
+    return json.loads(json.dumps(stored))  # as read back from the store
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=fields, version=st.integers(min_value=1, max_value=10**6))
+def test_an_intact_event_matches_and_a_changed_one_does_not(state, version):
+    aggregate = uuid.uuid4().hex
+    stored = stored_event(state, aggregate, version)
+    assert stored_hash_matches(aggregate, version, TOPIC, stored)
+    assert not stored_hash_matches(aggregate, version + 1, TOPIC, stored)
+    assert not stored_hash_matches(aggregate, version, TOPIC, {**stored, "tampered": 1})
+    assert not stored_hash_matches(uuid.uuid4().hex, version, TOPIC, stored)
+
+
+def test_floats_and_big_integers_are_decided_by_the_standard_encoder():
+    assert orjson.dumps(1e-05) != json.dumps(1e-05).encode(), "the case the fallback exists for"
+    aggregate = uuid.uuid4().hex
+    for value in (1e16, 1e-05, 2**64 + 1, -(2**80), 0.1):
+        stored = stored_event({"amount": value}, aggregate, 1)
+        assert stored_hash_matches(aggregate, 1, TOPIC, stored), value
+        assert not stored_hash_matches(aggregate, 1, TOPIC, {**stored, "amount": value * 2 or 1}), value
