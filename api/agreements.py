@@ -44,14 +44,16 @@ def view_of(agreement: CooperationAgreement) -> dict[str, Any]:
         "current_text": dataclasses.asdict(agreement.current_text) if agreement.current_text else None,
         "legal_clearance": agreement.legal_clearance.value,
         "finalised_text": dataclasses.asdict(agreement.finalised_text) if agreement.finalised_text else None,
-        "rounds": [dataclasses.asdict(r) for r in agreement.rounds],
+        "rounds_held": agreement.rounds_held,
+        "recent_rounds": [dataclasses.asdict(r) for r in agreement.recent_rounds],
         "signatures": [dataclasses.asdict(s) for s in agreement.signatures],
         "unsigned_parties": list(agreement.unsigned_parties) if agreement.stage.value == "signature" else [],
         "effective_on": agreement.effective_on,
         "expires_on": agreement.expires_on,
         "suspended_on": agreement.suspended_on,
         "closed_on": agreement.closed_on,
-        "milestones": [dataclasses.asdict(m) for m in agreement.milestones],
+        "milestones_recorded": agreement.milestones_recorded,
+        "recent_milestones": [dataclasses.asdict(m) for m in agreement.recent_milestones],
     }
 
 

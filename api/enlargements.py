@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
-from api.schemas import COUNTRY, DocumentSchema, EntrySchema, StateSchema, StepContextSchema
+from api.schemas import COUNTRY, DocumentSchema, StateSchema, StepContextSchema, entries_count, recent_entries
 from api.services import services
 from domain.enlargement import EnlargementProcess
 from domain.values import ProcessStatus, Stage, Target
@@ -46,7 +46,8 @@ class EnlargementSchema(Schema):
     negotiation_authorised_on = fields.Date(allow_none=True)
     current_text = fields.Nested(DocumentSchema, allow_none=True)
     legal_clearance = fields.String()
-    rounds = fields.List(fields.Nested(EntrySchema))
+    rounds_held = entries_count("negotiation rounds", "record_round")
+    recent_rounds = recent_entries("negotiation rounds", "record_round")
     approved_on = fields.Date(allow_none=True)
     signed_on = fields.Date(allow_none=True)
     signatories = fields.List(fields.String())
@@ -97,7 +98,8 @@ def view_of(process: EnlargementProcess) -> dict[str, Any]:
         "task_force_on": process.task_force_on, "task_force_report": doc(process.task_force_report),
         "task_force_report_on": process.task_force_report_on,
         "negotiation_authorised_on": process.negotiation_authorised_on, "current_text": doc(process.current_text),
-        "legal_clearance": process.legal_clearance.value, "rounds": [dataclasses.asdict(r) for r in process.rounds],
+        "legal_clearance": process.legal_clearance.value, "rounds_held": process.rounds_held,
+        "recent_rounds": [dataclasses.asdict(r) for r in process.recent_rounds],
         "approved_on": process.approved_on, "signed_on": process.signed_on, "signatories": list(process.signatories),
         "ratification_notified_on": process.ratification_notified_on, "effective_on": process.effective_on,
         "ended_on": process.ended_on,

@@ -12,6 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from domain.lifecycle import RECENT_ENTRIES
 from domain.values import AgreementKind, Clearance, PartyKind, Stage, Status
 from workflows.definitions import DEFINITIONS, Field, values_of
 
@@ -143,6 +144,19 @@ class EntrySchema(Schema):
     summary = fields.String()
 
 
+def entries_count(what: str, step: str) -> fields.Integer:
+    """How many ``what`` an aggregate has recorded (each one a ``step`` event in its history)."""
+    return fields.Integer(metadata={"description": f"how many {what} were recorded (each one a {step} entry "
+                                                   "in the history)"})
+
+
+def recent_entries(what: str, step: str) -> fields.List:
+    """The latest few ``what``: the state keeps only these; the history has them all."""
+    return fields.List(fields.Nested(EntrySchema), metadata={
+        "description": f"the latest {RECENT_ENTRIES} {what} at most, oldest first; every one, however many, is "
+                       f"in the history (its {step} entries)"})
+
+
 class AgreementSchema(Schema):
     id = fields.UUID()
     kind = fields.String(metadata={"enum": values_of(AgreementKind)})
@@ -160,14 +174,16 @@ class AgreementSchema(Schema):
     current_text = fields.Nested(DocumentSchema, allow_none=True)
     legal_clearance = fields.String(metadata={"enum": values_of(Clearance)})
     finalised_text = fields.Nested(DocumentSchema, allow_none=True)
-    rounds = fields.List(fields.Nested(EntrySchema))
+    rounds_held = entries_count("negotiation rounds", "record_round")
+    recent_rounds = recent_entries("negotiation rounds", "record_round")
     signatures = fields.List(fields.Nested(SignatureSchema))
     unsigned_parties = fields.List(fields.String())
     effective_on = fields.Date(allow_none=True)
     expires_on = fields.Date(allow_none=True)
     suspended_on = fields.Date(allow_none=True)
     closed_on = fields.Date(allow_none=True)
-    milestones = fields.List(fields.Nested(EntrySchema))
+    milestones_recorded = entries_count("implementation milestones", "record_milestone")
+    recent_milestones = recent_entries("implementation milestones", "record_milestone")
 
 
 class StateQuerySchema(InputSchema):

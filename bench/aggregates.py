@@ -6,6 +6,7 @@ Run ``.venv/bin/python -m bench.aggregates --help`` for what is measured and the
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from bench.common import (
     say,
     show_rows,
 )
+from domain.lifecycle import RECENT_ENTRIES, REMEMBERED_REQUESTS
 from domain.values import ReviewOutcome
 
 GOAL = 2.0
@@ -54,7 +56,8 @@ Loads through AgreementService.get (as the API's GET and every step do), each me
   cached    the production default (cache on): the cached copy, brought up to date from the store
   no snapshots   SNAPSHOT_INTERVAL=0, no cache: every event replayed (what snapshots save), for reference
 Goal: a cold load of the large agreement costs <= {GOAL:.0f}x a cold load of the {SMALL}-event one (also
-shown for the worst case). The snapshot's size is shown, since what a snapshot holds grows with the history.
+shown for the worst case, where interval - 1 events are replayed after the snapshot). The snapshot's size is
+shown, and what takes room in it, attribute by attribute: nothing an aggregate holds should grow with its history.
 """
 
 EPILOG = """\
@@ -116,12 +119,36 @@ def load_ms(service: Any, aggregate_id: Any, loads: int, expected: int) -> float
     return 1000 * seconds / loads
 
 
-def snapshot_size(services: Services, aggregate_id: Any) -> int:
+def stored_snapshot(services: Services, aggregate_id: Any) -> bytes | None:
+    """The latest snapshot's stored bytes, as the recorder holds them."""
     snapshots = services.app.snapshots
     if snapshots is None:
-        return 0
+        return None
     found = snapshots.recorder.select_events(aggregate_id, desc=True, limit=1)
-    return len(found[0].state) if found else 0
+    return found[0].state if found else None
+
+
+def snapshot_size(services: Services, aggregate_id: Any) -> int:
+    stored = stored_snapshot(services, aggregate_id)
+    return len(stored) if stored is not None else 0
+
+
+def snapshot_breakdown(services: Services, aggregate_id: Any) -> dict[str, int]:
+    """Bytes of each attribute's JSON in the latest snapshot's state, largest first (uncompressed)."""
+    stored = stored_snapshot(services, aggregate_id)
+    mapper = services.app.snapshots.mapper if services.app.snapshots else None
+    if stored is None or mapper is None or mapper.cipher or mapper.compressor:
+        return {}
+    state = json.loads(stored)["state"]
+    sizes = {name: len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) for name, value in state.items()}
+    return dict(sorted(sizes.items(), key=lambda item: -item[1]))
+
+
+def breakdown_note(label: str, sizes: dict[str, int], shown: int = 4) -> str:
+    top = [f"{name} {size / 1024:.1f}" for name, size in list(sizes.items())[:shown]]
+    rest = sum(list(sizes.values())[shown:])
+    return f"snapshot of the {label} agreement by attribute (KiB of JSON): {', '.join(top)}, " \
+           f"{len(sizes) - shown} others {rest / 1024:.1f}"
 
 
 def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -139,6 +166,7 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 ids[label] = write_agreement(services, events, seed, progress)
                 progress.close()
             sizes = {label: snapshot_size(services, ids[label]) for label in ids}
+            breakdown = snapshot_breakdown(services, ids["large"])
             version = backend_version(services)
         cold = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": ""})
         cached = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": "1000"})
@@ -176,10 +204,11 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     for label in ("large", "worst"):
         rows.append(figure(f"snapshot size, {names[label]}", "KiB", [sizes[label] / 1024], n=versions[label]))
     return {"title": f"loading long-lived agreements (snapshot interval {interval})", "version": version,
-            "rows": rows, "snapshot_bytes": sizes, "loads": loads, "runs": runs,
+            "rows": rows, "snapshot_bytes": sizes, "snapshot_breakdown": breakdown, "loads": loads, "runs": runs,
             "notes": [f"ms per load, {loads} loads per run; ratio = ms / ms of the {SMALL}-event agreement loaded "
-                      "the same way; the snapshot holds the aggregate's whole state, including every idempotency "
-                      "key it remembers and every round"]}
+                      "the same way; the snapshot holds the aggregate's state: the idempotency keys of its latest "
+                      f"{REMEMBERED_REQUESTS} keyed steps, its latest {RECENT_ENTRIES} rounds and their count",
+                      *([breakdown_note(f"{large:,}-event", breakdown)] if breakdown else [])]}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -366,7 +366,7 @@ class Agreements:
         yield a
         for _ in range(rng.randint(1, 4)):
             a.record_round(by=ir, context=self.context(), held_on=later(90),
-                           summary=f"Round {len(a.rounds) + 1}: articles {rng.randint(1, 9)} to {rng.randint(10, 20)}.")
+                           summary=f"Round {a.rounds_held + 1}: articles {rng.randint(1, 9)} to {rng.randint(10, 20)}.")
             yield a
         if rng.random() < 0.2:
             yield from clearance()

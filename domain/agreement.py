@@ -13,7 +13,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesError, InvalidValueError, StageError
-from domain.lifecycle import Lifecycle, remember_request
+from domain.lifecycle import RECENT_ENTRIES, Lifecycle, latest, remember_request
 from domain.values import (
     ORGANISATION,
     Actor,
@@ -42,6 +42,14 @@ class CooperationAgreement(Lifecycle, Aggregate):
     NOUN = "agreement"
     TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
     CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date"}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 snapshots held every round in ``rounds`` and every milestone in ``milestones``."""
+        Lifecycle.upcast_v1_v2(state)
+        milestones = state.pop("milestones")
+        state["milestones_recorded"] = len(milestones)
+        state["recent_milestones"] = milestones[-RECENT_ENTRIES:]
 
     class Event(Aggregate.Event):
         """Every agreement event records who took the step and why."""
@@ -118,7 +126,9 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self.stage = Stage.DRAFTING
         self.status = Status.DRAFT
         self.finalised_text: Document | None = None
-        self.milestones: list[Entry] = []
+        self.milestones_recorded = 0
+        self.recent_milestones: list[Entry] = []
+        """The latest ``RECENT_ENTRIES`` milestones, oldest first."""
         self.signatures: list[Signature] = []
         self.effective_on: date | None = None
         self.suspended_on: date | None = None
@@ -261,7 +271,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
 
     @event("MilestoneRecorded", topic=T + "MilestoneRecorded")
     def _milestone_recorded(self, by: Actor, context: StepContext, on: date, summary: str) -> None:
-        self.milestones = [*self.milestones, Entry(on=on, summary=summary)]
+        self.milestones_recorded += 1
+        self.recent_milestones = latest(self.recent_milestones, Entry(on=on, summary=summary))
 
     def renew(self, by: Actor, context: StepContext, expires_on: date) -> None:
         """Extend the agreement to a later expiry date."""

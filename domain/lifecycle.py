@@ -14,10 +14,30 @@ from domain.chain import Chained
 from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
+RECENT_ENTRIES = 5
+"""How many of the latest negotiation rounds (and implementation milestones) an aggregate keeps in its state,
+besides their count: every round and milestone is in the history (its events), and a bounded state keeps the
+aggregate, and so its snapshots, small however long that history."""
+
 REMEMBERED_REQUESTS = 256
 """How many recent idempotency keys an aggregate remembers: a retry is recognised while its request is among
 the aggregate's last 256 keyed steps; older keys are forgotten, which keeps the aggregate (and its
 snapshots) small however long its history."""
+
+REMEMBERED_DIGEST_LENGTH = 32
+"""How many hex digits of a request's digest an aggregate remembers with its key: the first 128 bits of the
+SHA-256 that its event records in full, ample to tell a retry from a different request under the same key in
+half the digits (the remembered keys are most of what a long-lived aggregate's snapshot holds)."""
+
+
+def remembered_digest(digest: str | None) -> str | None:
+    """The part of a request's digest that an aggregate remembers (compare a retry's digest through it)."""
+    return None if digest is None else digest[:REMEMBERED_DIGEST_LENGTH]
+
+
+def latest(entries: list[Entry], entry: Entry) -> list[Entry]:
+    """The latest ``RECENT_ENTRIES`` of ``entries`` and then ``entry``, oldest first (a new list)."""
+    return [*entries, entry][-RECENT_ENTRIES:]
 
 
 def remember_request(event: Any, aggregate: Any) -> None:
@@ -26,7 +46,7 @@ def remember_request(event: Any, aggregate: Any) -> None:
     aggregate.last_hash = event.hash
     key = event.context.idempotency_key
     if key is not None:
-        aggregate.requests[key] = [event.originator_version, event.context.request_digest]
+        aggregate.requests[key] = [event.originator_version, remembered_digest(event.context.request_digest)]
         while len(aggregate.requests) > REMEMBERED_REQUESTS:
             del aggregate.requests[next(iter(aggregate.requests))]
     aggregate.last_actor = event.by.name
@@ -36,8 +56,14 @@ class Lifecycle(Chained):
     """Shared rules of cooperation agreements and enlargement processes.
 
     State holds lists and dicts, never tuples, so that an aggregate restored from a snapshot (stored as
-    JSON) equals the same aggregate replayed from its events.
+    JSON) equals the same aggregate replayed from its events. Nothing in it grows with the history: lists
+    that would (rounds, milestones) keep their latest entries and a count.
+
+    ``class_version`` is the version of that state as snapshots store it; an older snapshot is upcast when
+    loaded (``upcast_v1_v2`` and so on), since the events it summarises never change.
     """
+
+    class_version = 2
 
     TEXT_STAGES: ClassVar[tuple[Stage, ...]]
     WITHDRAWABLE_STAGES: ClassVar[tuple[Stage, ...]] = (Stage.DRAFTING, Stage.NEGOTIATION, Stage.SIGNATURE)
@@ -53,7 +79,19 @@ class Lifecycle(Chained):
     text_attached_by: str | None
     reviewed_by: str | None
     review_requested_by: str | None
-    rounds: list[Entry]
+    rounds_held: int
+    recent_rounds: list[Entry]
+    """The latest ``RECENT_ENTRIES`` rounds, oldest first."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 snapshots held every round in ``rounds`` and whole request digests (and, before the
+        aggregates forgot older keys, every key)."""
+        remembered = list(state["requests"].items())[-REMEMBERED_REQUESTS:]
+        state["requests"] = {key: [version, remembered_digest(digest)] for key, (version, digest) in remembered}
+        rounds = state.pop("rounds")
+        state["rounds_held"] = len(rounds)
+        state["recent_rounds"] = rounds[-RECENT_ENTRIES:]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         """A copy for one command (the repository copies cached aggregates): every value in the state is
@@ -74,7 +112,8 @@ class Lifecycle(Chained):
         self.clearance_sha256 = None
         self.reviewed_by = None
         self.review_requested_by = None
-        self.rounds = []
+        self.rounds_held = 0
+        self.recent_rounds = []
 
     # ---- guards ----------------------------------------------------------------------------------
 
@@ -172,7 +211,8 @@ class Lifecycle(Chained):
         self._round_recorded(by=by, context=context, held_on=held_on, summary=summary)
 
     def _on_round_recorded(self, held_on: date, summary: str) -> None:
-        self.rounds = [*self.rounds, Entry(on=held_on, summary=summary)]
+        self.rounds_held += 1
+        self.recent_rounds = latest(self.recent_rounds, Entry(on=held_on, summary=summary))
 
     # ---- withdrawal and corrections --------------------------------------------------------------
 

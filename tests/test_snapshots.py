@@ -1,17 +1,34 @@
-"""An aggregate loaded from a snapshot plus later events equals the same aggregate replayed from event 1."""
+"""An aggregate loaded from a snapshot plus later events equals the same aggregate replayed from event 1,
+whether the snapshot was taken by this code or by an earlier version of the aggregate's state."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic
 
 from api import create_app
-from domain.values import Actor, Role, StepContext
+from domain.lifecycle import RECENT_ENTRIES
+from domain.values import Actor, Entry, Role, StepContext
 from workflows.demo import _sha
+from workflows.errors import IdempotencyKeyReusedError
 
 ALICE, DMITRI = Actor("alice", Role.IR_OFFICER), Actor("dmitri", Role.IR_OFFICER)
 BRUNO, CARLA = Actor("bruno", Role.LEGAL_OFFICER), Actor("carla", Role.LEGAL_OFFICER)
+MANY = RECENT_ENTRIES + 2
+"""Rounds and milestones in each story: more than the aggregates keep."""
+
+
+def rounds(day: str) -> list[tuple[Actor, str, dict[str, Any]]]:
+    return [(ALICE, "record_round", {"held_on": day, "summary": f"Round {n}."}) for n in range(1, MANY + 1)]
+
+
+def milestones(day: str) -> list[tuple[Actor, str, dict[str, Any]]]:
+    return [(ALICE, "record_milestone", {"on": day, "summary": f"Milestone {n}."}) for n in range(1, MANY + 1)]
+
 
 AGREEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
     (ALICE, "attach_text", {"document": {"title": "v1", "sha256": _sha("v1")}}),
@@ -21,12 +38,12 @@ AGREEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
     (ALICE, "request_legal_review", {}),
     (BRUNO, "complete_legal_review", {"outcome": "cleared"}),
     (ALICE, "open_negotiation", {}),
-    (ALICE, "record_round", {"held_on": "2025-01-10", "summary": "First round."}),
+    *rounds("2025-01-10"),
     (DMITRI, "finalise_text", {}),
     (ALICE, "record_signature", {"party": "CERN", "signatory": "DG", "signed_on": "2025-02-01"}),
     (BRUNO, "record_signature", {"party": "Mongolia", "signatory": "Minister", "signed_on": "2025-02-03"}),
     (CARLA, "enter_into_force", {"effective_on": "2025-02-03"}),
-    (ALICE, "record_milestone", {"on": "2025-06-01", "summary": "Joint committee."}),
+    *milestones("2025-06-01"),
     (BRUNO, "renew", {"expires_on": "2031-01-01"}),
     (BRUNO, "suspend", {"effective_on": "2025-07-01"}),
     (BRUNO, "resume", {"effective_on": "2025-08-01"}),
@@ -41,7 +58,7 @@ ENLARGEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
     (ALICE, "attach_text", {"document": {"title": "AM agreement", "sha256": _sha("am")}}),
     (ALICE, "request_legal_review", {}),
     (BRUNO, "complete_legal_review", {"outcome": "cleared"}),
-    (ALICE, "record_round", {"held_on": "2021-01-15", "summary": "Contribution agreed."}),
+    *rounds("2021-01-15"),
     (ALICE, "approve_agreement", {"decided_on": "2021-03-01"}),
     (ALICE, "sign_agreement", {"signed_on": "2021-04-14", "signatories": ["DG", "Prime Minister"]}),
     (BRUNO, "notify_ratification", {"notified_on": "2021-07-30"}),
@@ -68,6 +85,13 @@ def replayed_from_the_first_event(services, aggregate_id):
     return aggregate
 
 
+def replayed_up_to(services, aggregate_id, version: int | None):
+    aggregate = None
+    for event in services.app.events.get(aggregate_id, lte=version):
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 def assert_snapshot_load_equals_replay(services, aggregate_id, step):
     loaded = services.app.repository.get(aggregate_id)
     [snapshot] = services.app.snapshots.get(aggregate_id, desc=True, limit=1)
@@ -85,7 +109,11 @@ def test_an_agreement_loaded_from_snapshots_equals_its_replay_after_every_step_k
         snapshotting.agreements.take_step(agreement_id, step, fields, actor, number - 1,
                                           StepContext(idempotency_key=f"k{number}"))
         assert_snapshot_load_equals_replay(snapshotting, agreement_id, step)
-    assert snapshotting.agreements.get(agreement_id).status.value == "terminated"
+    agreement = snapshotting.agreements.get(agreement_id)
+    assert agreement.status.value == "terminated"
+    assert (agreement.rounds_held, agreement.milestones_recorded) == (MANY, MANY)
+    assert [r.summary for r in agreement.recent_rounds] == [f"Round {n}." for n in range(3, MANY + 1)]
+    assert [m.summary for m in agreement.recent_milestones] == [f"Milestone {n}." for n in range(3, MANY + 1)]
 
 
 def test_an_enlargement_loaded_from_snapshots_equals_its_replay_after_every_step_kind(snapshotting):
@@ -98,7 +126,9 @@ def test_an_enlargement_loaded_from_snapshots_equals_its_replay_after_every_step
         context = StepContext(reason=fields.pop("reason", None))
         snapshotting.enlargements.take_step(process_id, step, fields, actor, number - 1, context)
         assert_snapshot_load_equals_replay(snapshotting, process_id, step)
-    assert snapshotting.enlargements.get(process_id).status.value == "ended"
+    process = snapshotting.enlargements.get(process_id)
+    assert process.status.value == "ended"
+    assert process.rounds_held == MANY and len(process.recent_rounds) == RECENT_ENTRIES
 
 
 def test_a_past_version_is_served_from_the_snapshot_at_or_before_it(snapshotting):
@@ -113,3 +143,78 @@ def test_a_past_version_is_served_from_the_snapshot_at_or_before_it(snapshotting
     for event in snapshotting.app.events.get(agreement_id, lte=3):
         replayed = event.mutate(replayed)
     assert vars(at_three) == vars(replayed)
+
+
+# ---- snapshots of an earlier version of the state -------------------------------------------------------------
+
+
+@pytest.fixture
+def rarely_snapshotting(storage):
+    """Services with a snapshot store that takes no snapshot of its own in these tests, and no cache."""
+    app = create_app({"TESTING": True, "CREATE_TABLES": True, "PROJECTIONS_IN_PROCESS": False,
+                      "STORAGE": {**storage, "SNAPSHOT_INTERVAL": "1000", "AGGREGATE_CACHE_MAXSIZE": ""}})
+    services = app.extensions["accord"]
+    yield services
+    services.close()
+
+
+def put_version_1_snapshot(services, aggregate_id, version: int) -> None:
+    """Store a snapshot at ``version`` as the aggregates stored them before ``class_version`` 2: every round
+    and milestone in ``rounds`` and ``milestones``, whole request digests, no ``class_version``."""
+    events = list(services.app.events.get(aggregate_id, lte=version))
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    state = {k: v for k, v in vars(aggregate).items() if k not in ("_id", "_version", "_pending_events")}
+    for count, recent, name, step in (("rounds_held", "recent_rounds", "rounds", "RoundRecorded"),
+                                      ("milestones_recorded", "recent_milestones", "milestones", "MilestoneRecorded")):
+        if count in state:
+            del state[count], state[recent]
+            state[name] = [Entry(on=getattr(e, "held_on", None) or e.on, summary=e.summary)
+                           for e in events if type(e).__name__ == step]
+    state["requests"] = {e.context.idempotency_key: [e.originator_version, e.context.request_digest]
+                         for e in events if e.context.idempotency_key is not None}
+    services.app.snapshots.put([Snapshot(originator_id=aggregate_id, originator_version=version,
+                                         timestamp=Snapshot.create_timestamp(), topic=get_topic(type(aggregate)),
+                                         state=state)])
+    [stored] = services.app.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1)
+    assert "rounds" in json.loads(stored.state)["state"], "the snapshot holds the version 1 state"
+
+
+@pytest.mark.parametrize("kind", ["agreement", "enlargement"])
+def test_a_snapshot_of_the_version_1_state_loads_upcast_and_equals_the_replay(rarely_snapshotting, kind):
+    services = rarely_snapshotting
+    if kind == "agreement":
+        service, steps, repeated = services.agreements, AGREEMENT_STEPS, "record_milestone"
+        outcome = service.create(
+            {"title": "ICA with Mongolia", "kind": "international_cooperation_agreement",
+             "expires_on": "2030-01-01", "counterparties": [{"name": "Mongolia", "kind": "state", "country": "MN"}]},
+            ALICE, StepContext(idempotency_key="k1"))
+    else:
+        service, steps, repeated = services.enlargements, ENLARGEMENT_STEPS, "record_round"
+        outcome = service.create({"state": {"name": "Latvia", "country": "LV"}, "target": "associate_member",
+                                  "applied_on": "2020-02-24"}, ALICE, StepContext(idempotency_key="k1"))
+    aggregate_id = outcome.aggregate.id
+    # the snapshot sits before the last milestone (or round): the rest is replayed on top of it
+    at = max(number for number, (_, step, _) in enumerate(steps, start=2) if step == repeated) - 1
+    for number, (actor, step, fields) in enumerate(steps, start=2):
+        fields = dict(fields)
+        context = StepContext(reason=fields.pop("reason", None), idempotency_key=f"k{number}")
+        service.take_step(aggregate_id, step, fields, actor, number - 1, context)
+        if number == at:
+            put_version_1_snapshot(services, aggregate_id, at)
+
+    assert vars(services.app.repository.get(aggregate_id)) == vars(replayed_up_to(services, aggregate_id, None))
+    from_snapshot = service.get(aggregate_id, version=at)
+    assert vars(from_snapshot) == vars(replayed_up_to(services, aggregate_id, at))
+    assert from_snapshot.rounds_held == (MANY if kind == "agreement" else MANY - 1)
+    assert len(from_snapshot.recent_rounds) == RECENT_ENTRIES and "rounds" not in vars(from_snapshot)
+    if kind == "agreement":
+        assert from_snapshot.milestones_recorded == MANY - 1 and len(from_snapshot.recent_milestones) == RECENT_ENTRIES
+
+    actor, step, fields = steps[at - 2]  # recorded before the snapshot, sent again after it
+    retried = service.take_step(aggregate_id, step, fields, actor, 0, StepContext(idempotency_key=f"k{at}"))
+    assert retried.replayed and retried.aggregate.version == at
+    with pytest.raises(IdempotencyKeyReusedError):
+        service.take_step(aggregate_id, step, {**fields, "summary": "Another."}, actor, 0,
+                          StepContext(idempotency_key=f"k{at}"))

@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
 from domain.errors import InvalidValueError, StageError
+from domain.lifecycle import remembered_digest
 from domain.records import plain, record_of
 from domain.values import (
     Actor,
@@ -205,7 +206,7 @@ class ProcessService:
         """The first result of a request already recorded under the same idempotency key."""
         current = self.get(aggregate_id)
         version, digest = current.requests.get(context.idempotency_key, (None, None))
-        if version is None or digest != context.request_digest:
+        if version is None or digest != remembered_digest(context.request_digest):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used for a different request", key=context.idempotency_key
             )

@@ -81,7 +81,8 @@ def test_an_agreement_goes_from_first_draft_to_termination_and_its_history_recor
     state = story.step("alice", "open_negotiation", reference="IR-2024-117")
     assert (state["stage"], state["status"]) == ("negotiation", "under_negotiation")
     state = story.step("alice", "record_round", held_on="2024-09-12", summary="First round in Santiago.")
-    assert state["rounds"] == [{"on": "2024-09-12", "summary": "First round in Santiago."}]
+    assert state["rounds_held"] == 1
+    assert state["recent_rounds"] == [{"on": "2024-09-12", "summary": "First round in Santiago."}]
     state = story.step("alice", "finalise_text")
     assert (state["stage"], state["status"]) == ("signature", "awaiting_signature")
     assert state["finalised_text"]["sha256"] == draft["sha256"]
@@ -96,7 +97,8 @@ def test_an_agreement_goes_from_first_draft_to_termination_and_its_history_recor
     state = story.step("carla", "enter_into_force", effective_on="2024-12-01", reason="Both parties signed.")
     assert (state["stage"], state["status"], state["effective_on"]) == ("implementation", "in_force", "2024-12-01")
     state = story.step("alice", "record_milestone", on="2025-03-15", summary="Joint committee met.")
-    assert state["milestones"] == [{"on": "2025-03-15", "summary": "Joint committee met."}]
+    assert state["milestones_recorded"] == 1
+    assert state["recent_milestones"] == [{"on": "2025-03-15", "summary": "Joint committee met."}]
     assert story.step("carla", "renew", expires_on="2035-12-31")["expires_on"] == "2035-12-31"
     state = story.step("bruno", "suspend", effective_on="2026-01-10", reason="Sanctions regime.")
     assert (state["status"], state["suspended_on"]) == ("suspended", "2026-01-10")

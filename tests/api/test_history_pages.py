@@ -1,8 +1,10 @@
-"""Long histories come a page of versions at a time, with X-Total-Count and Link headers."""
+"""Long histories come a page of versions at a time, with X-Total-Count and Link headers; the state itself shows
+only the latest rounds and milestones, with their counts."""
 
 from __future__ import annotations
 
-from tests.api.helpers import CLEARED_DRAFT, assert_problem, create_agreement, history, walk
+from domain.lifecycle import RECENT_ENTRIES
+from tests.api.helpers import CLEARED_DRAFT, TO_IMPLEMENTATION, assert_problem, create_agreement, history, walk
 
 
 def test_a_history_is_served_in_pages_of_versions(client, auth):
@@ -32,3 +34,24 @@ def test_history_page_sizes_are_bounded(client, auth):
     agreement_id = create_agreement(client, auth("alice")).get_json()["id"]
     for query in ("per_page=0", "per_page=1001", "page=0", "colour=red"):
         assert_problem(client.get(f"/api/v1/agreements/{agreement_id}/history?{query}", headers=auth("eva")), 422)
+
+
+def test_the_state_shows_the_latest_rounds_and_milestones_and_the_history_every_one(client, auth):
+    many = RECENT_ENTRIES + 2
+    created = create_agreement(client, auth("alice"))
+    rounds = [("alice", "record_round", {"held_on": f"2024-09-{n:02d}", "summary": f"Round {n}."})
+              for n in range(1, many + 1)]
+    milestones = [("alice", "record_milestone", {"on": f"2025-03-{n:02d}", "summary": f"Milestone {n}."})
+                  for n in range(1, many + 1)]
+    steps = [*TO_IMPLEMENTATION[:4], *rounds, *TO_IMPLEMENTATION[4:], *milestones]
+    state = walk(client, auth, created, steps).get_json()
+
+    assert (state["rounds_held"], state["milestones_recorded"]) == (many, many)
+    assert [r["summary"] for r in state["recent_rounds"]] == [f"Round {n}." for n in range(3, many + 1)]
+    assert state["recent_milestones"][-1] == {"on": f"2025-03-{many:02d}", "summary": f"Milestone {many}."}
+    assert len(state["recent_milestones"]) == RECENT_ENTRIES
+    entries = history(client, auth("eva"), state["id"])
+    assert [e["data"]["summary"] for e in entries if e["type"] == "record_round"] == [
+        f"Round {n}." for n in range(1, many + 1)]
+    assert [e["data"]["on"] for e in entries if e["type"] == "record_milestone"] == [
+        f"2025-03-{n:02d}" for n in range(1, many + 1)]

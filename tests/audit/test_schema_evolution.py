@@ -70,7 +70,7 @@ def test_an_upcast_event_still_verifies_against_the_hash_recorded_with_it(servic
     assert result.head_hash == saved.head_hash
     assert prove(services.app.recorder, saved.head_position, saved.head_hash).ok
     agreement = services.agreements.get(old.aggregate_id)
-    assert agreement.rounds and agreement.version >= old.version
+    assert agreement.rounds_held and agreement.version >= old.version
 
     history = client.get(f"{AGREEMENTS}/{old.aggregate_id}/history", headers=auth("eva")).get_json()
     [entry] = [e for e in history if e["version"] == old.version]
@@ -95,7 +95,7 @@ def test_an_event_recorded_at_the_later_version_verifies(services, seeded, raw, 
     result = verify(services.app.recorder)
     assert result.ok, result.problems
     assert result.head_position == new.position
-    assert services.agreements.get(negotiating).rounds[-1].summary == "Second round in Ulaanbaatar."
+    assert services.agreements.get(negotiating).recent_rounds[-1].summary == "Second round in Ulaanbaatar."
 
 
 def test_the_class_is_restored_after_the_evolution(services, seeded, raw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.lifecycle import REMEMBERED_REQUESTS
+from domain.lifecycle import REMEMBERED_REQUESTS, remembered_digest
 from domain.values import StepContext
 from tests.unit.lifecycle import ALICE, in_negotiation
 
@@ -19,3 +19,12 @@ def test_only_the_latest_keys_are_remembered_in_order():
     assert "k0" not in agreement.requests and "k19" not in agreement.requests
     assert list(agreement.requests)[0] == "k20" and list(agreement.requests)[-1] == f"k{steps - 1}"
     assert agreement.requests[f"k{steps - 1}"] == [agreement.version, "d"]
+
+
+def test_a_key_is_remembered_with_the_first_half_of_its_request_digest():
+    agreement = in_negotiation()
+    digest = "0123456789abcdef" * 4
+    agreement.record_round(by=ALICE, context=StepContext(idempotency_key="k", request_digest=digest),
+                           held_on=date(2025, 1, 1), summary="round")
+    assert agreement.requests["k"] == [agreement.version, digest[:32]]
+    assert remembered_digest(digest) == digest[:32] and remembered_digest(None) is None
