@@ -19,6 +19,7 @@ from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, step_name
+from workflows.stored import FastMapper, plain_record
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ class Services:
 
     @cached_property
     def projections(self) -> Projections:
-        return Projections(self.db, self.app.recorder, self.app.mapper,
-                           [AgreementList(step_name), EnlargementList(step_name), Register(), Journal(describe_event)])
+        views = [AgreementList(step_name), EnlargementList(step_name), Register(), Journal(describe_event, plain_record)]
+        return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views)
 
     @property
     def backend(self) -> str:

@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
@@ -36,13 +35,24 @@ class RestoreDetectedError(RuntimeError):
     """Raised when a view has processed positions beyond the event store's head (an older backup restored)."""
 
 
-@dataclass(frozen=True)
 class Change:
-    """One decoded event with its global position."""
+    """One stored event with its global position; ``event`` decodes it on first use, so a view that reads
+    the stored event itself (``stored``) costs no decoding."""
 
-    position: int
-    event: Any
-    topic: str
+    __slots__ = ("position", "topic", "stored", "_decode", "_event")
+
+    def __init__(self, position: int, stored: Notification, decode: Callable[[Notification], Any]):
+        self.position = position
+        self.topic = stored.topic
+        self.stored = stored
+        self._decode = decode
+        self._event: Any = None
+
+    @property
+    def event(self) -> Any:
+        if self._event is None:
+            self._event = self._decode(self.stored)
+        return self._event
 
 
 class View:
@@ -188,7 +198,8 @@ class Projections:
                                                f"the event store ends at {self.head()}")
             return {}
         views = [self.views[n] for n in group]
-        changes = [self._decode(n) for n in notifications if any(v.wants(n.topic) for v in views)]
+        decode = self.mapper.to_domain_event
+        changes = [Change(n.id, n, decode) for n in notifications if any(v.wants(n.topic) for v in views)]
         new_position, new_last = notifications[-1].id, _identity(notifications[-1])
         with self.db.transaction() as cursor:
             for view in views:
@@ -201,10 +212,6 @@ class Projections:
         with self._advanced:
             self._advanced.notify_all()
         return {view.name: len(notifications) for view in views}
-
-    def _decode(self, notification: Notification) -> Change:
-        return Change(position=notification.id, event=self.mapper.to_domain_event(notification),
-                      topic=notification.topic)
 
     def catch_up(self, names: Sequence[str] | None = None,
                  progress: Callable[[str, int], None] | None = None,

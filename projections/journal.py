@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 from domain.records import record_of
 from projections.agreements import iso
@@ -19,8 +21,10 @@ class Journal(View):
     name = "journal"
     tables = ("journal",)
 
-    def __init__(self, describe: Callable[[Any], tuple[str, str]]):
+    def __init__(self, describe: Callable[[Any], tuple[str, str]],
+                 read: Callable[[str, dict[str, Any]], tuple[str, str, dict[str, Any]] | None] = lambda t, s: None):
         self.describe = describe  # event -> (aggregate type, public step name)
+        self.read = read  # (stored topic, stored JSON) -> (aggregate type, step, record_of(event)), or None
 
     def ddl(self, dialect: str) -> list[str]:
         return [
@@ -36,12 +40,27 @@ class Journal(View):
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         rows = []
         for change in changes:
-            event = change.event
-            aggregate_type, step = self.describe(event)
-            record = record_of(event)
-            rows.append((change.position, str(event.originator_id), aggregate_type, event.originator_version, step,
-                         iso(event.timestamp), record["actor"], record["role"], record["reason"],
-                         record["reference"], json.dumps(record["data"], sort_keys=True, separators=(",", ":")),
+            stored = change.stored
+            raw = orjson.loads(stored.state)
+            read = self.read(change.topic, raw)
+            if read is not None:  # straight from the stored JSON
+                aggregate_type, step, record = read
+                recorded_at = utc_text(raw["timestamp"]["_data_"])
+            else:
+                event = change.event
+                aggregate_type, step = self.describe(event)
+                record = record_of(event)
+                recorded_at = iso(event.timestamp)
+            rows.append((change.position, str(stored.originator_id), aggregate_type, stored.originator_version, step,
+                         recorded_at, record["actor"], record["role"], record["reason"], record["reference"],
+                         orjson.dumps(record["data"], option=orjson.OPT_SORT_KEYS).decode("utf-8"),
                          record["hash"], record["prev_hash"]))
         cursor.executemany(
             f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+
+
+def utc_text(stored_time: str) -> str:
+    """A stored ISO timestamp as ``iso()`` writes it (UTC, microseconds, Z), without parsing the usual form."""
+    if len(stored_time) == 32 and stored_time.endswith("+00:00"):
+        return stored_time[:26] + "Z"
+    return iso(datetime.fromisoformat(stored_time))

@@ -11,14 +11,18 @@ event class above version 1, whose upcasts only the mapper applies) returns None
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import orjson
+from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from domain.records import META_FIELDS, SECRET_FIELDS
-from workflows.application import VALUE_OBJECTS
+from workflows.application import ENUMS, VALUE_OBJECTS
 from workflows.definitions import describe_class
 
 HIDDEN = META_FIELDS | SECRET_FIELDS
@@ -86,3 +90,69 @@ def plain_record(topic: str, stored: dict[str, Any]) -> tuple[str, str, dict[str
     except (NotPlain, KeyError, TypeError, ValueError, AttributeError):
         return None
     return info[0], info[1], record
+
+
+# ---- typed events, without the library's mapper -------------------------------------------------------------
+
+ENUM_MEMBERS: dict[str, dict[Any, Any]] = {"enum." + e.__name__: dict(e._value2member_map_) for e in ENUMS}
+VALUE_CLASSES: dict[str, tuple[type, frozenset[str]]] = {
+    "value." + cls.__name__: (cls, VALUE_FIELDS["value." + cls.__name__]) for cls in VALUE_OBJECTS
+}
+SCALARS = {"date": date.fromisoformat, "datetime_iso": datetime.fromisoformat, "uuid_hex": UUID,
+           "decimal_str": Decimal}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def typed_stored(value: Any) -> Any:
+    """A stored JSON value decoded as the application's transcoder decodes it (dates, enums, value objects)."""
+    kind = type(value)
+    if kind is dict:
+        tag = value.get("_type_")
+        if tag is None or len(value) != 2 or "_data_" not in value:
+            return {k: typed_stored(v) if type(v) in NESTED else v for k, v in value.items()}
+        data = value["_data_"]
+        members = ENUM_MEMBERS.get(tag)
+        if members is not None:
+            return members[data]
+        scalar = SCALARS.get(tag)
+        if scalar is not None:
+            return scalar(data)
+        cls, names = VALUE_CLASSES.get(tag) or (None, None)
+        if cls is None or type(data) is not dict or data.keys() != names:
+            raise NotPlain(tag)
+        obj = _new(cls)  # frozen dataclasses without __post_init__: what their __init__ would set
+        _set(obj, "__dict__", {k: typed_stored(v) if type(v) in NESTED else v for k, v in data.items()})
+        return obj
+    if kind is list:
+        return [typed_stored(v) if type(v) in NESTED else v for v in value]
+    return value
+
+
+NESTED = frozenset({dict, list})
+
+
+class FastMapper:
+    """Decodes stored events into the same domain events as the library's mapper, several times faster:
+    orjson parses, and a table of the application's transcodings (workflows.application) builds the values.
+    An event the table cannot decode faithfully (an upcast class, an unknown tag, a value object whose fields
+    differ from its class's) goes to the library's mapper. Used where whole logs are decoded (projections)."""
+
+    def __init__(self, mapper: Mapper):
+        self.mapper = mapper
+
+    def to_domain_event(self, stored: StoredEvent) -> Any:
+        cls = resolve_topic(stored.topic)
+        if getattr(cls, "class_version", 1) == 1 and not self.mapper.cipher and not self.mapper.compressor:
+            try:
+                state = orjson.loads(stored.state)
+                if type(state) is dict and "class_version" not in state:
+                    state = {k: typed_stored(v) if type(v) in NESTED else v for k, v in state.items()}
+                    state["originator_id"] = stored.originator_id
+                    state["originator_version"] = stored.originator_version
+                    event = _new(cls)
+                    _set(event, "__dict__", state)
+                    return event
+            except (NotPlain, KeyError, TypeError, ValueError):
+                pass
+        return self.mapper.to_domain_event(stored)

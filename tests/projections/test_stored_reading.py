@@ -1,0 +1,61 @@
+"""Views decode the log without the library's mapper where they can (workflows.stored): the events they get,
+and the journal rows written from stored JSON, must equal what the mapper gives, for every event type that the
+demo, the published participation record and the access events hold, and an upcast event class must still go
+through the mapper."""
+
+from __future__ import annotations
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from domain.agreement import CooperationAgreement
+from domain.values import Actor, Role
+from workflows.demo import seed_demo
+from workflows.history import load_history
+from workflows.stored import FastMapper
+
+
+@pytest.fixture
+def logged(services):
+    load_history(services.agreements, services.enlargements, say=lambda m: None)
+    seed_demo(services.agreements, services.access, Actor("pytest@cli", Role.ADMIN), say=lambda m: None)
+    recorder = services.app.recorder
+    return recorder.select_notifications(0, limit=recorder.max_notification_id() + 1)
+
+
+def test_fast_decoding_gives_the_mappers_events(services, logged):
+    mapper, fast = services.app.mapper, FastMapper(services.app.mapper)
+    classes = set()
+    for stored in logged:
+        expected, got = mapper.to_domain_event(stored), fast.to_domain_event(stored)
+        assert type(got) is type(expected)
+        assert vars(got) == vars(expected), stored.topic
+        assert list(vars(got)) == list(vars(expected)), "the same fields in the same order"
+        classes.add(type(got).__qualname__)
+    assert len(classes) >= 20, classes
+
+
+def test_an_upcast_event_class_goes_through_the_mapper(services, logged, monkeypatch):
+    cls = CooperationAgreement.RoundRecorded
+    stored = next(s for s in logged if s.topic == get_topic(cls))
+    monkeypatch.setattr(cls, "class_version", 2, raising=False)
+    monkeypatch.setattr(cls, "upcast_v1_v2", staticmethod(lambda state: state.update(venue="Geneva")),
+                        raising=False)
+    assert FastMapper(services.app.mapper).to_domain_event(stored).venue == "Geneva"
+
+
+def test_journal_rows_from_stored_json_equal_rows_from_decoded_events(services, logged, monkeypatch):
+    engine = services.projections
+    journal = engine.views["journal"]
+
+    def rows() -> list[tuple]:
+        engine.rebuild("journal")
+        return [tuple(dict(r).values()) for r in engine.db.query("SELECT * FROM journal ORDER BY position")]
+
+    calls = []
+    real = journal.read
+    monkeypatch.setattr(journal, "read", lambda topic, stored: calls.append(topic) or real(topic, stored))
+    fast = rows()
+    assert len(fast) == len(logged) and len(calls) == len(logged)
+    monkeypatch.setattr(journal, "read", lambda topic, stored: None)  # every event decoded by the mapper
+    assert rows() == fast
