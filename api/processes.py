@@ -70,15 +70,19 @@ def idempotency_key() -> str | None:
     return key
 
 
-def if_match() -> int:
-    """The version named by the If-Match header: required on every step."""
+def if_match(required: bool = True) -> int | None:
+    """The version named by the If-Match header: required on every step (``required=False``: None when it is
+    missing or malformed, for a first look before the request is checked)."""
     header = request.headers.get("If-Match")
+    if not required:
+        value = (header or "").strip().removeprefix("W/").strip('"')
+        return int(value) if value.isascii() and value.isdigit() else None
     if header is None:
         raise Problem(412, "Precondition Required",
                       'send If-Match: "<version>" with the version you last read (its ETag)',
                       "if-match-required")
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise Problem(400, "Bad Request", 'If-Match must be a version such as "3"', "bad-if-match")
     return int(value)
 
@@ -203,7 +207,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
             """Take a workflow step; the body holds the step's fields (see GET .../steps)."""
             [aggregate_id] = ids.values()
             service, actor = r.service(), current_actor()
-            aggregate, step_def = service.prepare(aggregate_id, step, actor)
+            aggregate, step_def = service.prepare(aggregate_id, step, actor, expected_version=if_match(required=False))
             expected = if_match()
             schema = STEP_SCHEMAS[(r.kind, aggregate.workflow_version, step_def.name)]
             body = request.get_json() if request.get_data(cache=True) else {}

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -24,7 +25,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
-from domain.errors import InvalidValueError, StageError
+from domain.errors import DomainError, InvalidValueError, StageError
 from domain.lifecycle import remembered_digest
 from domain.records import plain, record_of
 from domain.values import (
@@ -50,11 +51,14 @@ from workflows.errors import (
     StorageUnavailableError,
     UnknownStepError,
     VersionConflictError,
+    WorkflowError,
 )
 from workflows.log import select_positioned_events
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/idempotency")
 PROCESS_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/enlargement")
+UNCONFIRMED = "_accord_unconfirmed"
+"""Marks a copy of a cached aggregate that was not brought up to date from the store (``_cached_at``)."""
 
 
 @dataclass(frozen=True)
@@ -131,19 +135,69 @@ class ProcessService:
 
     # ---- writes ----------------------------------------------------------------------------------
 
-    def prepare(self, aggregate_id: UUID, step: str, actor: Actor) -> tuple[Any, StepDefinition]:
-        """Load the aggregate and find the step, refusing an unknown step or a role that may not take it."""
-        aggregate = self.get(aggregate_id)
+    def prepare(self, aggregate_id: UUID, step: str, actor: Actor,
+                expected_version: int | None = None) -> tuple[Any, StepDefinition]:
+        """Load the aggregate and find the step, refusing an unknown step or a role that may not take it.
+
+        With the version the caller expects (If-Match), a cached copy at exactly that version is used without
+        asking the store whether it has moved on (see ``_cached_at``)."""
+        aggregate = self._cached_at(aggregate_id, expected_version) or self.get(aggregate_id)
         step_def = self.step_definition(self.workflow_of(aggregate), step)
         self.require_role(actor, step_def.roles, f"take the step {step}")
         return aggregate, step_def
 
+    def _cached_at(self, aggregate_id: UUID, version: int | None) -> Any:
+        """A copy of this process's cached aggregate if it is at ``version``, else None.
+
+        The copy is unconfirmed: the store may hold later versions. A step taken on it is saved only if the
+        store is still at that version (the event store's unique key refuses the insert otherwise, which
+        ``_save`` reports from the store's state), and any refusal decided on the copy is decided again on
+        the store's state (``take_step``). So the answer is always the one a fresh load would give, and the
+        usual case (the step follows this process's own last write) saves a read."""
+        cache = self.app.repository.cache
+        if version is None or cache is None:
+            return None
+        try:
+            cached = cache.get(aggregate_id)
+        except KeyError:
+            return None
+        if not isinstance(cached, self.aggregate_class) or cached.version != version:
+            return None
+        copy = deepcopy(cached)
+        copy.__dict__[UNCONFIRMED] = True
+        return copy
+
+    def _remember(self, aggregates: Sequence[Any]) -> None:
+        """Keep what was just saved in this process's cache, so the next step on it needs no read."""
+        cache = self.app.repository.cache
+        if cache is None:
+            return
+        for aggregate in aggregates:
+            aggregate.__dict__.pop(UNCONFIRMED, None)
+            try:
+                cached = cache.get(aggregate.id)
+            except KeyError:
+                cached = None
+            if cached is None or cached.version < aggregate.version:
+                cache.put(aggregate.id, deepcopy(aggregate))
+
     def take_step(self, aggregate_id: UUID, step: str, fields: Mapping[str, Any], actor: Actor,
                   expected_version: int, context: StepContext, loaded: Any = None) -> Outcome:
-        aggregate, step_def = (
-            (loaded, self.step_definition(self.workflow_of(loaded), step)) if loaded is not None
-            else self.prepare(aggregate_id, step, actor)
-        )
+        if loaded is None:
+            loaded, _ = self.prepare(aggregate_id, step, actor, expected_version)
+        if loaded.__dict__.pop(UNCONFIRMED, False):
+            try:
+                return self._take_step(loaded, step, fields, actor, expected_version, context)
+            except (DomainError, WorkflowError) as refusal:
+                if isinstance(refusal, StorageUnavailableError):
+                    raise
+                loaded = self.get(aggregate_id)  # decided on a copy the store had not confirmed: decide again
+        return self._take_step(loaded, step, fields, actor, expected_version, context)
+
+    def _take_step(self, aggregate: Any, step: str, fields: Mapping[str, Any], actor: Actor,
+                   expected_version: int, context: StepContext) -> Outcome:
+        aggregate_id = aggregate.id
+        step_def = self.step_definition(self.workflow_of(aggregate), step)
         self.require_role(actor, step_def.roles, f"take the step {step}")
         context = self._with_digest(context, actor, step, fields)
         fields_reason = fields.get("reason")
@@ -199,6 +253,7 @@ class ProcessService:
             ) from None
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailableError(f"the event store is unavailable: {error}") from None
+        self._remember([aggregate, *others])
         mine = [r for r in recordings if r.domain_event.originator_id == aggregate.id]
         return Outcome(aggregate=aggregate, position=mine[-1].notification.id)
 

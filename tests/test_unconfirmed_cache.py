@@ -1,0 +1,100 @@
+"""A step whose If-Match names the version this process cached runs on the cached copy without first reading
+the store (workflows/commands.py ``_cached_at``). The answer must always be the one a fresh load gives: two
+applications on one store stand for two gunicorn workers, each with its own cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.services import Services
+from domain.values import Actor, Role, StepContext
+from workflows.application import storage_env
+from workflows.errors import VersionConflictError
+
+ALICE, BOB = Actor("alice", Role.IR_OFFICER), Actor("bob", Role.IR_OFFICER)
+LEGAL = Actor("lena", Role.LEGAL_OFFICER)
+TEXT = {"document": {"title": "Draft 1", "sha256": "a" * 64}}
+TEXT_2 = {"document": {"title": "Draft 2", "sha256": "b" * 64}}
+
+
+@pytest.fixture
+def workers(storage: dict[str, str]) -> Iterator[tuple[Services, Services]]:
+    env = storage_env({}, storage)  # the service's defaults: aggregate cache on, chained recorders
+    first, second = Services(env), Services(env)
+    first.create_tables()
+    yield first, second
+    first.close()
+    second.close()
+
+
+def started(services: Services) -> tuple[object, int]:
+    outcome = services.agreements.create(
+        {"title": "ICA", "kind": "protocol", "counterparties": [{"name": "Chile", "kind": "state", "country": "CL"}]},
+        ALICE, StepContext())
+    return outcome.aggregate.id, outcome.aggregate.version
+
+
+def event_reads(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every read of an aggregate's events from the store by this application, as it happens."""
+    reads: list[object] = []
+    recorder = services.app.recorder
+    real = recorder.select_events
+    monkeypatch.setattr(recorder, "select_events", lambda originator_id, **kw: reads.append(originator_id)
+                        or real(originator_id, **kw))
+    return reads
+
+
+def test_a_step_after_this_process_own_write_reads_nothing_before_saving(workers, monkeypatch):
+    a, _ = workers
+    agreement_id, version = started(a)
+    a.agreements.get(agreement_id)  # cached
+    reads = event_reads(a, monkeypatch)
+    for n, fields in enumerate([TEXT, TEXT_2], start=1):
+        outcome = a.agreements.take_step(agreement_id, "attach_text", fields, ALICE, version,
+                                         StepContext(idempotency_key=f"k{n}"))
+        version = outcome.aggregate.version
+    assert reads == [], "both steps ran on the cached copy"
+    cached = a.app.repository.cache.get(agreement_id)
+    replayed = Services(a.storage).agreements.get(agreement_id)
+    assert cached.version == version == replayed.version == 3
+    assert vars(cached) == vars(replayed), "what the cache keeps equals a load from the store"
+
+
+def test_a_stale_if_match_on_a_stale_cache_is_a_version_conflict_with_the_stores_version(workers):
+    a, b = workers
+    agreement_id, version = started(a)
+    a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version, StepContext())  # a caches v2
+    b.agreements.take_step(agreement_id, "attach_text", TEXT_2, BOB, 2, StepContext())  # the store is at v3
+
+    with pytest.raises(VersionConflictError) as conflict:
+        a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, 2, StepContext())
+    assert conflict.value.details["current_version"] == 3
+    assert len(list(a.agreements.history(agreement_id))) == 3, "nothing recorded"
+
+
+def test_a_refusal_decided_on_a_stale_copy_is_decided_again_on_the_store(workers):
+    """a's copy (v2, drafting) refuses a negotiation step; the store (v3) says the If-Match is stale: that is
+    the answer a fresh load gives, so it is the answer."""
+    a, b = workers
+    agreement_id, version = started(a)
+    a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version, StepContext())
+    b.agreements.take_step(agreement_id, "attach_text", TEXT_2, BOB, 2, StepContext())
+
+    with pytest.raises(VersionConflictError) as conflict:
+        a.agreements.take_step(agreement_id, "record_round", {"held_on": "2026-01-01", "summary": "First."}, ALICE,
+                               2, StepContext())
+    assert conflict.value.details["current_version"] == 3
+
+
+def test_a_retry_on_another_worker_with_a_stale_cache_replays_the_first_result(workers):
+    a, b = workers
+    agreement_id, version = started(a)
+    b.agreements.get(agreement_id)  # b caches v1
+    first = a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version,
+                                   StepContext(idempotency_key="retry-me"))
+    again = b.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version,
+                                   StepContext(idempotency_key="retry-me"))
+    assert again.replayed and (again.aggregate.version, again.position) == (2, first.position)
+    assert len(list(a.agreements.history(agreement_id))) == 2
