@@ -96,8 +96,18 @@ def event_hash(aggregate_id: UUID | str, version: int, topic: str, recorded_at: 
         "prev_hash": prev_hash,
         "state": {k: (v if stored else canonical(v)) for k, v in state.items() if k not in NOT_HASHED},
     }
-    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    return hashlib.sha256(_encoded(body)).hexdigest()
+
+
+def _encoded(body: Mapping[str, Any], plain: bool = False) -> bytes:
+    """The canonical encoding. ``plain``: the body is known to hold no float, so orjson, which writes the
+    same bytes for every other JSON value (and refuses integers beyond 64 bits), may write it."""
+    if plain:
+        try:
+            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError
+            pass
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def stored_hash_matches(aggregate_hex: str, version: int, topic: str, stored: Mapping[str, Any]) -> bool:
@@ -143,31 +153,65 @@ class Chained:
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         timestamp = event_class.create_timestamp()
         originator_id = id if id is not None else cls.create_id(**_create_id_kwargs(cls, kwargs))
-        _refuse_nul(kwargs)
         stored = {**kwargs, "originator_topic": get_topic(cls), **_class_version(event_class)}
-        digest = event_hash(originator_id, 1, get_topic(event_class), timestamp, GENESIS, stored)
+        digest = _new_event_hash(originator_id, 1, get_topic(event_class), timestamp, GENESIS, stored)
         return super()._create(event_class, id=originator_id, timestamp=timestamp, prev_hash=GENESIS,
                                hash=digest, **kwargs)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         timestamp = event_class.create_timestamp()
-        _refuse_nul(kwargs)
         stored = {**kwargs, **_class_version(event_class)}
-        digest = event_hash(self.id, self.version + 1, get_topic(event_class), timestamp, self.last_hash, stored)
+        digest = _new_event_hash(self.id, self.version + 1, get_topic(event_class), timestamp, self.last_hash,
+                                 stored)
         super().trigger_event(event_class, timestamp=timestamp, prev_hash=self.last_hash, hash=digest, **kwargs)
 
 
-def _refuse_nul(fields: Mapping[str, Any]) -> None:
-    """No recorded text may hold NUL: PostgreSQL cannot store it in the views (nor in a text column)."""
-    def has_nul(value: Any) -> bool:
-        if isinstance(value, str):
-            return "\x00" in value
-        if isinstance(value, Mapping):
-            return any(has_nul(k) or has_nul(v) for k, v in value.items())
-        return isinstance(value, list) and any(has_nul(v) for v in value)
+def _new_event_hash(aggregate_id: UUID, version: int, topic: str, recorded_at: datetime, prev_hash: str,
+                    fields: Mapping[str, Any]) -> str:
+    """``event_hash`` of a new event's fields, refusing NUL in any text, in one pass over the fields."""
+    walk = _Walk()
+    state = {k: walk.canonical(v) for k, v in fields.items() if k not in NOT_HASHED}
+    body = {"aggregate_id": aggregate_id.hex if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id)).hex,
+            "version": version, "type": topic,
+            "recorded_at": recorded_at.isoformat(), "prev_hash": prev_hash, "state": state}
+    return hashlib.sha256(_encoded(body, plain=not walk.floats)).hexdigest()
 
-    if has_nul(canonical(fields)):
-        raise InvalidValueError("text may not contain the NUL character", rule="no_nul")
+
+class _Walk:
+    """``canonical()`` that also refuses NUL (PostgreSQL cannot store it in a text column or a view) and
+    notes whether a float was seen (see ``_encoded``)."""
+
+    def __init__(self) -> None:
+        self.floats = False
+
+    def canonical(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value:
+                raise InvalidValueError("text may not contain the NUL character", rule="no_nul")
+            return value
+        if kind is int or kind is bool or value is None:
+            return value
+        if kind is float:
+            self.floats = True
+            return value
+        tag = type_tag(value)
+        if tag is None:
+            if isinstance(value, Mapping):
+                return {self.canonical(str(k)): self.canonical(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [self.canonical(v) for v in value]
+            if isinstance(value, str):  # a subclass of str
+                self.canonical(str(value))  # checked for NUL
+                return value
+            self.floats = self.floats or isinstance(value, float)
+            return value
+        if tag.startswith("value."):
+            return {"_type_": tag,
+                    "_data_": {f.name: self.canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        tagged = canonical(value)
+        self.canonical(tagged["_data_"])  # an enum's value, a date's text...: checked, never changed
+        return tagged
 
 
 def _class_version(event_class: Any) -> dict[str, int]:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.chain import GENESIS, event_hash, stored_hash_matches
+from domain.chain import GENESIS, NOT_HASHED, _new_event_hash, event_hash, stored_hash_matches
+from domain.errors import InvalidValueError
+from domain.values import Actor, Role
 
 TOPIC = "accord.agreement:CooperationAgreement.RoundRecorded"
 RECORDED_AT = "2026-11-26T19:00:00.123456+00:00"
@@ -50,3 +54,38 @@ def test_floats_and_big_integers_are_decided_by_the_standard_encoder():
         stored = stored_event({"amount": value}, aggregate, 1)
         assert stored_hash_matches(aggregate, 1, TOPIC, stored), value
         assert not stored_hash_matches(aggregate, 1, TOPIC, {**stored, "amount": value * 2 or 1}), value
+
+
+new_fields = st.dictionaries(
+    st.text(min_size=1, max_size=12).filter(lambda k: k not in NOT_HASHED and "\x00" not in k),
+    st.recursive(
+        st.one_of(scalars.filter(lambda v: not (isinstance(v, str) and "\x00" in v)), st.dates(),
+                  st.sampled_from(list(Role)), st.builds(Actor, st.text(min_size=1, max_size=8).filter(
+                      lambda t: "\x00" not in t), st.sampled_from(list(Role)))),
+        lambda inner: st.one_of(st.lists(inner, max_size=3), st.tuples(inner, inner)),
+        max_leaves=8),
+    max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fields=new_fields)
+def test_a_new_events_hash_is_the_documented_hash_of_its_fields(fields):
+    aggregate, when = uuid.uuid4(), datetime(2026, 11, 26, 19, 0, 0, 123456, tzinfo=UTC)
+    assert _new_event_hash(aggregate, 7, TOPIC, when, GENESIS, fields) == event_hash(
+        aggregate, 7, TOPIC, when, GENESIS, fields)
+
+
+@given(fields=new_fields, where=st.sampled_from(["text", "nested", "key", "actor"]))
+def test_nul_is_refused_anywhere_in_a_new_event(fields, where):
+    bad = "a\x00b"
+    fields = dict(fields)
+    if where == "text":
+        fields["x"] = bad
+    elif where == "nested":
+        fields["x"] = [1, {"y": [bad]}]
+    elif where == "key":
+        fields["x"] = {bad: 1}
+    else:
+        fields["x"] = Actor(bad, Role.IR_OFFICER)
+    with pytest.raises(InvalidValueError):
+        _new_event_hash(uuid.uuid4(), 1, TOPIC, datetime.now(UTC), GENESIS, fields)
