@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
 from projections.agreements import iso
@@ -29,10 +31,20 @@ def party_key(kind: str, name: str, country: str | None) -> str:
     return f"state:{country}" if kind == "state" and country else f"{kind}:{name.strip().casefold()}"
 
 
+RELEVANT = ("Created", "EnteredIntoForce", "Resumed", "ParticipationEnded", "Terminated", "Suspended", "Expired",
+            "Corrected")
+"""The events that change who participates; no other event is even decoded for the register."""
+
+
 class Register(View):
     name = "register"
     topics = ("accord.agreement:", "accord.enlargement:")
     tables = ("participation", "participation_parties")
+    relevant = frozenset(get_topic(getattr(owner, name)) for owner in (A, E) for name in RELEVANT
+                         if hasattr(owner, name))
+
+    def wants(self, topic: str) -> bool:
+        return topic in self.relevant
 
     def ddl(self, dialect: str) -> list[str]:
         return [
