@@ -19,7 +19,7 @@ from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, step_name
-from workflows.stored import FastMapper, plain_record
+from workflows.stored import FastMapper, event_class_info
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class Services:
 
     @cached_property
     def projections(self) -> Projections:
-        views = [AgreementList(step_name), EnlargementList(step_name), Register(), Journal(describe_event, plain_record)]
+        views = [AgreementList(step_name), EnlargementList(step_name), Register(),
+                 Journal(describe_event, event_class_info)]
         return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views)
 
     @property

@@ -26,6 +26,17 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
 
+def insert_rows(cursor: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows (no conflict expected): on PostgreSQL with COPY, many times faster than INSERTs."""
+    if not rows:
+        return
+    if isinstance(cursor, _PgCursor):
+        cursor.copy_rows(table, columns, rows)
+    else:
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                           rows)
+
+
 class Database:
     """Transactions on the read-model tables; ``dialect`` is "sqlite" or "postgres"."""
 
@@ -127,6 +138,11 @@ class _PgCursor:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from projections.db import Cursor, Database
 
 log = logging.getLogger(__name__)
 
+INDEX_NAME = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON ", re.IGNORECASE)
 REBUILD_BATCH = 5000
 """Events per transaction when rebuilding (memory stays bounded by the batch, not the log)."""
 
@@ -236,14 +238,38 @@ class Projections:
 
     def rebuild(self, names: str | Sequence[str], progress: Callable[[str, int], None] | None = None,
                 batch_size: int = REBUILD_BATCH) -> int:
-        """Empty the named views and apply the whole log to them again, in one pass over the log."""
+        """Empty the named views and apply the whole log to them again, in one pass over the log.
+
+        The views' secondary indexes (their ``CREATE INDEX`` statements) are dropped while the rows are
+        written and built again at the end, as bulk loads do: building an index once costs less than
+        keeping it up to date row by row. Until the rebuild ends, the views answer incompletely anyway; if
+        it is interrupted, the indexes come back with the view's tables (``create_tables``) at the next start.
+        """
         names = [names] if isinstance(names, str) else list(names)
+        indexes = [statement for name in names for statement in self.views[name].ddl(self.db.dialect)
+                   if INDEX_NAME.match(statement)]
         with self.db.transaction() as cursor:
             for name in names:
                 for table in self.views[name].tables:
                     cursor.execute(f"DELETE FROM {table}")
                 cursor.execute("UPDATE accord_tracking SET position = 0, last_event = NULL WHERE view = ?", (name,))
-        return self.catch_up(names, progress, batch_size=batch_size)
+            for statement in indexes:
+                cursor.execute(f"DROP INDEX IF EXISTS {INDEX_NAME.match(statement)[1]}")
+        try:
+            applied = self.catch_up(names, progress, batch_size=batch_size)
+        except BaseException:
+            try:
+                self._create_indexes(indexes)
+            except Exception as error:  # noqa: BLE001 - the first error is the one to raise
+                log.warning("rebuild interrupted; the indexes of %s come back at the next start: %s", names, error)
+            raise
+        self._create_indexes(indexes)
+        return applied
+
+    def _create_indexes(self, statements: Sequence[str]) -> None:
+        with self.db.transaction() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
     def run(self, poll_interval: float = 0.2, max_failures: int | None = None,
             progress: Callable[[str, int], None] | None = None) -> None:

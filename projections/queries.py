@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,6 +9,7 @@ from typing import Any
 
 from projections.agreements import iso
 from projections.db import Database
+from projections.journal import data_of
 
 SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
 COUNTED = {"stage", "status", "kind", "country"}
@@ -137,8 +137,8 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
         where.append("recorded_at < ?")
         params.append(iso(recorded_to))
     rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", [*params, limit])
-    return [{**dict(r), "data": json.loads(r["data"]), "recorded_at": datetime.fromisoformat(r["recorded_at"])}
-            for r in rows]
+    return [{**{k: v for k, v in dict(r).items() if k != "stored_data"}, "data": data_of(r["stored_data"]),
+             "recorded_at": datetime.fromisoformat(r["recorded_at"])} for r in rows]
 
 
 

@@ -52,10 +52,11 @@ def test_journal_rows_from_stored_json_equal_rows_from_decoded_events(services, 
         engine.rebuild("journal")
         return [tuple(dict(r).values()) for r in engine.db.query("SELECT * FROM journal ORDER BY position")]
 
-    calls = []
-    real = journal.read
-    monkeypatch.setattr(journal, "read", lambda topic, stored: calls.append(topic) or real(topic, stored))
+    decoded = []
+    real = journal._from_event
+    monkeypatch.setattr(journal, "_from_event", lambda change: decoded.append(change.topic) or real(change))
     fast = rows()
-    assert len(fast) == len(logged) and len(calls) == len(logged)
-    monkeypatch.setattr(journal, "read", lambda topic, stored: None)  # every event decoded by the mapper
+    assert len(fast) == len(logged) and not decoded, "every row read from the stored JSON"
+    monkeypatch.setattr(journal, "describe_topic", lambda topic: None)  # every event decoded by the mapper
     assert rows() == fast
+    assert len(decoded) == len(logged)
