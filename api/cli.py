@@ -16,7 +16,7 @@ from api import create_app
 from api.services import Services
 from domain.errors import DomainError
 from domain.values import Actor, Role
-from projections.engine import RestoreDetectedError
+from projections.engine import Projections, RestoreDetectedError
 from workflows.application import UnsafeSettingsError
 from workflows.archive import ImportRefusedError, export_lines, import_lines
 from workflows.audit import prove, verify
@@ -147,6 +147,7 @@ def projections_run(poll: float, max_failures: int) -> None:
     """
     services = _services()  # keeps the application (and its connections) alive while the engine runs
     engine = services.projections
+    _bring_views_up_to_date(engine)
 
     def stop(signum: int, frame: object) -> None:
         click.echo(f"signal {signum}: stopping after the current batch", err=True)
@@ -166,6 +167,13 @@ def projections_run(poll: float, max_failures: int) -> None:
     click.echo("projection runner stopped cleanly", err=True)
 
 
+def _bring_views_up_to_date(engine: Projections) -> None:
+    """The views' tables as this version defines them (after an upgrade: a view whose definition changed
+    is emptied and caught up again from the log; the event store's tables are never touched here)."""
+    for name in engine.create_tables():
+        click.echo(f"view {name}: its definition changed, so it is rebuilt from the log", err=True)
+
+
 @projections.command("rebuild")
 @click.argument("names", nargs=-1)
 def projections_rebuild(names: tuple[str, ...]) -> None:
@@ -176,6 +184,7 @@ def projections_rebuild(names: tuple[str, ...]) -> None:
     if unknown:
         raise click.BadParameter(f"unknown view {', '.join(unknown)}; views: {', '.join(engine.views)}")
     names = list(names or engine.views)
+    _bring_views_up_to_date(engine)
     head = engine.head()
     started = time.perf_counter()
     with click.progressbar(length=head, label=f"rebuilding {', '.join(names)}", file=sys.stderr) as bar:

@@ -213,6 +213,15 @@ def test_accord_projections_rebuild_gives_the_same_rows_and_reports_events_per_s
     assert re.findall(r"^(\w+): \d+ events", result.stdout, re.M) == ["journal"]
     assert digests(services) == incremental
 
+    with services.db.transaction() as cursor:  # the journal as an older version defined it
+        cursor.execute("DROP TABLE journal")
+        cursor.execute("CREATE TABLE journal (position BIGINT PRIMARY KEY, data TEXT NOT NULL)")
+        cursor.execute("UPDATE accord_tracking SET ddl = 'an older definition' WHERE view = 'journal'")
+    result = runner.invoke(cli.main, ["projections", "rebuild", "journal"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "view journal: its definition changed" in result.stderr
+    assert digests(services) == incremental, "rebuilt with this version's definition"
+
     result = runner.invoke(cli.main, ["projections", "rebuild", "nonsense"])
     assert result.exit_code == 2 and "unknown view nonsense" in result.output
 
