@@ -19,6 +19,7 @@ from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, step_name
+from workflows.log import page_reader
 from workflows.stored import FastMapper, event_class_info
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ class Services:
     def projections(self) -> Projections:
         views = [AgreementList(step_name), EnlargementList(step_name), Register(),
                  Journal(describe_event, event_class_info)]
-        return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views)
+        return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views,
+                           read=page_reader(self.app.recorder))
 
     @property
     def backend(self) -> str:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
@@ -37,24 +38,50 @@ class RestoreDetectedError(RuntimeError):
     """Raised when a view has processed positions beyond the event store's head (an older backup restored)."""
 
 
+Row = tuple[int, str, int, str, bytes]
+"""A stored event as the engine reads it: position, aggregate id (32 hex digits), version, stored topic,
+stored JSON."""
+
+
 class Change:
     """One stored event with its global position; ``event`` decodes it on first use, so a view that reads
-    the stored event itself (``stored``) costs no decoding."""
+    the stored JSON itself (``state``) costs no decoding."""
 
-    __slots__ = ("position", "topic", "stored", "_decode", "_event")
+    __slots__ = ("position", "aggregate_hex", "version", "topic", "state", "_decode", "_event")
 
-    def __init__(self, position: int, stored: Notification, decode: Callable[[Notification], Any]):
-        self.position = position
-        self.topic = stored.topic
-        self.stored = stored
+    def __init__(self, row: Row, decode: Callable[[Notification], Any]):
+        self.position, self.aggregate_hex, self.version, self.topic, self.state = row
         self._decode = decode
         self._event: Any = None
+
+    @property
+    def aggregate_id(self) -> str:
+        """The aggregate's id in the usual form (as ``str(UUID)`` writes it)."""
+        return dashed(self.aggregate_hex)
+
+    @property
+    def stored(self) -> Notification:
+        return Notification(id=self.position, originator_id=UUID(self.aggregate_hex), originator_version=self.version,
+                            topic=self.topic, state=self.state)
 
     @property
     def event(self) -> Any:
         if self._event is None:
             self._event = self._decode(self.stored)
         return self._event
+
+
+def dashed(aggregate_hex: str) -> str:
+    h = aggregate_hex
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def notification_rows(recorder: ApplicationRecorder) -> Callable[[int, int, bool], list[Row]]:
+    """Pages of the log as rows, through the recorder's ``select_notifications`` (any recorder)."""
+    def read(start: int, limit: int, inclusive_of_start: bool) -> list[Row]:
+        return [(n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)
+                for n in recorder.select_notifications(start=start, limit=limit, inclusive_of_start=inclusive_of_start)]
+    return read
 
 
 class View:
@@ -119,10 +146,12 @@ class Projections:
     """The views of one deployment, their tracking positions, and the loop that keeps them current."""
 
     def __init__(self, db: Database, recorder: ApplicationRecorder, mapper: Mapper, views: Sequence[View],
-                 batch_size: int = 1000):
+                 batch_size: int = 1000, read: Callable[[int, int, bool], list[Row]] | None = None):
         self.db = db
         self.recorder = recorder
         self.mapper = mapper
+        self.read = read or notification_rows(recorder)
+        """(start, limit, inclusive of start) -> rows of the log in position order, as select_notifications."""
         self.views = {v.name: v for v in views}
         self.batch_size = batch_size
         self._stop = threading.Event()
@@ -182,12 +211,10 @@ class Projections:
         position, last_event = min(tracked.values(), key=lambda t: t[0])
         group = [n for n in names if tracked[n][0] == position]
         limit = batch_size or self.batch_size
-        notifications = list(self.recorder.select_notifications(
-            start=position, limit=limit + 1, inclusive_of_start=True
-        )) if position else list(self.recorder.select_notifications(start=0, limit=limit))
+        notifications = self.read(position, limit + 1, True) if position else self.read(0, limit, False)
         if position:
             first = notifications[0] if notifications else None
-            if first is None or first.id != position or _identity(first) != last_event:
+            if first is None or first[0] != position or _identity(first) != last_event:
                 head = self.head()
                 detail = (f"it has processed up to position {position}, but the event store ends at {head}"
                           if head < position else f"the event at position {position} is not the one it processed")
@@ -201,8 +228,8 @@ class Projections:
             return {}
         views = [self.views[n] for n in group]
         decode = self.mapper.to_domain_event
-        changes = [Change(n.id, n, decode) for n in notifications if any(v.wants(n.topic) for v in views)]
-        new_position, new_last = notifications[-1].id, _identity(notifications[-1])
+        changes = [Change(n, decode) for n in notifications if any(v.wants(n[3]) for v in views)]
+        new_position, new_last = notifications[-1][0], _identity(notifications[-1])
         with self.db.transaction() as cursor:
             for view in views:
                 cursor.execute(
@@ -313,8 +340,8 @@ class Projections:
                 self._advanced.wait(min(remaining, 0.05))
 
 
-def _identity(notification: Notification) -> str:
-    return f"{notification.originator_id}:{notification.originator_version}"
+def _identity(row: Row) -> str:
+    return f"{dashed(row[1])}:{row[2]}"
 
 
 class _Overtaken(Exception):

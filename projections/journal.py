@@ -46,9 +46,8 @@ class Journal(View):
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         rows = []
         for change in changes:
-            stored = change.stored
             row = self._from_stored(change) or self._from_event(change)
-            rows.append((change.position, str(stored.originator_id), row[0], stored.originator_version, *row[1:]))
+            rows.append((change.position, change.aggregate_id, row[0], change.version, *row[1:]))
         insert_rows(cursor, "journal", COLUMNS, rows)
 
     def _from_stored(self, change: Change) -> tuple[Any, ...] | None:
@@ -57,7 +56,7 @@ class Journal(View):
         if described is None:
             return None
         try:
-            raw = orjson.loads(change.stored.state)
+            raw = orjson.loads(change.state)
             by = raw["by"]["_data_"]
             context = raw.get("context")
             context = context["_data_"] if context is not None else None

@@ -67,7 +67,7 @@ class Register(View):
         end (a few statements per batch, not several per event)."""
         if not changes:
             return
-        batch = _Batch(cursor, sorted({str(c.stored.originator_id) for c in changes}))
+        batch = _Batch(cursor, sorted({c.aggregate_id for c in changes}))
         for change in changes:
             event, name = change.event, type(change.event).__name__
             source = str(event.originator_id)

@@ -17,6 +17,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.chain import GENESIS, stored_hash_matches
+from workflows.log import Row, event_page
 from workflows.recorders import CHAIN_TABLE
 
 PAGE = 1000
@@ -78,37 +79,6 @@ def stored_events(recorder: ApplicationRecorder, up_to: int | None = None) -> It
             return
         yield from page
         position = page[-1].id
-
-
-Row = tuple[int, str, int, str, bytes]
-"""A stored event as read for verification: position, aggregate id (32 hex digits), version, stored topic,
-stored JSON."""
-
-
-def event_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int) -> list[Row]:
-    """Stored events after a position, as plain rows: what ``select_notifications`` reads, without building
-    an object per event."""
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
-               "WHERE rowid > ?")
-        mark, hex_ids = "?", True
-    else:
-        sql = (f'SELECT notification_id, originator_id, originator_version, topic, state '
-               f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" WHERE notification_id > %s')
-        mark, hex_ids = "%s", False
-    params: list[Any] = [after]
-    if up_to is not None:
-        sql += f" AND {'rowid' if hex_ids else 'notification_id'} <= {mark}"
-        params.append(up_to)
-    sql += f" ORDER BY {'rowid' if hex_ids else 'notification_id'} LIMIT {mark}"
-    params.append(limit)
-    with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if hex_ids:
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-    return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
-            for r in rows]
 
 
 def dashed(aggregate_hex: str) -> str:

@@ -6,6 +6,7 @@ history entries and replayed responses need; these queries read it from the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -53,3 +54,45 @@ def select_positioned_events(
                                       topic=row["topic"], state=bytes(row["state"])))
         for row in rows
     ]
+
+
+Row = tuple[int, str, int, str, bytes]
+"""A stored event as read from the log: position, aggregate id (32 hex digits), version, stored topic,
+stored JSON."""
+
+
+def event_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int,
+               inclusive: bool = False) -> list[Row]:
+    """Stored events after a position (``inclusive``: from it), as plain rows: what ``select_notifications``
+    reads, without building an object per event."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
+               f"WHERE rowid {'>=' if inclusive else '>'} ?")
+        mark, hex_ids = "?", True
+    else:
+        sql = (f'SELECT notification_id, originator_id, originator_version, topic, state '
+               f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
+               f"WHERE notification_id {'>=' if inclusive else '>'} %s")
+        mark, hex_ids = "%s", False
+    params: list[Any] = [after]
+    if up_to is not None:
+        sql += f" AND {'rowid' if hex_ids else 'notification_id'} <= {mark}"
+        params.append(up_to)
+    sql += f" ORDER BY {'rowid' if hex_ids else 'notification_id'} LIMIT {mark}"
+    params.append(limit)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if hex_ids:
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
+            for r in rows]
+
+
+def page_reader(recorder: ApplicationRecorder) -> Callable[[int, int, bool], list[Row]]:
+    """``(start, limit, inclusive_of_start) -> rows``: pages of the log for the projection engine."""
+    if not isinstance(recorder, SQLiteApplicationRecorder):
+        postgres = _postgres_recorder_class()
+        if postgres is None or not isinstance(recorder, postgres):
+            raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+    return lambda start, limit, inclusive: event_page(recorder, start, None, limit, inclusive)
