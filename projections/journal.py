@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -10,19 +10,22 @@ from uuid import UUID
 import orjson
 
 from domain.chain import canonical
-from domain.records import META_FIELDS, SECRET_FIELDS, record_of
+from domain.records import META_FIELDS, SECRET_FIELDS
 from projections.agreements import iso
 from projections.db import Cursor, insert_rows
 from projections.engine import Change, View
 
 COLUMNS = ("position", "aggregate_id", "aggregate_type", "version", "type", "recorded_at", "actor", "role",
-           "reason", "reference", "stored_data", "hash", "prev_hash")
+           "event_json")
 HIDDEN = META_FIELDS | SECRET_FIELDS
+NOT_FIELDS = frozenset({"originator_id", "originator_version", "class_version"})
 
 
 class Journal(View):
-    """One row per event. ``data`` keeps the step's fields as the store holds them (type tags and all: no
-    decoding on the way in); ``data_of`` reads them as records show them (``domain.records.plain``)."""
+    """One row per event: the columns the journal is filtered by, and ``event_json``, the event's fields as
+    the store holds them (type tags and all), so nothing is decoded on the way in; ``entry_of`` reads a row
+    as a history entry (``domain.records.record_of``). An event the mapper must decode (an upcast class)
+    is kept as its decoded fields in the same form."""
 
     name = "journal"
     tables = ("journal",)
@@ -36,8 +39,7 @@ class Journal(View):
         return [
             "CREATE TABLE IF NOT EXISTS journal (position BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
             "aggregate_type TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-            "actor TEXT NOT NULL, role TEXT NOT NULL, reason TEXT, reference TEXT, stored_data TEXT NOT NULL, "
-            "hash TEXT NOT NULL, prev_hash TEXT NOT NULL)",
+            "actor TEXT NOT NULL, role TEXT NOT NULL, event_json TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS journal_actor ON journal (actor, position)",
             "CREATE INDEX IF NOT EXISTS journal_type ON journal (type, position)",
             "CREATE INDEX IF NOT EXISTS journal_recorded_at ON journal (recorded_at, position)",
@@ -45,41 +47,46 @@ class Journal(View):
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         rows = []
+        described: dict[str, tuple[str, str] | None] = {}
         for change in changes:
-            row = self._from_stored(change) or self._from_event(change)
+            topic = change.topic
+            if topic not in described:
+                described[topic] = self.describe_topic(topic)
+            kind_step = described[topic]
+            row = (self._from_stored(change, kind_step) if kind_step is not None else None) or self._from_event(change)
             rows.append((change.position, change.aggregate_id, row[0], change.version, *row[1:]))
         insert_rows(cursor, "journal", COLUMNS, rows)
 
-    def _from_stored(self, change: Change) -> tuple[Any, ...] | None:
+    @staticmethod
+    def _from_stored(change: Change, kind_step: tuple[str, str]) -> tuple[Any, ...] | None:
         """The row's fields read straight from the stored JSON (None: an event only the mapper reads)."""
-        described = self.describe_topic(change.topic)
-        if described is None:
-            return None
         try:
             raw = orjson.loads(change.state)
             by = raw["by"]["_data_"]
-            context = raw.get("context")
-            context = context["_data_"] if context is not None else None
-            return (described[0], described[1], utc_text(raw["timestamp"]["_data_"]), by["name"],
-                    by["role"]["_data_"], context["reason"] if context else None,
-                    context["reference"] if context else None,
-                    orjson.dumps({k: v for k, v in raw.items() if k not in HIDDEN}).decode("utf-8"),
-                    raw["hash"], raw["prev_hash"])
+            return (kind_step[0], kind_step[1], utc_text(raw["timestamp"]["_data_"]), by["name"],
+                    by["role"]["_data_"], change.state.decode("utf-8"))
         except (KeyError, TypeError, ValueError):
             return None
 
     def _from_event(self, change: Change) -> tuple[Any, ...]:
         event = change.event
         aggregate_type, step = self.describe(event)
-        record = record_of(event)
-        data = {k: canonical(v) for k, v in vars(event).items() if k not in HIDDEN}
-        return (aggregate_type, step, iso(event.timestamp), record["actor"], record["role"], record["reason"],
-                record["reference"], orjson.dumps(data).decode("utf-8"), record["hash"], record["prev_hash"])
+        fields = {k: canonical(v) for k, v in vars(event).items() if k not in NOT_FIELDS}
+        return (aggregate_type, step, iso(event.timestamp), event.by.name, event.by.role.value,
+                orjson.dumps(fields).decode("utf-8"))
 
 
-def data_of(stored_data: str) -> dict[str, Any]:
-    """A journal row's step fields as records show them: dates and enums as text, value objects as objects."""
-    return unwrap(orjson.loads(stored_data))
+def entry_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A journal row as a history entry: who, why, the step's fields as records show them, the hashes."""
+    fields = orjson.loads(row["event_json"])
+    context = fields.get("context")
+    context = context["_data_"] if context is not None else None
+    entry = {k: v for k, v in dict(row).items() if k != "event_json"}
+    entry.update(reason=context.get("reason") if context else None,
+                 reference=context.get("reference") if context else None,
+                 data=unwrap({k: v for k, v in fields.items() if k not in HIDDEN}), hash=fields["hash"],
+                 prev_hash=fields["prev_hash"])
+    return entry
 
 
 def unwrap(value: Any) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.agreements import iso
 from projections.db import Database
-from projections.journal import data_of
+from projections.journal import entry_of
 
 SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
 COUNTED = {"stage", "status", "kind", "country"}
@@ -137,8 +137,7 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
         where.append("recorded_at < ?")
         params.append(iso(recorded_to))
     rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", [*params, limit])
-    return [{**{k: v for k, v in dict(r).items() if k != "stored_data"}, "data": data_of(r["stored_data"]),
-             "recorded_at": datetime.fromisoformat(r["recorded_at"])} for r in rows]
+    return [{**entry_of(r), "recorded_at": datetime.fromisoformat(r["recorded_at"])} for r in rows]
 
 
 

@@ -5,11 +5,14 @@ through the mapper."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 from eventsourcing.utils import get_topic
 
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, Role
+from projections import queries
 from workflows.demo import seed_demo
 from workflows.history import load_history
 from workflows.stored import FastMapper
@@ -44,19 +47,22 @@ def test_an_upcast_event_class_goes_through_the_mapper(services, logged, monkeyp
     assert FastMapper(services.app.mapper).to_domain_event(stored).venue == "Geneva"
 
 
-def test_journal_rows_from_stored_json_equal_rows_from_decoded_events(services, logged, monkeypatch):
+def test_journal_entries_from_stored_json_equal_entries_from_decoded_events(services, logged, monkeypatch):
     engine = services.projections
     journal = engine.views["journal"]
 
-    def rows() -> list[tuple]:
+    def entries() -> list[dict]:
         engine.rebuild("journal")
-        return [tuple(dict(r).values()) for r in engine.db.query("SELECT * FROM journal ORDER BY position")]
+        return queries.journal(engine.db, limit=10_000)
 
     decoded = []
     real = journal._from_event
     monkeypatch.setattr(journal, "_from_event", lambda change: decoded.append(change.topic) or real(change))
-    fast = rows()
+    fast = entries()
     assert len(fast) == len(logged) and not decoded, "every row read from the stored JSON"
     monkeypatch.setattr(journal, "describe_topic", lambda topic: None)  # every event decoded by the mapper
-    assert rows() == fast
+    assert entries() == fast
     assert len(decoded) == len(logged)
+    history = {(e.position, e.type, e.actor, e.reason, e.hash) for e in services.agreements.history(
+        UUID(next(e["aggregate_id"] for e in fast if e["aggregate_type"] == "agreement")))}
+    assert history <= {(e["position"], e["type"], e["actor"], e["reason"], e["hash"]) for e in fast}
