@@ -148,7 +148,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
             page, per_page, sort = query.pop("page"), query.pop("per_page"), query.pop("sort")
             db: Database = services().db
             result = r.list_rows(db, query, sort=sort, page=page, per_page=per_page)
-            return result.items, 200, page_headers(result.total, page, per_page)
+            return result.items, 200, page_headers(result.total, page, per_page, result.total_is_lower_bound)
 
         @roles_allowed(CURRENT[r.kind].create_roles, f"create {r.noun}s")
         @blp.arguments(r.create_schema)

@@ -20,6 +20,10 @@ PAGE_HEADERS = {
                       "schema": {"type": "integer", "minimum": 0}},
     "Link": {"description": 'RFC 8288 links to the first, last, prev and next pages (rel="...")', "required": True,
              "schema": {"type": "string"}},
+    "X-Total-Count-Is-Lower-Bound": {
+        "description": '"true" when X-Total-Count is a lower bound: a title search (q) stops counting after 1,000 '
+                       'matches or the end of the page; there is then no "last" link', "required": False,
+        "schema": {"type": "string", "enum": ["true"]}},
 }
 
 
@@ -45,16 +49,19 @@ def wait_for_views(query: dict[str, Any], views: Sequence[str]) -> None:
                       "retry shortly", "view-behind", headers_retry=True)
 
 
-def page_headers(total: int, page: int, per_page: int) -> dict[str, str]:
+def page_headers(total: int, page: int, per_page: int, lower_bound: bool = False) -> dict[str, str]:
+    """X-Total-Count and Link; when ``total`` is only a lower bound (it is then at least the end of this
+    page, and more items follow), no "last" link."""
     last = max(1, -(-total // per_page))
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "min_position")}
 
     def link(p: int, rel: str) -> str:
         return f'<{request.base_url}?{urlencode({**args, "page": p, "per_page": per_page})}>; rel="{rel}"'
 
-    links = [link(1, "first"), link(last, "last")]
+    links = [link(1, "first")] + ([] if lower_bound else [link(last, "last")])
     if page > 1:
         links.append(link(min(page - 1, last), "prev"))
-    if page < last:
+    if page < last or lower_bound:
         links.append(link(page + 1, "next"))
-    return {"X-Total-Count": str(total), "Link": ", ".join(links)}
+    headers = {"X-Total-Count": str(total), "Link": ", ".join(links)}
+    return {**headers, "X-Total-Count-Is-Lower-Bound": "true"} if lower_bound else headers

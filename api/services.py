@@ -15,6 +15,7 @@ from projections.engine import Projections
 from projections.enlargements import EnlargementList
 from projections.journal import Journal
 from projections.register import Register
+from projections.titles import title_index_warning
 from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
@@ -62,7 +63,7 @@ class Services:
 
     @cached_property
     def projections(self) -> Projections:
-        views = [AgreementList(step_name), EnlargementList(step_name), Register(),
+        views = [AgreementList(step_name, self.db.dialect), EnlargementList(step_name), Register(),
                  Journal(describe_event, event_class_info)]
         return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views,
                            read=page_reader(self.app.recorder))
@@ -74,6 +75,9 @@ class Services:
     def create_tables(self) -> None:
         _ = self.app  # the library creates the event store's tables unless CREATE_TABLE=n
         self.projections.create_tables()
+        warning = title_index_warning(self.db)
+        if warning:
+            log.warning("%s", warning)
 
     def start_runner(self) -> None:
         """Keep the views current from a background thread of this process (the embedded deployment)."""

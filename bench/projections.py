@@ -362,7 +362,8 @@ def bench_list(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             if services.db.dialect == "postgres":  # as autovacuum would soon after such a load
                 schema = storage["POSTGRES_SCHEMA"]
                 with pg_connect() as conn:
-                    for table_name in ("agreement_list", "agreement_parties"):
+                    for table_name in ("agreement_list", "agreement_parties", "agreement_countries",
+                                       "agreement_titles"):
                         conn.execute(f'VACUUM ANALYZE "{schema}".{table_name}')
             say(f"{backend}: timing list queries on {size:,} agreements ({args.runs} runs each)")
             result["stores"][size] = {"events": events, "write_seconds": write_seconds,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.agreement import CooperationAgreement
+from projections import titles
 from projections.db import Cursor
 from projections.engine import Change, TableView
 
@@ -15,6 +16,7 @@ COLUMNS = (
     "id", "kind", "title", "stage", "status", "version", "workflow_version", "created_at", "created_by",
     "updated_at", "last_step", "last_actor", "position", "parent_id", "expires_on", "effective_on", "closed_on",
     "parties_total", "parties_signed", "legal_clearance", "countries", "counterparties", "title_key",
+    "created_position",
 )
 STAGE_STATUS = {
     "NegotiationOpened": ("negotiation", "under_negotiation"),
@@ -40,13 +42,14 @@ def iso(value: date | datetime | None) -> str | None:
 class AgreementList(TableView):
     name = "agreements"
     topics = ("accord.agreement:",)
-    tables = ("agreement_list", "agreement_parties", "agreement_counts")
+    tables = ("agreement_list", "agreement_parties", "agreement_counts", "agreement_countries", titles.TABLE)
     table = "agreement_list"
     columns = COLUMNS
     event_class = A.Event
 
-    def __init__(self, step_name: Any):
+    def __init__(self, step_name: Any, dialect: str):
         self.step_name = step_name  # (aggregate kind, event class name) -> public step name
+        self.dialect = dialect
 
     def ddl(self, dialect: str) -> list[str]:
         return [
@@ -57,19 +60,32 @@ class AgreementList(TableView):
             "last_actor TEXT, position BIGINT NOT NULL, parent_id TEXT, expires_on TEXT, effective_on TEXT, "
             "closed_on TEXT, parties_total INTEGER NOT NULL, parties_signed INTEGER NOT NULL, "
             "legal_clearance TEXT NOT NULL, countries TEXT NOT NULL, counterparties TEXT NOT NULL, "
-            "title_key TEXT NOT NULL)",
+            "title_key TEXT NOT NULL, created_position BIGINT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS agreement_parties ("
             "agreement_id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, country TEXT, kind TEXT, "
             "PRIMARY KEY (agreement_id, name))",
             "CREATE TABLE IF NOT EXISTS agreement_counts (stage TEXT NOT NULL, status TEXT NOT NULL, "
             "kind TEXT NOT NULL, country TEXT NOT NULL, n INTEGER NOT NULL, "
             "PRIMARY KEY (country, stage, status, kind))",
+            # One row per agreement and country of its counterparties, with what a list filters and sorts by
+            # most: a country's list walks (country, [stage,] updated_at) in order and stops after a page.
+            "CREATE TABLE IF NOT EXISTS agreement_countries (country TEXT NOT NULL, agreement_id TEXT NOT NULL, "
+            "stage TEXT NOT NULL, status TEXT NOT NULL, kind TEXT NOT NULL, updated_at TEXT NOT NULL, "
+            "PRIMARY KEY (country, agreement_id))",
+            "CREATE INDEX IF NOT EXISTS agreement_countries_updated ON agreement_countries "
+            "(country, updated_at, agreement_id)",
+            "CREATE INDEX IF NOT EXISTS agreement_countries_stage_updated ON agreement_countries "
+            "(country, stage, updated_at, agreement_id)",
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c} ON agreement_list ({c}, id)"
-              for c in ("stage", "status", "kind", "expires_on", "updated_at", "created_at", "title")),
+              for c in ("stage", "status", "kind", "expires_on", "created_at", "title")),
+            # the default order; on SQLite it carries the title too, so that the search for a common word,
+            # walking the newest first, tests titles without reading the rows (PostgreSQL reads them anyway)
+            "CREATE INDEX IF NOT EXISTS agreement_list_updated_at ON agreement_list (updated_at, id"
+            f"{', title_key' if dialect == 'sqlite' else ''})",
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c}_updated ON agreement_list ({c}, updated_at, id)"
               for c in ("stage", "status", "kind")),
             "CREATE INDEX IF NOT EXISTS agreement_parties_name ON agreement_parties (name_key, agreement_id)",
-            "CREATE INDEX IF NOT EXISTS agreement_parties_country ON agreement_parties (country, agreement_id)",
+            *titles.ddl(dialect),
         ]
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
@@ -84,8 +100,9 @@ class AgreementList(TableView):
         super().apply(cursor, changes)
 
     def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
-        """Keep ``agreement_counts``: how many agreements per (stage, status, kind), for all countries ("*")
-        and per country, so that a list's total does not count rows."""
+        """Keep ``agreement_counts`` (how many agreements per (stage, status, kind), for all countries ("*")
+        and per country, so that a list's total does not count rows), ``agreement_countries`` and the title
+        index."""
         deltas: dict[tuple[str, str, str, str], int] = {}
         for key, row in after.items():
             for sign, state in ((-1, before.get(key)), (1, row)):
@@ -98,6 +115,15 @@ class AgreementList(TableView):
                 "ON CONFLICT (country, stage, status, kind) DO UPDATE SET n = agreement_counts.n + excluded.n",
                 changes)
             cursor.execute("DELETE FROM agreement_counts WHERE n = 0")  # as a rebuild would leave it
+        countries = [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
+                     for r in after.values() for c in r["countries"].split(",") if c]
+        if countries:
+            cursor.executemany(
+                "INSERT INTO agreement_countries (country, agreement_id, stage, status, kind, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (country, agreement_id) DO UPDATE SET "
+                "stage = excluded.stage, status = excluded.status, kind = excluded.kind, "
+                "updated_at = excluded.updated_at", countries)
+        titles.keep(cursor, self.dialect, before, after)
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         event = change.event
@@ -113,6 +139,7 @@ class AgreementList(TableView):
                 "parties_total": len(event.counterparties) + 1, "parties_signed": 0, "legal_clearance": "none",
                 "countries": ",".join(sorted({p.country for p in event.counterparties if p.country})),
                 "counterparties": "; ".join(p.name for p in event.counterparties),
+                "created_position": change.position,
             }
         row = rows[key]
         row.update(version=event.originator_version, updated_at=iso(event.timestamp), position=change.position,

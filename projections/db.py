@@ -26,6 +26,12 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
 
+def like_contains(text: str) -> str:
+    """A pattern for ``LIKE ? ESCAPE '\\'`` matching ``text`` casefolded anywhere, its ``%``, ``_`` and ``\\``
+    taken literally."""
+    return "%" + text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def insert_rows(cursor: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows (no conflict expected): on PostgreSQL with COPY, many times faster than INSERTs."""
     if not rows:
@@ -165,7 +171,11 @@ class PostgresDatabase(Database):
                 "port": settings.get("POSTGRES_PORT") or "5432", "user": settings["POSTGRES_USER"],
                 "password": settings.get("POSTGRES_PASSWORD") or None,
                 "connect_timeout": int(float(settings.get("POSTGRES_CONNECT_TIMEOUT") or 5)),
-                "options": f"-c search_path={schema} -c lock_timeout={lock_timeout}s",
+                # plan every execution for its parameters: psycopg prepares a statement run five times, and
+                # PostgreSQL may then reuse one generic plan for all parameters, as if it did not know whether
+                # a title search matches every title or none, or how many rows a LIMIT keeps
+                "options": f"-c search_path={schema} -c lock_timeout={lock_timeout}s "
+                           "-c plan_cache_mode=force_custom_plan",
                 "row_factory": dict_row,
             },
             min_size=1, max_size=pool_size, open=True, timeout=5, reconnect_timeout=5.0,
