@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+from eventsourcing.utils import get_topic, resolve_topic
+
 from domain.agreement import CooperationAgreement
 from projections import titles
 from projections.db import Cursor
@@ -39,6 +42,24 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+def utc_text(stored_time: str) -> str:
+    """A stored ISO timestamp as ``iso()`` writes it (UTC, microseconds, Z), without parsing the usual form."""
+    if len(stored_time) == 32 and stored_time.endswith("+00:00"):
+        return stored_time[:26] + "Z"
+    return iso(datetime.fromisoformat(stored_time))  # type: ignore[return-value]
+
+
+def _date(stored: dict[str, Any], field: str) -> str | None:
+    """A date field of a stored event as ``iso()`` writes the decoded date (the store keeps its ISO text)."""
+    value = stored[field]
+    return None if value is None else value["_data_"]
+
+
+DECODED = frozenset({"Created", "Corrected"})
+"""Events the list reads decoded; every other step changes a few fields it reads from the stored JSON."""
+CREATED = get_topic(A.Created)
+
+
 class AgreementList(TableView):
     name = "agreements"
     topics = ("accord.agreement:",)
@@ -50,6 +71,7 @@ class AgreementList(TableView):
     def __init__(self, step_name: Any, dialect: str):
         self.step_name = step_name  # (aggregate kind, event class name) -> public step name
         self.dialect = dialect
+        self._steps: dict[str, str] = {}
 
     def ddl(self, dialect: str) -> list[str]:
         return [
@@ -90,8 +112,8 @@ class AgreementList(TableView):
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         parties = [
-            (str(c.event.originator_id), p.name, p.name.casefold(), p.country, p.kind.value)
-            for c in changes if isinstance(c.event, A.Created) for p in c.event.counterparties
+            (c.aggregate_id, p.name, p.name.casefold(), p.country, p.kind.value)
+            for c in changes if c.topic == CREATED for p in c.event.counterparties
         ]
         if parties:
             cursor.executemany(
@@ -126,9 +148,53 @@ class AgreementList(TableView):
         titles.keep(cursor, self.dialect, before, after)
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+        cls = resolve_topic(change.topic)  # the library keeps resolved topics
+        name = cls.__name__
+        if name not in DECODED and getattr(cls, "class_version", 1) == 1:
+            stored = orjson.loads(change.state)
+            if "class_version" not in stored:
+                self._change_from_stored(rows, change, name, stored)
+                return
+        self._change_decoded(rows, change, name)
+
+    def _step_name(self, name: str) -> str:
+        step = self._steps.get(name)
+        if step is None:
+            step = self._steps[name] = self.step_name("agreement", name)
+        return step
+
+    def _change_from_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str,
+                            stored: dict[str, Any]) -> None:
+        """``_change_decoded`` for a step other than creation and correction, from its stored JSON."""
+        row = rows[change.aggregate_id]
+        row.update(version=change.version, updated_at=utc_text(stored["timestamp"]["_data_"]),
+                   position=change.position, last_actor=stored["by"]["_data_"]["name"],
+                   last_step=self._step_name(name))
+        if name in STAGE_STATUS:
+            stage, status = STAGE_STATUS[name]
+            row.update(status=status, **({"stage": stage} if stage else {}))
+        if name == "TextAttached":
+            row["legal_clearance"] = "none"
+        elif name == "LegalReviewRequested":
+            row["legal_clearance"] = "requested"
+        elif name == "LegalReviewCompleted":
+            row["legal_clearance"] = stored["outcome"]["_data_"]
+        elif name == "SignatureRecorded":
+            row["parties_signed"] += 1
+            if row["parties_signed"] == row["parties_total"]:
+                row["status"] = "signed"
+        elif name == "EnteredIntoForce":
+            row["effective_on"] = _date(stored, "effective_on")
+        elif name == "Renewed":
+            row["expires_on"] = _date(stored, "expires_on")
+        elif name == "Terminated":
+            row["closed_on"] = _date(stored, "effective_on")
+        elif name == "Expired":
+            row["closed_on"] = _date(stored, "expired_on")
+
+    def _change_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str) -> None:
         event = change.event
         key = str(event.originator_id)
-        name = type(event).__name__
         if isinstance(event, A.Created):
             rows[key] = {
                 "id": key, "kind": event.kind.value, "title": event.title, "title_key": event.title.casefold(),
@@ -143,7 +209,7 @@ class AgreementList(TableView):
             }
         row = rows[key]
         row.update(version=event.originator_version, updated_at=iso(event.timestamp), position=change.position,
-                   last_actor=event.by.name, last_step=self.step_name("agreement", name))
+                   last_actor=event.by.name, last_step=self._step_name(name))
         if name in STAGE_STATUS:
             stage, status = STAGE_STATUS[name]
             row.update(status=status, **({"stage": stage} if stage else {}))

@@ -121,10 +121,10 @@ class TableView(View):
         ``before``), in the batch's transaction: for summaries kept beside the rows."""
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        mine = [c for c in changes if isinstance(c.event, self.event_class)]
+        mine = [c for c in changes if self.wants(c.topic)]  # events of this view's aggregates (not decoded yet)
         if not mine:
             return
-        ids = sorted({str(c.event.originator_id) for c in mine})
+        ids = sorted({c.aggregate_id for c in mine})
         rows: dict[str, dict[str, Any]] = {}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]

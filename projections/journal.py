@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +10,7 @@ import orjson
 
 from domain.chain import canonical
 from domain.records import META_FIELDS, SECRET_FIELDS
-from projections.agreements import iso
+from projections.agreements import iso, utc_text
 from projections.db import Cursor, insert_rows
 from projections.engine import Change, View
 
@@ -98,10 +97,3 @@ def unwrap(value: Any) -> Any:
     if type(value) is list:
         return [unwrap(v) for v in value]
     return value
-
-
-def utc_text(stored_time: str) -> str:
-    """A stored ISO timestamp as ``iso()`` writes it (UTC, microseconds, Z), without parsing the usual form."""
-    if len(stored_time) == 32 and stored_time.endswith("+00:00"):
-        return stored_time[:26] + "Z"
-    return iso(datetime.fromisoformat(stored_time))

@@ -5,6 +5,7 @@ through the mapper."""
 
 from __future__ import annotations
 
+from random import Random
 from uuid import UUID
 
 import pytest
@@ -12,7 +13,8 @@ from eventsourcing.utils import get_topic
 
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, Role
-from projections import queries
+from projections import agreements, queries
+from tests.projections.helpers import Writer
 from workflows.demo import seed_demo
 from workflows.history import load_history
 from workflows.stored import FastMapper
@@ -22,6 +24,7 @@ from workflows.stored import FastMapper
 def logged(services):
     load_history(services.agreements, services.enlargements, say=lambda m: None)
     seed_demo(services.agreements, services.access, Actor("pytest@cli", Role.ADMIN), say=lambda m: None)
+    Writer(services.agreements, Random(7)).write(400)  # many steps of many agreements: suspensions, corrections...
     recorder = services.app.recorder
     return recorder.select_notifications(0, limit=recorder.max_notification_id() + 1)
 
@@ -66,3 +69,26 @@ def test_journal_entries_from_stored_json_equal_entries_from_decoded_events(serv
     history = {(e.position, e.type, e.actor, e.reason, e.hash) for e in services.agreements.history(
         UUID(next(e["aggregate_id"] for e in fast if e["aggregate_type"] == "agreement")))}
     assert history <= {(e["position"], e["type"], e["actor"], e["reason"], e["hash"]) for e in fast}
+
+
+def test_agreement_rows_from_stored_json_equal_rows_from_decoded_events(services, logged, monkeypatch):
+    engine = services.projections
+    tables = ("agreement_list", "agreement_parties", "agreement_counts", "agreement_countries")
+
+    def contents() -> dict[str, list[tuple]]:
+        engine.rebuild("agreements")
+        return {t: sorted(tuple(dict(r).values()) for r in engine.db.query(f"SELECT * FROM {t}")) for t in tables}
+
+    decoded = []
+    view = engine.views["agreements"]
+    real = view._change_decoded
+    monkeypatch.setattr(view, "_change_decoded", lambda rows, change, name: decoded.append(name) or real(
+        rows, change, name))
+    fast = contents()
+    assert set(decoded) == {"Created", "Corrected"} and len(fast["agreement_list"]) >= 6, "the rest: stored JSON"
+    decoded.clear()
+    monkeypatch.setattr(agreements, "DECODED", frozenset({"everything"}) | {
+        type(e).__name__ for e in map(services.app.mapper.to_domain_event, logged)})
+    assert contents() == fast
+    assert {"SignatureRecorded", "EnteredIntoForce", "TextAttached", "LegalReviewCompleted", "Suspended", "Resumed",
+            "Terminated"} <= set(decoded)
