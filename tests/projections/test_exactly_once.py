@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from api import cli
-from projections.engine import RestoreDetectedError
+from projections.engine import INDEX_NAME, RestoreDetectedError
 from tests.projections.helpers import (
     Runner,
     Writer,
@@ -221,6 +221,13 @@ def test_accord_projections_rebuild_gives_the_same_rows_and_reports_events_per_s
     assert result.exit_code == 0, (result.output, result.exception)
     assert "view journal: its definition changed" in result.stderr
     assert digests(services) == incremental, "rebuilt with this version's definition"
+
+    declared = {name for view in services.projections.views.values()
+                for statement in view.ddl(services.db.dialect) for name in INDEX_NAME.findall(statement)}
+    present = {r["name"] for r in services.db.query(
+        "SELECT name FROM sqlite_master WHERE type = 'index'" if services.db.dialect == "sqlite" else
+        "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()")}
+    assert declared and declared <= present, "the indexes dropped for the rebuild are back"
 
     result = runner.invoke(cli.main, ["projections", "rebuild", "nonsense"])
     assert result.exit_code == 2 and "unknown view nonsense" in result.output
