@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.agreement import CooperationAgreement
 from projections import titles
-from projections.db import Cursor
+from projections.db import Cursor, insert_rows
 from projections.engine import Change, TableView
 
 A = CooperationAgreement
@@ -138,7 +138,10 @@ class AgreementList(TableView):
                 changes)
             cursor.execute("DELETE FROM agreement_counts WHERE n = 0")  # as a rebuild would leave it
         countries = [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
-                     for r in after.values() for c in r["countries"].split(",") if c]
+                     for key, r in after.items() if key in before for c in r["countries"].split(",") if c]
+        insert_rows(cursor, "agreement_countries", ("country", "agreement_id", "stage", "status", "kind", "updated_at"),
+                    [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
+                     for key, r in after.items() if key not in before for c in r["countries"].split(",") if c])
         if countries:
             cursor.executemany(
                 "INSERT INTO agreement_countries (country, agreement_id, stage, status, kind, updated_at) "

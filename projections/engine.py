@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
-from projections.db import Cursor, Database
+from projections.db import Cursor, Database, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +47,14 @@ class Change:
     """One stored event with its global position; ``event`` decodes it on first use, so a view that reads
     the stored JSON itself (``state``) costs no decoding."""
 
-    __slots__ = ("position", "aggregate_hex", "version", "topic", "state", "_decode", "_event")
+    __slots__ = ("position", "aggregate_hex", "version", "topic", "state", "aggregate_id", "_decode", "_event")
 
     def __init__(self, row: Row, decode: Callable[[Notification], Any]):
         self.position, self.aggregate_hex, self.version, self.topic, self.state = row
+        self.aggregate_id = dashed(self.aggregate_hex)
+        """The aggregate's id in the usual form (as ``str(UUID)`` writes it)."""
         self._decode = decode
         self._event: Any = None
-
-    @property
-    def aggregate_id(self) -> str:
-        """The aggregate's id in the usual form (as ``str(UUID)`` writes it)."""
-        return dashed(self.aggregate_hex)
 
     @property
     def stored(self) -> Notification:
@@ -135,11 +132,13 @@ class TableView(View):
             self.change(rows, change)
         self.changed(cursor, before, {i: rows[i] for i in ids})
         updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns[1:])
-        cursor.executemany(
-            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' * len(self.columns))}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            [tuple(rows[i][c] for c in self.columns) for i in ids],
-        )
+        existing = [tuple(rows[i][c] for c in self.columns) for i in ids if i in before]
+        if existing:
+            cursor.executemany(
+                f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' * len(self.columns))}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}", existing)
+        insert_rows(cursor, self.table, self.columns,  # rows new in this batch (COPY on PostgreSQL)
+                    [tuple(rows[i][c] for c in self.columns) for i in ids if i not in before])
 
 
 class Projections:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 
 
 def _postgres_recorder_class() -> type | None:
@@ -81,12 +82,13 @@ def event_page(recorder: ApplicationRecorder, after: int, up_to: int | None, lim
     sql += f" ORDER BY {'rowid' if hex_ids else 'notification_id'} LIMIT {mark}"
     params.append(limit)
     with recorder.datastore.transaction(commit=False) as cursor:
+        if not hex_ids:
+            cursor.row_factory = tuple_row  # this cursor only: rows as tuples, not dicts
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if hex_ids:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-    return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"], r["state"])
-            for r in rows]
+    return [(p, i.hex, v, t, s) for p, i, v, t, s in rows]
 
 
 def page_reader(recorder: ApplicationRecorder) -> Callable[[int, int, bool], list[Row]]:
