@@ -33,6 +33,7 @@ from bench.common import (
     write_agreement_list,
 )
 from projections.db import Database
+from projections.engine import Change
 from projections.queries import list_agreements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,17 +94,19 @@ def raw_read(services: Any) -> int:
 
 
 def read_and_decode(services: Any) -> int:
-    """Read the whole log as the engine does and decode every event (the mapper), applying nothing."""
-    recorder, mapper = services.app.recorder, services.app.mapper
+    """Read the whole log as the engine does (its reader, pages of PAGE) and decode every event with the
+    engine's decoder, applying nothing: what a view costs that needs every event decoded."""
+    engine = services.projections
     position, count = 0, 0
     while True:
-        page = recorder.select_notifications(position, limit=PAGE, inclusive_of_start=False)
+        page = engine.read(position, PAGE, False)
         if not page:
             return count
-        for notification in page:
-            mapper.to_domain_event(notification)
+        decode = engine.mapper.to_domain_event
+        for row in page:
+            decode(Change(row, decode).stored)
         count += len(page)
-        position = page[-1].id
+        position = page[-1][0]
 
 
 def rebuild_in_child(storage: dict[str, str], view: str, batch_size: int) -> dict[str, Any]:
@@ -266,7 +269,7 @@ def print_rebuild(backend: str, result: dict[str, Any]) -> None:
                      f"{point['raw']['rate']:,.0f}", "1.00", "", f"{point['raw']['cpu_seconds']:.3f}", "", "", ""])
         d = point["decode"]
         rows.append(["read+decode only", f"{point['events']:,}", f"{d['seconds']:.3f}", f"{d['rate']:,.0f}",
-                     f"{d['ratio']:.2f}", "(ceiling)", f"{d['cpu_seconds']:.3f}", f"{d['cpu_ratio']:.2f}", "", ""])
+                     f"{d['ratio']:.2f}", "(all decoded)", f"{d['cpu_seconds']:.3f}", f"{d['cpu_ratio']:.2f}", "", ""])
         for view in result["views"]:
             r = point[view]
             child = r.get("child")
@@ -279,8 +282,9 @@ def print_rebuild(backend: str, result: dict[str, Any]) -> None:
     print(table(["view", "events", "seconds", "events/s", "ratio", f">= {RATIO_GOAL:.2f}", "cpu s", "cpu ratio",
                  "py heap peak", "child max RSS (growth)"], rows))
     print("(ratio = events/s / raw read events/s, wall clock; cpu = this process's CPU time only, which for "
-          "PostgreSQL leaves out the server's work;\n read+decode only = select_notifications + mapper.to_domain_event "
-          "with no view: the ceiling of any rebuild)")
+          "PostgreSQL leaves out the server's work;\n read+decode only = the engine's reader and decoder with every "
+          "event decoded and no view: a view that decodes every event cannot beat it; views that read most events' "
+          "stored JSON can)")
     if "memory" in result:
         small, large = (p["events"] for p in result["points"])
         print(f"\npeak memory of a rebuild at {small:,} vs {large:,} events (goal: ratio <= {MEMORY_GROWTH_LIMIT})")

@@ -118,7 +118,7 @@ class TableView(View):
         ``before``), in the batch's transaction: for summaries kept beside the rows."""
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        mine = [c for c in changes if self.wants(c.topic)]  # events of this view's aggregates (not decoded yet)
+        mine = changes  # the engine gives a view only the events it wants: this view's aggregates' (undecoded)
         if not mine:
             return
         ids = sorted({c.aggregate_id for c in mine})
@@ -227,7 +227,11 @@ class Projections:
             return {}
         views = [self.views[n] for n in group]
         decode = self.mapper.to_domain_event
-        changes = [Change(n, decode) for n in notifications if any(v.wants(n[3]) for v in views)]
+        if len(views) == 1:
+            wants = views[0].wants
+            changes = [Change(n, decode) for n in notifications if wants(n[3])]
+        else:
+            changes = [Change(n, decode) for n in notifications if any(v.wants(n[3]) for v in views)]
         new_position, new_last = notifications[-1][0], _identity(notifications[-1])
         with self.db.transaction() as cursor:
             for view in views:
@@ -236,7 +240,7 @@ class Projections:
                     (new_position, new_last, view.name, position))
                 if cursor.rowcount != 1:
                     raise _Overtaken
-                view.apply(cursor, [c for c in changes if view.wants(c.topic)])
+                view.apply(cursor, changes if len(views) == 1 else [c for c in changes if view.wants(c.topic)])
         with self._advanced:
             self._advanced.notify_all()
         return {view.name: len(notifications) for view in views}
