@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.agreement import CooperationAgreement
 from projections import titles
-from projections.db import Cursor, insert_rows
+from projections.db import Cursor, insert_rows, upsert_rows
 from projections.engine import Change, TableView
 
 A = CooperationAgreement
@@ -55,6 +55,7 @@ def _date(stored: dict[str, Any], field: str) -> str | None:
     return None if value is None else value["_data_"]
 
 
+COUNTRY_COLUMNS = ("country", "agreement_id", "stage", "status", "kind", "updated_at")
 DECODED = frozenset({"Created", "Corrected"})
 """Events the list reads decoded; every other step changes a few fields it reads from the stored JSON."""
 CREATED = get_topic(A.Created)
@@ -139,15 +140,10 @@ class AgreementList(TableView):
             cursor.execute("DELETE FROM agreement_counts WHERE n = 0")  # as a rebuild would leave it
         countries = [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
                      for key, r in after.items() if key in before for c in r["countries"].split(",") if c]
-        insert_rows(cursor, "agreement_countries", ("country", "agreement_id", "stage", "status", "kind", "updated_at"),
+        insert_rows(cursor, "agreement_countries", COUNTRY_COLUMNS,
                     [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
                      for key, r in after.items() if key not in before for c in r["countries"].split(",") if c])
-        if countries:
-            cursor.executemany(
-                "INSERT INTO agreement_countries (country, agreement_id, stage, status, kind, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (country, agreement_id) DO UPDATE SET "
-                "stage = excluded.stage, status = excluded.status, kind = excluded.kind, "
-                "updated_at = excluded.updated_at", countries)
+        upsert_rows(cursor, "agreement_countries", COUNTRY_COLUMNS, ("country", "agreement_id"), countries)
         titles.keep(cursor, self.dialect, before, after)
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:

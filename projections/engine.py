@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
-from projections.db import Cursor, Database, insert_rows
+from projections.db import Cursor, Database, insert_rows, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,8 @@ class TableView(View):
         for change in mine:
             self.change(rows, change)
         self.changed(cursor, before, {i: rows[i] for i in ids})
-        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns[1:])
-        existing = [tuple(rows[i][c] for c in self.columns) for i in ids if i in before]
-        if existing:
-            cursor.executemany(
-                f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join('?' * len(self.columns))}) "
-                f"ON CONFLICT (id) DO UPDATE SET {updates}", existing)
+        upsert_rows(cursor, self.table, self.columns, ("id",),
+                    [tuple(rows[i][c] for c in self.columns) for i in ids if i in before])
         insert_rows(cursor, self.table, self.columns,  # rows new in this batch (COPY on PostgreSQL)
                     [tuple(rows[i][c] for c in self.columns) for i in ids if i not in before])
 
