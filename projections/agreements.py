@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -50,7 +51,7 @@ def utc_text(stored_time: str) -> str:
 
 
 def _date(stored: dict[str, Any], field: str) -> str | None:
-    """A date field of a stored event as ``iso()`` writes the decoded date (the store keeps its ISO text)."""
+    """A date or enum field of a stored event as the list keeps it (the store keeps that text)."""
     value = stored[field]
     return None if value is None else value["_data_"]
 
@@ -164,32 +165,10 @@ class AgreementList(TableView):
 
     def _change_from_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str,
                             stored: dict[str, Any]) -> None:
-        """``_change_decoded`` for a step other than creation and correction, from its stored JSON."""
-        row = rows[change.aggregate_id]
-        row.update(version=change.version, updated_at=utc_text(stored["timestamp"]["_data_"]),
-                   position=change.position, last_actor=stored["by"]["_data_"]["name"],
-                   last_step=self._step_name(name))
-        if name in STAGE_STATUS:
-            stage, status = STAGE_STATUS[name]
-            row.update(status=status, **({"stage": stage} if stage else {}))
-        if name == "TextAttached":
-            row["legal_clearance"] = "none"
-        elif name == "LegalReviewRequested":
-            row["legal_clearance"] = "requested"
-        elif name == "LegalReviewCompleted":
-            row["legal_clearance"] = stored["outcome"]["_data_"]
-        elif name == "SignatureRecorded":
-            row["parties_signed"] += 1
-            if row["parties_signed"] == row["parties_total"]:
-                row["status"] = "signed"
-        elif name == "EnteredIntoForce":
-            row["effective_on"] = _date(stored, "effective_on")
-        elif name == "Renewed":
-            row["expires_on"] = _date(stored, "expires_on")
-        elif name == "Terminated":
-            row["closed_on"] = _date(stored, "effective_on")
-        elif name == "Expired":
-            row["closed_on"] = _date(stored, "expired_on")
+        """``_change_decoded`` for a step other than creation and correction, from its stored JSON (its
+        dates and enums are kept as the text the list shows)."""
+        self._step(rows[change.aggregate_id], name, change, utc_text(stored["timestamp"]["_data_"]),
+                   stored["by"]["_data_"]["name"], lambda field: _date(stored, field))
 
     def _change_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str) -> None:
         event = change.event
@@ -207,8 +186,18 @@ class AgreementList(TableView):
                 "created_position": change.position,
             }
         row = rows[key]
-        row.update(version=event.originator_version, updated_at=iso(event.timestamp), position=change.position,
-                   last_actor=event.by.name, last_step=self._step_name(name))
+        self._step(row, name, change, iso(event.timestamp), event.by.name,
+                   lambda field: _text(getattr(event, field)))
+        if name == "Corrected":
+            row[event.field] = event.value
+            if event.field == "title":
+                row["title_key"] = event.value.casefold()
+
+    def _step(self, row: dict[str, Any], name: str, change: Change, recorded_at: str, actor: str,
+              value: Callable[[str], str | None]) -> None:
+        """What any step changes in its agreement's row; ``value(field)``: a field of the event as text."""
+        row.update(version=change.version, updated_at=recorded_at, position=change.position, last_actor=actor,
+                   last_step=self._step_name(name))
         if name in STAGE_STATUS:
             stage, status = STAGE_STATUS[name]
             row.update(status=status, **({"stage": stage} if stage else {}))
@@ -217,23 +206,24 @@ class AgreementList(TableView):
         elif name == "LegalReviewRequested":
             row["legal_clearance"] = "requested"
         elif name == "LegalReviewCompleted":
-            row["legal_clearance"] = event.outcome.value
+            row["legal_clearance"] = value("outcome")
         elif name == "SignatureRecorded":
             row["parties_signed"] += 1
             if row["parties_signed"] == row["parties_total"]:
                 row["status"] = "signed"
         elif name == "EnteredIntoForce":
-            row["effective_on"] = iso(event.effective_on)
+            row["effective_on"] = value("effective_on")
         elif name == "Renewed":
-            row["expires_on"] = iso(event.expires_on)
+            row["expires_on"] = value("expires_on")
         elif name == "Terminated":
-            row["closed_on"] = iso(event.effective_on)
+            row["closed_on"] = value("effective_on")
         elif name == "Expired":
-            row["closed_on"] = iso(event.expired_on)
-        elif name == "Corrected":
-            row[event.field] = event.value
-            if event.field == "title":
-                row["title_key"] = event.value.casefold()
+            row["closed_on"] = value("expired_on")
+
+
+def _text(value: Any) -> str | None:
+    """An event's enum or date as the list keeps it."""
+    return value.value if isinstance(value, Enum) else iso(value)
 
 
 def _count_keys(row: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
