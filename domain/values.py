@@ -193,3 +193,10 @@ class Entry:
 
     on: object  # datetime.date
     summary: str
+
+
+STORED_ENUMS: tuple[type[Enum], ...] = (
+    Role, Stage, Status, AgreementKind, PartyKind, Clearance, ReviewOutcome, Target, ProcessStatus,
+)
+STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State)
+"""The enums and value objects events hold: the store tags them "enum.<Name>" and "value.<Name>"."""

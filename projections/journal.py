@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from uuid import UUID
 
 import orjson
 
 from domain.chain import canonical
-from domain.records import META_FIELDS, SECRET_FIELDS
+from domain.records import stored_record
 from projections.agreements import iso, utc_text
 from projections.db import Cursor, insert_rows
 from projections.engine import Change, View
 
 COLUMNS = ("position", "aggregate_id", "aggregate_type", "version", "type", "recorded_at", "actor", "role",
            "event_json")
-HIDDEN = META_FIELDS | SECRET_FIELDS
 NOT_FIELDS = frozenset({"originator_id", "originator_version", "class_version"})
 
 
@@ -77,23 +75,7 @@ class Journal(View):
 
 def entry_of(row: Mapping[str, Any]) -> dict[str, Any]:
     """A journal row as a history entry: who, why, the step's fields as records show them, the hashes."""
-    fields = orjson.loads(row["event_json"])
-    context = fields.get("context")
-    context = context["_data_"] if context is not None else None
     entry = {k: v for k, v in dict(row).items() if k != "event_json"}
-    entry.update(reason=context.get("reason") if context else None,
-                 reference=context.get("reference") if context else None,
-                 data=unwrap({k: v for k, v in fields.items() if k not in HIDDEN}), hash=fields["hash"],
-                 prev_hash=fields["prev_hash"])
-    return entry
-
-
-def unwrap(value: Any) -> Any:
-    if type(value) is dict:
-        if len(value) == 2 and "_type_" in value and "_data_" in value:
-            data = value["_data_"]
-            return str(UUID(data)) if value["_type_"] == "uuid_hex" else unwrap(data)
-        return {k: unwrap(v) for k, v in value.items()}
-    if type(value) is list:
-        return [unwrap(v) for v in value]
-    return value
+    record = stored_record(orjson.loads(row["event_json"]), strict=False)
+    del record["actor"], record["role"]  # columns of the row already
+    return {**entry, **record}

@@ -18,14 +18,7 @@ from domain.chain import type_tag
 from domain.enlargement import EnlargementProcess
 from workflows.recorders import ChainedPostgresRecorder, harden_postgres
 
-ENUMS: tuple[type[Enum], ...] = (
-    values.Role, values.Stage, values.Status, values.AgreementKind, values.PartyKind,
-    values.Clearance, values.ReviewOutcome, values.Target, values.ProcessStatus,
-)
-VALUE_OBJECTS: tuple[type, ...] = (
-    values.Actor, values.StepContext, values.Document, values.Counterparty, values.Signature,
-    values.Entry, values.State,
-)
+ENUMS, VALUE_OBJECTS = values.STORED_ENUMS, values.STORED_VALUES
 
 
 class DateAsISO(Transcoding):

@@ -17,8 +17,8 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
 
 from domain.chain import GENESIS, running_hash, stored_hash_matches
-from domain.records import record_of
-from workflows.audit import chain, dashed, stored_rows
+from domain.records import dashed, record_of
+from workflows.audit import chain, stored_rows
 from workflows.definitions import describe_event
 from workflows.recorders import insert_exported
 from workflows.stored import plain_record

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.chain import GENESIS, stored_hash_matches
@@ -68,23 +68,6 @@ def chain_page(recorder: ApplicationRecorder, after: int, up_to: int | None, lim
         cursor.execute(sql, params)
         return [(int(r["position"]), r["event_hash"], r["running_hash"], r["originator_id"],
                  int(r["originator_version"])) for r in cursor.fetchall()]
-
-
-def stored_events(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Notification]:
-    """Every stored event in position order, read in pages."""
-    position = 0
-    while True:
-        page = recorder.select_notifications(start=position, limit=PAGE, stop=up_to, inclusive_of_start=False)
-        if not page:
-            return
-        yield from page
-        position = page[-1].id
-
-
-def dashed(aggregate_hex: str) -> str:
-    """An aggregate id of 32 hex digits in the usual form, as ``str(UUID(aggregate_hex))`` writes it."""
-    h = aggregate_hex
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def stored_rows(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Row]:

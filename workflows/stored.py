@@ -10,7 +10,6 @@ event class above version 1, whose upcasts only the mapper applies) returns None
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -21,39 +20,9 @@ import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from domain.records import META_FIELDS, SECRET_FIELDS
-from workflows.application import ENUMS, VALUE_OBJECTS
+from domain.records import VALUE_FIELDS, NotPlain, stored_record
+from domain.values import STORED_ENUMS, STORED_VALUES
 from workflows.definitions import describe_class
-
-HIDDEN = META_FIELDS | SECRET_FIELDS
-VALUE_FIELDS: dict[str, frozenset[str]] = {
-    "value." + cls.__name__: frozenset(f.name for f in dataclasses.fields(cls)) for cls in VALUE_OBJECTS
-}
-UNWRAPPED = frozenset({"date", "datetime_iso", "decimal_str"})
-
-
-class NotPlain(Exception):
-    """The stored JSON holds something only the mapper can decode faithfully."""
-
-
-def plain_stored(value: Any) -> Any:
-    """A stored JSON value as ``domain.records.plain`` shows the decoded value: tags removed, UUIDs dashed."""
-    if type(value) is dict:
-        tag = value.get("_type_")
-        if tag is None or len(value) != 2 or "_data_" not in value:
-            return {k: plain_stored(v) for k, v in value.items()}
-        data = value["_data_"]
-        if tag in UNWRAPPED or tag.startswith("enum."):
-            return data
-        if tag == "uuid_hex":
-            return str(UUID(data))
-        names = VALUE_FIELDS.get(tag)
-        if names is None or type(data) is not dict or data.keys() != names:
-            raise NotPlain(tag)
-        return {k: plain_stored(v) for k, v in data.items()}
-    if type(value) is list:
-        return [plain_stored(v) for v in value]
-    return value
 
 
 def event_class_info(topic: str) -> tuple[str, str] | None:
@@ -75,28 +44,17 @@ def plain_record(topic: str, stored: dict[str, Any]) -> tuple[str, str, dict[str
     if info is None or "class_version" in stored:
         return None
     try:
-        by = stored["by"]["_data_"]
-        context = stored.get("context")
-        context = context["_data_"] if context is not None else None
-        record = {
-            "actor": by["name"],
-            "role": by["role"]["_data_"],
-            "reason": context["reason"] if context else None,
-            "reference": context["reference"] if context else None,
-            "data": {k: v if type(v) is str else plain_stored(v) for k, v in stored.items() if k not in HIDDEN},
-            "hash": stored["hash"],
-            "prev_hash": stored["prev_hash"],
-        }
-    except (NotPlain, KeyError, TypeError, ValueError, AttributeError):
+        record = stored_record(stored)
+    except ValueError:  # NotPlain, or a malformed value
         return None
     return info[0], info[1], record
 
 
 # ---- typed events, without the library's mapper -------------------------------------------------------------
 
-ENUM_MEMBERS: dict[str, dict[Any, Any]] = {"enum." + e.__name__: dict(e._value2member_map_) for e in ENUMS}
+ENUM_MEMBERS: dict[str, dict[Any, Any]] = {"enum." + e.__name__: dict(e._value2member_map_) for e in STORED_ENUMS}
 VALUE_CLASSES: dict[str, tuple[type, frozenset[str]]] = {
-    "value." + cls.__name__: (cls, VALUE_FIELDS["value." + cls.__name__]) for cls in VALUE_OBJECTS
+    "value." + cls.__name__: (cls, VALUE_FIELDS["value." + cls.__name__]) for cls in STORED_VALUES
 }
 SCALARS = {"date": date.fromisoformat, "datetime_iso": datetime.fromisoformat, "uuid_hex": UUID,
            "decimal_str": Decimal}
