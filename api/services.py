@@ -66,7 +66,7 @@ class Services:
         views = [AgreementList(step_name, self.db.dialect), EnlargementList(step_name), Register(),
                  Journal(describe_event, event_class_info)]
         return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views,
-                           read=page_reader(self.app.recorder))
+                           page_reader(self.app.recorder))
 
     @property
     def backend(self) -> str:

@@ -68,7 +68,6 @@ class AgreementList(TableView):
     tables = ("agreement_list", "agreement_parties", "agreement_counts", "agreement_countries", titles.TABLE)
     table = "agreement_list"
     columns = COLUMNS
-    event_class = A.Event
 
     def __init__(self, step_name: Any, dialect: str):
         self.step_name = step_name  # (aggregate kind, event class name) -> public step name

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
+from domain.records import dashed
 from projections.db import Cursor, Database, insert_rows, upsert_rows
 
 log = logging.getLogger(__name__)
@@ -68,19 +69,6 @@ class Change:
         return self._event
 
 
-def dashed(aggregate_hex: str) -> str:
-    h = aggregate_hex
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def notification_rows(recorder: ApplicationRecorder) -> Callable[[int, int, bool], list[Row]]:
-    """Pages of the log as rows, through the recorder's ``select_notifications`` (any recorder)."""
-    def read(start: int, limit: int, inclusive_of_start: bool) -> list[Row]:
-        return [(n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)
-                for n in recorder.select_notifications(start=start, limit=limit, inclusive_of_start=inclusive_of_start)]
-    return read
-
-
 class View:
     """A read model: its tables, and how a batch of events changes them."""
 
@@ -107,7 +95,6 @@ class TableView(View):
 
     table: str
     columns: tuple[str, ...]
-    event_class: type
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         """Apply one event to the rows (keyed by aggregate id); a created event adds its row."""
@@ -141,11 +128,11 @@ class Projections:
     """The views of one deployment, their tracking positions, and the loop that keeps them current."""
 
     def __init__(self, db: Database, recorder: ApplicationRecorder, mapper: Mapper, views: Sequence[View],
-                 batch_size: int = 1000, read: Callable[[int, int, bool], list[Row]] | None = None):
+                 read: Callable[[int, int, bool], list[Row]], batch_size: int = 1000):
         self.db = db
         self.recorder = recorder
         self.mapper = mapper
-        self.read = read or notification_rows(recorder)
+        self.read = read
         """(start, limit, inclusive of start) -> rows of the log in position order, as select_notifications."""
         self.views = {v.name: v for v in views}
         self.batch_size = batch_size

@@ -29,7 +29,6 @@ class EnlargementList(TableView):
     tables = ("enlargement_list",)
     table = "enlargement_list"
     columns = COLUMNS
-    event_class = E.Event
 
     def __init__(self, step_name: Any):
         self.step_name = step_name
