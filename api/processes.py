@@ -74,17 +74,16 @@ def if_match(required: bool = True) -> int | None:
     """The version named by the If-Match header: required on every step (``required=False``: None when it is
     missing or malformed, for a first look before the request is checked)."""
     header = request.headers.get("If-Match")
+    value = (header or "").strip().removeprefix("W/").strip('"')
+    if value.isascii() and value.isdigit():
+        return int(value)
     if not required:
-        value = (header or "").strip().removeprefix("W/").strip('"')
-        return int(value) if value.isascii() and value.isdigit() else None
+        return None
     if header is None:
         raise Problem(412, "Precondition Required",
                       'send If-Match: "<version>" with the version you last read (its ETag)',
                       "if-match-required")
-    value = header.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()):
-        raise Problem(400, "Bad Request", 'If-Match must be a version such as "3"', "bad-if-match")
-    return int(value)
+    raise Problem(400, "Bad Request", 'If-Match must be a version such as "3"', "bad-if-match")
 
 
 def context_from(fields: dict[str, Any]) -> StepContext:
