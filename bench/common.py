@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from api.services import Services
@@ -1044,3 +1045,17 @@ class Stepper:
                                     expected_version=entry[1], context=self.context())
         entry[1], entry[2] = outcome.aggregate.version, (entry[2] + 1) % len(STEP_CYCLE)
         return outcome
+
+
+def children_of(pid: int) -> list[int]:
+    """The live child processes of a process (gunicorn's workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return sorted(found)

@@ -30,6 +30,7 @@ from bench.common import (
     DriverStore,
     add_suite_arguments,
     at_least,
+    children_of,
     clean_env,
     figure,
     fresh_store,
@@ -109,19 +110,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:

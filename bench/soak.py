@@ -39,6 +39,7 @@ from bench.common import (
     LogWriter,
     Progress,
     accord_cli,
+    children_of,
     clean_env,
     fresh_store,
     machine,
@@ -121,19 +122,6 @@ examples:
 
 
 # ---- processes and /proc -------------------------------------------------------------------------------
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def memory_of(pid: int) -> tuple[int, int] | None:
