@@ -22,8 +22,8 @@ import psycopg
 from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
@@ -60,29 +60,59 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
+    """The library's recorder, writing each event with its chain row in one statement and a whole save in one
+    round trip to the server.
+
+    The transaction is the library's: the same lock timeout, EXCLUSIVE table lock and NOTIFY, then the
+    events in order, then COMMIT. The library sends the inserts, waits for their result, then sends COMMIT:
+    two round trips, with the table lock held across the client's turn (under a busy worker, its wait for
+    the GIL). Here everything is sent at once; a refused insert (a version already taken) aborts the
+    transaction on the server before COMMIT and is raised as the library's ``IntegrityError``. Statements
+    are rendered once to bytes (psycopg then prepares them), not composed again on every call.
+    """
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         schema = Identifier(self.datastore.schema)
+        events, chain = Identifier(self.events_table_name), Identifier(CHAIN_TABLE)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0}.{1} (position BIGINT PRIMARY KEY, event_hash TEXT NOT NULL, "
             "running_hash TEXT NOT NULL, originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL)"
-        ).format(schema, Identifier(CHAIN_TABLE)))
-        # The running hash is computed by the server from the last row, so appending costs no round trip.
-        self.append_chain = SQL(
-            "INSERT INTO {0}.{1} (position, event_hash, running_hash, originator_id, originator_version) "
-            "SELECT %s, %s, encode(sha256(convert_to(COALESCE((SELECT running_hash FROM {0}.{1} "
-            "ORDER BY position DESC LIMIT 1), %s) || %s, 'UTF8')), 'hex'), %s, %s"
-        ).format(schema, Identifier(CHAIN_TABLE))
+        ).format(schema, chain))
+        self.transaction_start = [*(s.as_bytes(None) for s in self.lock_table_statements),
+                                  SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_bytes(None)]
+        # The event, and its chain row: the running hash is computed by the server from the last chain row
+        # (written under the same table lock), so appending to the chain costs no round trip.
+        self.append_event = SQL(
+            "WITH e AS (INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+            "VALUES (%s, %s, %s, %s) RETURNING notification_id) "
+            "INSERT INTO {0}.{2} (position, event_hash, running_hash, originator_id, originator_version) "
+            "SELECT notification_id, %s, encode(sha256(convert_to(COALESCE((SELECT running_hash FROM {0}.{2} "
+            "ORDER BY position DESC LIMIT 1), %s) || %s, 'UTF8')), 'hex'), %s, %s FROM e RETURNING position"
+        ).format(schema, events, chain).as_bytes(None)
 
-    def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if stored_events and positions:
-            hashes = [json.loads(s.state)["hash"] for s in stored_events]
-            curs.executemany(self.append_chain, [
-                (p, h, GENESIS, h, str(s.originator_id), s.originator_version)
-                for p, h, s in zip(positions, hashes, stored_events, strict=True)])
-        return positions
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn:
+            appended = []
+            try:
+                with conn.pipeline(), conn.transaction():
+                    start = conn.cursor()
+                    for statement in self.transaction_start:
+                        start.execute(statement)
+                    for stored in stored_events:
+                        event_hash = json.loads(stored.state)["hash"]
+                        cursor = conn.cursor(row_factory=tuple_row)
+                        cursor.execute(self.append_event, (
+                            stored.originator_id, stored.originator_version, stored.topic, stored.state,
+                            event_hash, GENESIS, event_hash, str(stored.originator_id), stored.originator_version))
+                        appended.append(cursor)
+            except psycopg.Error:
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    conn.rollback()  # the refused transaction never reached its COMMIT
+                raise
+            return [cursor.fetchone()[0] for cursor in appended]
 
 
 def insert_exported(recorder: Any, rows: Sequence[tuple[int, StoredEvent, str, str]]) -> None:
