@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import orjson
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import resolve_topic
 
 from domain.agreement import CooperationAgreement
 from projections import titles
@@ -57,9 +58,9 @@ def _date(stored: dict[str, Any], field: str) -> str | None:
 
 
 COUNTRY_COLUMNS = ("country", "agreement_id", "stage", "status", "kind", "updated_at")
-DECODED = frozenset({"Created", "Corrected"})
-"""Events the list reads decoded; every other step changes a few fields it reads from the stored JSON."""
-CREATED = get_topic(A.Created)
+PARTY_COLUMNS = ("agreement_id", "name", "name_key", "country", "kind")
+DECODED: frozenset[str] = frozenset()
+"""Events the list reads decoded (an upcast event class is too); the others: from their stored JSON."""
 
 
 class AgreementList(TableView):
@@ -72,7 +73,8 @@ class AgreementList(TableView):
     def __init__(self, step_name: Any, dialect: str):
         self.step_name = step_name  # (aggregate kind, event class name) -> public step name
         self.dialect = dialect
-        self._steps: dict[str, str] = {}
+        self._kinds: dict[str, tuple[str, str, bool]] = {}  # topic -> (class name, step, version 1)
+        self._parties: list[tuple[str, str, str, str | None, str]] = []
 
     def ddl(self, dialect: str) -> list[str]:
         return [
@@ -112,20 +114,14 @@ class AgreementList(TableView):
         ]
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        parties = [
-            (c.aggregate_id, p.name, p.name.casefold(), p.country, p.kind.value)
-            for c in changes if c.topic == CREATED for p in c.event.counterparties
-        ]
-        if parties:
-            cursor.executemany(
-                "INSERT INTO agreement_parties (agreement_id, name, name_key, country, kind) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (agreement_id, name) DO NOTHING", parties)
+        self._parties = []  # the counterparties of the agreements created in this batch (``change`` adds them)
         super().apply(cursor, changes)
 
     def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
-        """Keep ``agreement_counts`` (how many agreements per (stage, status, kind), for all countries ("*")
-        and per country, so that a list's total does not count rows), ``agreement_countries`` and the title
-        index."""
+        """Keep ``agreement_parties``, ``agreement_counts`` (how many agreements per (stage, status, kind), for
+        all countries ("*") and per country, so that a list's total does not count rows),
+        ``agreement_countries`` and the title index."""
+        upsert_rows(cursor, "agreement_parties", PARTY_COLUMNS, ("agreement_id", "name"), self._parties, "NOTHING")
         deltas: dict[tuple[str, str, str, str], int] = {}
         for key, row in after.items():
             for sign, state in ((-1, before.get(key)), (1, row)):
@@ -133,10 +129,8 @@ class AgreementList(TableView):
                     deltas[count_key] = deltas.get(count_key, 0) + sign
         changes = [(*k, n) for k, n in sorted(deltas.items()) if n]
         if changes:
-            cursor.executemany(
-                "INSERT INTO agreement_counts (stage, status, kind, country, n) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (country, stage, status, kind) DO UPDATE SET n = agreement_counts.n + excluded.n",
-                changes)
+            upsert_rows(cursor, "agreement_counts", ("stage", "status", "kind", "country", "n"),
+                        ("country", "stage", "status", "kind"), changes, "n = agreement_counts.n + excluded.n")
             cursor.execute("DELETE FROM agreement_counts WHERE n = 0")  # as a rebuild would leave it
         countries = [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
                      for key, r in after.items() if key in before for c in r["countries"].split(",") if c]
@@ -147,77 +141,116 @@ class AgreementList(TableView):
         titles.keep(cursor, self.dialect, before, after)
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
-        cls = resolve_topic(change.topic)  # the library keeps resolved topics
-        name = cls.__name__
-        if name not in DECODED and getattr(cls, "class_version", 1) == 1:
+        kind = self._kinds.get(change.topic)
+        if kind is None:
+            cls = resolve_topic(change.topic)
+            name = cls.__name__
+            kind = self._kinds[change.topic] = (
+                name, self.step_name("agreement", name), getattr(cls, "class_version", 1) == 1)
+        name, step, first_version = kind
+        if first_version and name not in DECODED:
             stored = orjson.loads(change.state)
             if "class_version" not in stored:
-                self._change_from_stored(rows, change, name, stored)
+                self._change_from_stored(rows, change, name, step, stored)
                 return
-        self._change_decoded(rows, change, name)
+        self._change_decoded(rows, change, name, step)
 
-    def _step_name(self, name: str) -> str:
-        step = self._steps.get(name)
-        if step is None:
-            step = self._steps[name] = self.step_name("agreement", name)
-        return step
-
-    def _change_from_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str,
+    def _change_from_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str,
                             stored: dict[str, Any]) -> None:
-        """``_change_decoded`` for a step other than creation and correction, from its stored JSON (its
-        dates and enums are kept as the text the list shows)."""
-        self._step(rows[change.aggregate_id], name, change, utc_text(stored["timestamp"]["_data_"]),
-                   stored["by"]["_data_"]["name"], lambda field: _date(stored, field))
-
-    def _change_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str) -> None:
-        event = change.event
-        key = str(event.originator_id)
-        if isinstance(event, A.Created):
-            rows[key] = {
-                "id": key, "kind": event.kind.value, "title": event.title, "title_key": event.title.casefold(),
-                "stage": "drafting", "status": "draft",
-                "workflow_version": event.workflow_version, "created_at": iso(event.timestamp),
-                "created_by": event.by.name, "parent_id": str(event.parent_id) if event.parent_id else None,
-                "expires_on": iso(event.expires_on), "effective_on": None, "closed_on": None,
-                "parties_total": len(event.counterparties) + 1, "parties_signed": 0, "legal_clearance": "none",
-                "countries": ",".join(sorted({p.country for p in event.counterparties if p.country})),
-                "counterparties": "; ".join(p.name for p in event.counterparties),
-                "created_position": change.position,
-            }
-        row = rows[key]
-        self._step(row, name, change, iso(event.timestamp), event.by.name,
-                   lambda field: _text(getattr(event, field)))
+        """``_change_decoded`` from the event's stored JSON (its dates and enums are kept as the text the list
+        shows)."""
+        key = change.aggregate_id
+        if name == "Created":
+            parent = stored["parent_id"]
+            row = rows[key] = self._created(
+                key, change.position, stored["kind"]["_data_"], stored["title"], stored["workflow_version"],
+                str(UUID(parent["_data_"])) if parent else None, _date(stored, "expires_on"),
+                [(p["name"], p["country"], p["kind"]["_data_"])
+                 for p in (party["_data_"] for party in stored["counterparties"])])
+        else:
+            row = rows[key]
+        field = SPECIAL.get(name)
+        _step(row, name, step, change, utc_text(stored["timestamp"]["_data_"]), stored["by"]["_data_"]["name"],
+              _date(stored, field) if field else None)
         if name == "Corrected":
-            row[event.field] = event.value
-            if event.field == "title":
-                row["title_key"] = event.value.casefold()
+            _correct(row, stored["field"], stored["value"])
 
-    def _step(self, row: dict[str, Any], name: str, change: Change, recorded_at: str, actor: str,
-              value: Callable[[str], str | None]) -> None:
-        """What any step changes in its agreement's row; ``value(field)``: a field of the event as text."""
-        row.update(version=change.version, updated_at=recorded_at, position=change.position, last_actor=actor,
-                   last_step=self._step_name(name))
-        if name in STAGE_STATUS:
-            stage, status = STAGE_STATUS[name]
-            row.update(status=status, **({"stage": stage} if stage else {}))
-        if name == "TextAttached":
-            row["legal_clearance"] = "none"
-        elif name == "LegalReviewRequested":
-            row["legal_clearance"] = "requested"
-        elif name == "LegalReviewCompleted":
-            row["legal_clearance"] = value("outcome")
-        elif name == "SignatureRecorded":
-            row["parties_signed"] += 1
-            if row["parties_signed"] == row["parties_total"]:
-                row["status"] = "signed"
-        elif name == "EnteredIntoForce":
-            row["effective_on"] = value("effective_on")
-        elif name == "Renewed":
-            row["expires_on"] = value("expires_on")
-        elif name == "Terminated":
-            row["closed_on"] = value("effective_on")
-        elif name == "Expired":
-            row["closed_on"] = value("expired_on")
+    def _change_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str) -> None:
+        event = change.event
+        key = change.aggregate_id
+        if isinstance(event, A.Created):
+            rows[key] = self._created(
+                key, change.position, event.kind.value, event.title, event.workflow_version,
+                str(event.parent_id) if event.parent_id else None, iso(event.expires_on),
+                [(p.name, p.country, p.kind.value) for p in event.counterparties])
+        row = rows[key]
+        field = SPECIAL.get(name)
+        _step(row, name, step, change, iso(event.timestamp), event.by.name,
+              _text(getattr(event, field)) if field else None)
+        if name == "Corrected":
+            _correct(row, event.field, event.value)
+
+    def _created(self, key: str, position: int, kind: str, title: str, workflow_version: int,
+                 parent_id: str | None, expires_on: str | None,
+                 parties: list[tuple[str, str | None, str]]) -> dict[str, Any]:
+        """A new agreement's row (before its Created step is applied); its (name, country, kind) parties go to
+        ``agreement_parties``."""
+        self._parties.extend((key, name, name.casefold(), country, party_kind) for name, country, party_kind in parties)
+        return {
+            "id": key, "kind": kind, "title": title, "title_key": title.casefold(),
+            "stage": "drafting", "status": "draft", "workflow_version": workflow_version,
+            "parent_id": parent_id, "expires_on": expires_on, "effective_on": None, "closed_on": None,
+            "parties_total": len(parties) + 1, "parties_signed": 0, "legal_clearance": "none",
+            "countries": ",".join(sorted({country for _, country, _ in parties if country})),
+            "counterparties": "; ".join(name for name, _, _ in parties),
+            "created_position": position,
+        }
+
+
+SPECIAL = {"LegalReviewCompleted": "outcome", "EnteredIntoForce": "effective_on", "Renewed": "expires_on",
+           "Terminated": "effective_on", "Expired": "expired_on"}
+"""The one field of the event a step's row change reads, by step."""
+
+
+def _step(row: dict[str, Any], name: str, step: str, change: Change, recorded_at: str, actor: str,
+          value: str | None) -> None:
+    """What any step changes in its agreement's row; ``value``: the step's ``SPECIAL`` field, as text."""
+    row["version"] = change.version
+    row["updated_at"] = recorded_at
+    row["position"] = change.position
+    row["last_actor"] = actor
+    row["last_step"] = step
+    if name == "Created":
+        row["created_at"] = recorded_at
+        row["created_by"] = actor
+        return
+    stage_status = STAGE_STATUS.get(name)
+    if stage_status is not None:
+        stage, row["status"] = stage_status
+        if stage:
+            row["stage"] = stage
+    if name == "TextAttached":
+        row["legal_clearance"] = "none"
+    elif name == "LegalReviewRequested":
+        row["legal_clearance"] = "requested"
+    elif name == "SignatureRecorded":
+        row["parties_signed"] += 1
+        if row["parties_signed"] == row["parties_total"]:
+            row["status"] = "signed"
+    elif name == "LegalReviewCompleted":
+        row["legal_clearance"] = value
+    elif name == "EnteredIntoForce":
+        row["effective_on"] = value
+    elif name == "Renewed":
+        row["expires_on"] = value
+    elif name == "Terminated" or name == "Expired":
+        row["closed_on"] = value
+
+
+def _correct(row: dict[str, Any], field: str, value: str) -> None:
+    row[field] = value
+    if field == "title":
+        row["title_key"] = value.casefold()
 
 
 def _text(value: Any) -> str | None:
