@@ -87,6 +87,11 @@ class AccordApplication(Application[UUID]):
         if isinstance(self.recorder, ChainedPostgresRecorder):
             harden_postgres([self.recorder, *([self.snapshots.recorder] if self.snapshots else [])])
 
+    def latest_version(self, aggregate_id: UUID) -> int | None:
+        """The version of an aggregate's last recorded event, None if it has none: one indexed read of one
+        number, no event loaded or decoded."""
+        return self.recorder.latest_version(aggregate_id)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())

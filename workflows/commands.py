@@ -235,7 +235,7 @@ class ProcessService:
 
     def _created(self, aggregate: Any, context: StepContext) -> Outcome:
         """Save a new aggregate, or replay the first result of the same keyed request."""
-        if context.idempotency_key is not None and self._load_or_none(aggregate.id) is not None:
+        if context.idempotency_key is not None and self._recorded(aggregate.id):
             return self._replay(aggregate.id, context)
         return self._save(aggregate, context)
 
@@ -294,6 +294,13 @@ class ProcessService:
             self.get(aggregate_id)  # 404 if it never existed
             raise NotFoundError(f"{self.noun} {aggregate_id} did not exist yet at {as_of.isoformat()}")
         return self.get(aggregate_id, version=version)
+
+    def _recorded(self, aggregate_id: UUID) -> bool:
+        """Whether anything is recorded under this id (one indexed read; nothing loaded)."""
+        try:
+            return self.app.latest_version(aggregate_id) is not None
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailableError(f"the event store is unavailable: {error}") from None
 
     def _load_or_none(self, aggregate_id: UUID) -> Any:
         try:
