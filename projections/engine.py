@@ -253,22 +253,24 @@ class Projections:
                 batch_size: int = REBUILD_BATCH) -> int:
         """Empty the named views and apply the whole log to them again, in one pass over the log.
 
-        The views' secondary indexes (their ``CREATE INDEX`` statements, also inside a block) are dropped
-        while the rows are written and built again at the end, as bulk loads do: building an index once costs less than
-        keeping it up to date row by row. Until the rebuild ends, the views answer incompletely anyway; if
+        The views' tables are dropped and made again without their secondary indexes (``CREATE INDEX``
+        statements, also inside a block), which are built at the end, as bulk loads do: building an index
+        once costs less than keeping it up to date row by row. Until the rebuild ends, the views answer incompletely anyway; if
         it is interrupted, the indexes come back with the view's tables (``create_tables``) at the next start.
         """
         names = [names] if isinstance(names, str) else list(names)
-        indexes = [statement for name in names for statement in self.views[name].ddl(self.db.dialect)
-                   if INDEX_NAME.search(statement)]  # CREATE INDEX statements, and blocks that hold one
+        indexes = []
         with self.db.transaction() as cursor:
             for name in names:
-                for table in self.views[name].tables:
-                    cursor.execute(f"DELETE FROM {table}")
+                view = self.views[name]
+                for table in view.tables:  # dropped rather than emptied: quicker, and an emptied FTS5
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")  # index keeps a tombstone per row
+                for statement in view.ddl(self.db.dialect):
+                    if INDEX_NAME.search(statement):  # CREATE INDEX statements, and blocks that hold one
+                        indexes.append(statement)
+                    else:
+                        cursor.execute(statement)
                 cursor.execute("UPDATE accord_tracking SET position = 0, last_event = NULL WHERE view = ?", (name,))
-            for statement in indexes:
-                for index in INDEX_NAME.findall(statement):
-                    cursor.execute(f"DROP INDEX IF EXISTS {index}")
         try:
             applied = self.catch_up(names, progress, batch_size=batch_size)
         except BaseException:
