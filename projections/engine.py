@@ -255,8 +255,9 @@ class Projections:
 
         The views' tables are dropped and made again without their secondary indexes (``CREATE INDEX``
         statements, also inside a block), which are built at the end, as bulk loads do: building an index
-        once costs less than keeping it up to date row by row. Until the rebuild ends, the views answer incompletely anyway; if
-        it is interrupted, the indexes come back with the view's tables (``create_tables``) at the next start.
+        once costs less than keeping it up to date row by row. Until the rebuild ends, the views answer
+        incompletely anyway; if it is interrupted, the indexes come back with the view's tables
+        (``create_tables``) at the next start.
         """
         names = [names] if isinstance(names, str) else list(names)
         indexes = []
