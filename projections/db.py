@@ -44,6 +44,20 @@ def insert_rows(cursor: Cursor, table: str, columns: Sequence[str], rows: Sequen
                            rows)
 
 
+def rows_where_in(cursor: Cursor, table: str, column: str, values: Sequence[Any]) -> list[Any]:
+    """Every row of ``table`` whose ``column`` is one of ``values``: on PostgreSQL one statement (``= ANY`` of
+    an array), on SQLite one for every 500 values (its limit on parameters is lower)."""
+    if isinstance(cursor, _PgCursor):
+        cursor.execute(f"SELECT * FROM {table} WHERE {column} = ANY(?)", (list(values),))
+        return cursor.fetchall()
+    rows = []
+    for start in range(0, len(values), 500):
+        part = values[start:start + 500]
+        cursor.execute(f"SELECT * FROM {table} WHERE {column} IN ({','.join('?' * len(part))})", part)
+        rows.extend(cursor.fetchall())
+    return rows
+
+
 def upsert_rows(cursor: Cursor, table: str, columns: Sequence[str], key: Sequence[str],
                 rows: Sequence[Sequence[Any]], update: str | None = None) -> None:
     """Insert rows, or update the row with the same ``key``: with ``update`` (an SQL ``SET`` list, which may

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
 from domain.records import dashed
-from projections.db import Cursor, Database, insert_rows, upsert_rows
+from projections.db import Cursor, Database, insert_rows, rows_where_in, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,7 @@ class TableView(View):
         if not mine:
             return
         ids = sorted({c.aggregate_id for c in mine})
-        rows: dict[str, dict[str, Any]] = {}
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            cursor.execute(f"SELECT * FROM {self.table} WHERE id IN ({','.join('?' * len(part))})", part)
-            rows.update({r["id"]: dict(r) for r in cursor.fetchall()})
+        rows = {r["id"]: dict(r) for r in rows_where_in(cursor, self.table, "id", ids)}
         before = {key: dict(row) for key, row in rows.items()}
         for change in mine:
             self.change(rows, change)
