@@ -19,6 +19,7 @@ from types import MethodType
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -33,10 +34,19 @@ from domain.chain import GENESIS, running_hash
 CHAIN_TABLE = "accord_log_chain"
 
 
+def stored_event_hash(state: bytes) -> str:
+    """The hash a stored event carries (orjson; the standard parser for what orjson refuses, such as an
+    integer beyond 64 bits)."""
+    try:
+        return orjson.loads(state)["hash"]
+    except orjson.JSONDecodeError:
+        return json.loads(state)["hash"]
+
+
 def chain_rows(previous: str, positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[tuple]:
     rows = []
     for position, stored in zip(positions, stored_events, strict=True):
-        event_hash = json.loads(stored.state)["hash"]
+        event_hash = stored_event_hash(stored.state)
         previous = running_hash(previous, event_hash)
         rows.append((position, event_hash, previous, str(stored.originator_id), stored.originator_version))
     return rows
@@ -115,7 +125,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             return None
         params: list[Any] = []
         for stored in stored_events:
-            event_hash = json.loads(stored.state)["hash"]
+            event_hash = stored_event_hash(stored.state)
             params += (stored.originator_id, stored.originator_version, stored.topic, stored.state,
                        event_hash, GENESIS, event_hash, str(stored.originator_id), stored.originator_version)
         query = b"; ".join([*self.transaction_start, *[self.append_event] * len(stored_events)])
