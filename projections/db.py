@@ -223,11 +223,15 @@ class PostgresDatabase(Database):
                 "port": settings.get("POSTGRES_PORT") or "5432", "user": settings["POSTGRES_USER"],
                 "password": settings.get("POSTGRES_PASSWORD") or None,
                 "connect_timeout": int(float(settings.get("POSTGRES_CONNECT_TIMEOUT") or 5)),
-                # plan every execution for its parameters: psycopg prepares a statement run five times, and
-                # PostgreSQL may then reuse one generic plan for all parameters, as if it did not know whether
-                # a title search matches every title or none, or how many rows a LIMIT keeps
+                # plan_cache_mode: plan every execution for its parameters: psycopg prepares a statement run
+                # five times, and PostgreSQL may then reuse one generic plan for all parameters, as if it did
+                # not know whether a title search matches every title or none, or how many rows a LIMIT keeps.
+                # synchronous_commit: views are derived data, written with their tracking position in each
+                # transaction, so a commit need not wait for the WAL to reach the disk: a server crash may
+                # lose the last few commits, each whole, and the runner applies them again (as SQLite's
+                # synchronous=NORMAL above). The event store's own connections keep waiting.
                 "options": f"-c search_path={schema} -c lock_timeout={lock_timeout}s "
-                           "-c plan_cache_mode=force_custom_plan",
+                           "-c plan_cache_mode=force_custom_plan -c synchronous_commit=off",
                 "row_factory": dict_row,
             },
             min_size=1, max_size=pool_size, open=True, timeout=5, reconnect_timeout=5.0,
