@@ -9,12 +9,14 @@ library's inserts hold a table lock, so positions commit in order).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -272,7 +274,8 @@ class Projections:
                         cursor.execute(statement)
                 cursor.execute("UPDATE accord_tracking SET position = 0, last_event = NULL WHERE view = ?", (name,))
         try:
-            applied = self.catch_up(names, progress, batch_size=batch_size)
+            with _no_cyclic_gc():
+                applied = self.catch_up(names, progress, batch_size=batch_size)
         except BaseException:
             try:
                 self._create_indexes(indexes)
@@ -327,6 +330,20 @@ class Projections:
                 return False
             with self._advanced:
                 self._advanced.wait(min(remaining, 0.05))
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cycle collector paused: a rebuild allocates millions of small containers (parsed events,
+    rows), each a reason for a collection that walks the batch's objects again (10-15% of a rebuild). Reference
+    counting still frees everything a batch leaves; cycles wait for the next collection after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _identity(row: Row) -> str:
