@@ -14,6 +14,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,10 @@ default "test", dropped at the end).
    child process that only runs the rebuild (its growth over its RSS before the rebuild). Peak memory
    must not grow with the log: the N vs N/10 ratio should stay near 1.
 2. List queries. Two stores with 1,000 and A agreements (created; 20% also withdrawn), agreements view caught
-   up, then the median of R runs of projections.queries.list_agreements for: stage=drafting&country=CL,
-   q=detector (title search), and the unfiltered first page, all sort=-updated_at, page 1 of 50. Goal: the
-   large store costs at most 3x the small one. Each query's COUNT and page statements are also timed
+   up, then R runs of projections.queries.list_agreements on each store, the two stores in turn run by run,
+   for: stage=drafting&country=CL, q=detector (title search), and the unfiltered first page, all
+   sort=-updated_at, page 1 of 50. Goal: the large store costs at most 3x the small one (the median of the
+   per-run ratios). Each query's COUNT and page statements are also timed
    alone, and their plans kept (printed with --explain) to show where the time goes.
 
 Progress goes to stderr, results to stdout; --json FILE writes every figure.
@@ -326,32 +328,45 @@ def explain(db: Database, sql: str, params: Sequence[Any]) -> list[str]:
     return [row["QUERY PLAN"] for row in db.query("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)]
 
 
-def time_queries(services: Any, runs: int) -> dict[str, Any]:
-    db = services.db
-    out = {}
+def time_queries(stores: Sequence[Any], runs: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Each query on every store, the stores in turn run by run (so that whatever else the machine does
+    weighs on all of them alike): per store, each query's median, and its COUNT and page statements timed
+    alone; and per query, the median of the per-run ratios of the last store to the first."""
+    out: list[dict[str, Any]] = [{} for _ in stores]
+    ratios = {}
     for name, filters in QUERIES.items():
-        def call(f: dict[str, Any] = filters, target: Database = db) -> Any:
+        def call(target: Database, f: dict[str, Any] = filters) -> Any:
             return list_agreements(target, f, sort="-updated_at", page=1, per_page=50)
 
-        for _ in range(2):  # warm caches and connections
-            call()
-        times = [timed(call)[0] for _ in range(runs)]
-        recording = RecordingDatabase(db)
-        page = call(target=recording)
-        statements = {}
-        for label, (sql, params) in zip(("count", "page"), recording.statements, strict=True):
-            alone = [timed(lambda s=sql, p=params: db.query(s, p))[0] for _ in range(runs)]
-            statements[label] = {"sql": sql, "params": params, "median": median(alone),
-                                 "plan": explain(db, sql, params)}
-        out[name] = {"filters": filters, "median": median(times), "runs": times, "total": page.total,
-                     "items": len(page.items), "statements": statements}
-    return out
+        for services in stores:
+            for _ in range(2):  # warm caches and connections
+                call(services.db)
+        times: list[list[float]] = [[] for _ in stores]
+        for _ in range(runs):
+            for i, services in enumerate(stores):
+                times[i].append(timed(lambda db=services.db: call(db))[0])
+        ratios[name] = median([large / small for small, large in zip(times[0], times[-1], strict=True)])
+        for i, services in enumerate(stores):
+            db = services.db
+            recording = RecordingDatabase(db)
+            page = call(recording)
+            statements = {}
+            for label, (sql, params) in zip(("count", "page"), recording.statements, strict=True):
+                alone = [timed(lambda s=sql, p=params, d=db: d.query(s, p))[0] for _ in range(runs)]
+                statements[label] = {"sql": sql, "params": params, "median": median(alone),
+                                     "plan": explain(db, sql, params)}
+            out[i][name] = {"filters": filters, "median": median(times[i]), "runs": times[i], "total": page.total,
+                            "items": len(page.items), "statements": statements}
+    return out, ratios
 
 
 def bench_list(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"sizes": [args.small_agreements, args.agreements], "stores": {}}
-    for size in result["sizes"]:
-        with fresh_store(backend, f"list{size}", keep=args.keep) as storage, open_services(storage) as services:
+    with ExitStack() as stack:
+        opened = []
+        for size in result["sizes"]:
+            storage = stack.enter_context(fresh_store(backend, f"list{size}", keep=args.keep))
+            services = stack.enter_context(open_services(storage))
             progress = Progress(f"{backend}: creating {size:,} agreements", size)
             write_seconds, events = timed(lambda s=size, p=progress, sv=services: write_agreement_list(
                 sv, s, progress=p))
@@ -369,19 +384,21 @@ def bench_list(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     for table_name in ("agreement_list", "agreement_parties", "agreement_countries",
                                        "agreement_titles"):
                         conn.execute(f'VACUUM ANALYZE "{schema}".{table_name}')
-            say(f"{backend}: timing list queries on {size:,} agreements ({args.runs} runs each)")
             result["stores"][size] = {"events": events, "write_seconds": write_seconds,
-                                      "catch_up_seconds": catch_up_seconds,
-                                      "queries": time_queries(services, args.runs)}
-    small, large = (result["stores"][s]["queries"] for s in result["sizes"])
-    result["ratios"] = {name: large[name]["median"] / small[name]["median"] for name in QUERIES}
+                                      "catch_up_seconds": catch_up_seconds}
+            opened.append(services)
+        say(f"{backend}: timing list queries on {' and '.join(f'{s:,}' for s in result['sizes'])} agreements, "
+            f"in turn ({args.runs} runs each)")
+        timings, result["ratios"] = time_queries(opened, args.runs)
+        for size, queries in zip(result["sizes"], timings, strict=True):
+            result["stores"][size]["queries"] = queries
     return result
 
 
 def print_list(backend: str, result: dict[str, Any], explain_plans: bool) -> None:
     small, large = result["sizes"]
     print(f"\n== {backend}: list_agreements with {small:,} vs {large:,} agreements "
-          f"(sort -updated_at, page 1 of 50; median of runs) ==")
+          f"(sort -updated_at, page 1 of 50; the stores in turn, run by run; ratio: median of per-run ratios) ==")
     rows = []
     for name in QUERIES:
         s, g = (result["stores"][size]["queries"][name] for size in (small, large))
