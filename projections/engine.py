@@ -32,7 +32,7 @@ REBUILD_BATCH = 10000
 """Events per transaction when rebuilding. Memory is bounded by the batch, not the log (about 16-22 MiB of
 Python heap at this size). Each batch rewrites the rows of every agreement it touches, which are spread over
 the whole view, so fewer, larger batches write much less (measured: 15-25% faster than 5,000). A batch holds
-SQLite's write lock about 0.3 s; web writes wait that long during a rebuild."""
+SQLite's write lock about 0.2-0.3 s here; web writes wait that long during a rebuild."""
 
 TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL, "
                 "last_event TEXT, ddl TEXT NOT NULL)")

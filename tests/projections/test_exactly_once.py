@@ -113,7 +113,7 @@ def test_a_runner_killed_at_random_moments_applies_every_event_exactly_once(serv
 def test_two_runners_for_the_same_views_at_once_never_apply_an_event_twice(services):
     writer = Writer(services.agreements, Random(SEED))
     writer.write(100)
-    writing = writer.thread(150)
+    writing = writer.thread(150, pause=0.005)  # events trickle in: each one a race that either runner can win
     others = [second_services(services) for _ in range(2)]
     engines = [other.projections for other in others]
     for engine in engines:
