@@ -14,10 +14,9 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.chain import GENESIS, stored_hash_matches
-from workflows.log import Row, event_page
+from workflows.log import Row, event_page, paged, position_page
 from workflows.recorders import CHAIN_TABLE
 
 PAGE = 1000
@@ -52,37 +51,17 @@ Link = tuple[int, str, str, str, int]
 
 def chain_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int) -> list[Link]:
     """Rows of the global chain table after a position."""
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        table, mark = CHAIN_TABLE, "?"
-    else:
-        table, mark = f'"{recorder.datastore.schema}"."{CHAIN_TABLE}"', "%s"
-    sql = (f"SELECT position, event_hash, running_hash, originator_id, originator_version FROM {table} "
-           f"WHERE position > {mark}")
-    params: list[Any] = [after]
-    if up_to is not None:
-        sql += f" AND position <= {mark}"
-        params.append(up_to)
-    sql += f" ORDER BY position LIMIT {mark}"
-    params.append(limit)
-    with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(sql, params)
-        return [(int(r["position"]), r["event_hash"], r["running_hash"], r["originator_id"],
-                 int(r["originator_version"])) for r in cursor.fetchall()]
+    return position_page(recorder, CHAIN_TABLE, "position",
+                         "position, event_hash, running_hash, originator_id, originator_version", after, up_to, limit)
 
 
 def stored_rows(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Row]:
     """Every stored event in position order, as plain rows, read in pages."""
-    position = 0
-    while page := event_page(recorder, position, up_to, PAGE):
-        yield from page
-        position = page[-1][0]
+    return paged(lambda after: event_page(recorder, after, up_to, PAGE))
 
 
 def chain(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Link]:
-    position = 0
-    while page := chain_page(recorder, position, up_to, PAGE):
-        yield from page
-        position = page[-1][0]
+    return paged(lambda after: chain_page(recorder, after, up_to, PAGE))
 
 
 def verify(recorder: ApplicationRecorder, up_to: int | None = None,

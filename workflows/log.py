@@ -6,7 +6,7 @@ history entries and replayed responses need; these queries read it from the same
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -62,32 +62,46 @@ Row = tuple[int, str, int, str, bytes]
 stored JSON."""
 
 
+def position_page(recorder: ApplicationRecorder, table: str, key: str, columns: str, after: int,
+                  up_to: int | None, limit: int, inclusive: bool = False) -> list[tuple]:
+    """Rows of one of the store's tables in the order of its position column ``key``: after ``after``
+    (``inclusive``: from it), up to ``up_to``, at most ``limit``, as tuples of ``columns``."""
+    sqlite = isinstance(recorder, SQLiteApplicationRecorder)
+    mark = "?" if sqlite else "%s"
+    name = table if sqlite else f'"{recorder.datastore.schema}"."{table}"'
+    sql = f"SELECT {columns} FROM {name} WHERE {key} {'>=' if inclusive else '>'} {mark}"
+    params: list[Any] = [after]
+    if up_to is not None:
+        sql += f" AND {key} <= {mark}"
+        params.append(up_to)
+    sql += f" ORDER BY {key} LIMIT {mark}"
+    params.append(limit)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        if not sqlite:
+            cursor.row_factory = tuple_row  # this cursor only: rows as tuples, not dicts
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def paged(read: Callable[[int], list[tuple]]) -> Iterator[tuple]:
+    """Every row ``read(after)`` gives, page after page, each page read after the last row's position (its
+    first column)."""
+    position = 0
+    while page := read(position):
+        yield from page
+        position = page[-1][0]
+
+
 def event_page(recorder: ApplicationRecorder, after: int, up_to: int | None, limit: int,
                inclusive: bool = False) -> list[Row]:
     """Stored events after a position (``inclusive``: from it), as plain rows: what ``select_notifications``
     reads, without building an object per event."""
     if isinstance(recorder, SQLiteApplicationRecorder):
-        sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
-               f"WHERE rowid {'>=' if inclusive else '>'} ?")
-        mark, hex_ids = "?", True
-    else:
-        sql = (f'SELECT notification_id, originator_id, originator_version, topic, state '
-               f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
-               f"WHERE notification_id {'>=' if inclusive else '>'} %s")
-        mark, hex_ids = "%s", False
-    params: list[Any] = [after]
-    if up_to is not None:
-        sql += f" AND {'rowid' if hex_ids else 'notification_id'} <= {mark}"
-        params.append(up_to)
-    sql += f" ORDER BY {'rowid' if hex_ids else 'notification_id'} LIMIT {mark}"
-    params.append(limit)
-    with recorder.datastore.transaction(commit=False) as cursor:
-        if not hex_ids:
-            cursor.row_factory = tuple_row  # this cursor only: rows as tuples, not dicts
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if hex_ids:
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return position_page(recorder, recorder.events_table_name, "rowid",
+                             "rowid, originator_id, originator_version, topic, state", after, up_to, limit, inclusive)
+    rows = position_page(recorder, recorder.events_table_name, "notification_id",
+                         "notification_id, originator_id, originator_version, topic, state", after, up_to, limit,
+                         inclusive)
     return [(p, i.hex, v, t, s) for p, i, v, t, s in rows]
 
 
