@@ -68,35 +68,40 @@ ENLARGEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
 ]
 
 
-@pytest.fixture
-def snapshotting(storage):
-    """Services that snapshot after every event, without the aggregate cache (every load reads the store)."""
+def uncached_services(storage, snapshot_interval: int):
+    """Services on ``storage`` that take a snapshot every ``snapshot_interval`` events, without the aggregate
+    cache (every load reads the store)."""
     app = create_app({"TESTING": True, "CREATE_TABLES": True, "PROJECTIONS_IN_PROCESS": False,
-                      "STORAGE": {**storage, "SNAPSHOT_INTERVAL": "1", "AGGREGATE_CACHE_MAXSIZE": ""}})
+                      "STORAGE": {**storage, "SNAPSHOT_INTERVAL": str(snapshot_interval),
+                                  "AGGREGATE_CACHE_MAXSIZE": ""}})
     services = app.extensions["accord"]
     yield services
     services.close()
 
 
-def replayed_from_the_first_event(services, aggregate_id):
+@pytest.fixture
+def snapshotting(storage):
+    """Services that snapshot after every event, without the aggregate cache."""
+    yield from uncached_services(storage, 1)
+
+
+def replayed(events):
     aggregate = None
-    for event in services.app.events.get(aggregate_id):
+    for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
 
 
 def replayed_up_to(services, aggregate_id, version: int | None):
-    aggregate = None
-    for event in services.app.events.get(aggregate_id, lte=version):
-        aggregate = event.mutate(aggregate)
-    return aggregate
+    """The aggregate replayed from its first event (to ``version``; None: to the last)."""
+    return replayed(services.app.events.get(aggregate_id, lte=version))
 
 
 def assert_snapshot_load_equals_replay(services, aggregate_id, step):
     loaded = services.app.repository.get(aggregate_id)
     [snapshot] = services.app.snapshots.get(aggregate_id, desc=True, limit=1)
     assert snapshot.originator_version == loaded.version, f"no snapshot after {step}"
-    assert vars(loaded) == vars(replayed_from_the_first_event(services, aggregate_id)), step
+    assert vars(loaded) == vars(replayed_up_to(services, aggregate_id, None)), step
 
 
 def test_an_agreement_loaded_from_snapshots_equals_its_replay_after_every_step_kind(snapshotting):
@@ -139,10 +144,7 @@ def test_a_past_version_is_served_from_the_snapshot_at_or_before_it(snapshotting
     for number, (actor, step, fields) in enumerate(AGREEMENT_STEPS[:6], start=2):
         snapshotting.agreements.take_step(agreement_id, step, fields, actor, number - 1, StepContext())
     at_three = snapshotting.agreements.get(agreement_id, version=3)
-    replayed = None
-    for event in snapshotting.app.events.get(agreement_id, lte=3):
-        replayed = event.mutate(replayed)
-    assert vars(at_three) == vars(replayed)
+    assert vars(at_three) == vars(replayed_up_to(snapshotting, agreement_id, 3))
 
 
 # ---- snapshots of an earlier version of the state -------------------------------------------------------------
@@ -151,20 +153,14 @@ def test_a_past_version_is_served_from_the_snapshot_at_or_before_it(snapshotting
 @pytest.fixture
 def rarely_snapshotting(storage):
     """Services with a snapshot store that takes no snapshot of its own in these tests, and no cache."""
-    app = create_app({"TESTING": True, "CREATE_TABLES": True, "PROJECTIONS_IN_PROCESS": False,
-                      "STORAGE": {**storage, "SNAPSHOT_INTERVAL": "1000", "AGGREGATE_CACHE_MAXSIZE": ""}})
-    services = app.extensions["accord"]
-    yield services
-    services.close()
+    yield from uncached_services(storage, 1000)
 
 
 def put_version_1_snapshot(services, aggregate_id, version: int) -> None:
     """Store a snapshot at ``version`` as the aggregates stored them before ``class_version`` 2: every round
     and milestone in ``rounds`` and ``milestones``, whole request digests, no ``class_version``."""
     events = list(services.app.events.get(aggregate_id, lte=version))
-    aggregate = None
-    for event in events:
-        aggregate = event.mutate(aggregate)
+    aggregate = replayed(events)
     state = {k: v for k, v in vars(aggregate).items() if k not in ("_id", "_version", "_pending_events")}
     for count, recent, name, step in (("rounds_held", "recent_rounds", "rounds", "RoundRecorded"),
                                       ("milestones_recorded", "recent_milestones", "milestones", "MilestoneRecorded")):
