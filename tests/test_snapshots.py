@@ -214,3 +214,57 @@ def test_a_snapshot_of_the_version_1_state_loads_upcast_and_equals_the_replay(ra
     with pytest.raises(IdempotencyKeyReusedError):
         service.take_step(aggregate_id, step, {**fields, "summary": "Another."}, actor, 0,
                           StepContext(idempotency_key=f"k{at}"))
+
+
+# ---- snapshots taken on the command path, aggregate cache on --------------------------------------------------
+
+
+@pytest.fixture
+def cached_snapshotting(storage):
+    """Services with the production settings (aggregate cache on) but a snapshot every 4 events."""
+    from api.services import Services
+    from workflows.application import storage_env
+
+    services = Services(storage_env({}, {**storage, "SNAPSHOT_INTERVAL": "4"}))
+    services.create_tables()
+    yield services
+    services.close()
+
+
+def test_every_snapshot_a_step_takes_equals_the_replay_of_the_stored_events_from_event_1(cached_snapshotting):
+    """Steps taken on the cached copy: each snapshot holds what the stored events make of the agreement."""
+    services = cached_snapshotting
+    outcome = services.agreements.create(
+        {"title": "ICA with Mongolia", "kind": "international_cooperation_agreement",
+         "counterparties": [{"name": "Mongolia", "kind": "state", "country": "MN"}]},
+        ALICE, StepContext(idempotency_key="k1"))
+    agreement_id, version = outcome.aggregate.id, outcome.aggregate.version
+    for number, (actor, step, fields) in enumerate(AGREEMENT_STEPS[:14], start=2):
+        version = services.agreements.take_step(agreement_id, step, fields, actor, version,
+                                                StepContext(idempotency_key=f"k{number}")).aggregate.version
+    snapshots = list(services.app.snapshots.get(agreement_id))
+    assert [s.originator_version for s in snapshots] == [4, 8, 12]
+    for snapshot in snapshots:
+        restored = snapshot.mutate(None)
+        assert vars(restored) == vars(replayed_up_to(services, agreement_id, snapshot.originator_version))
+
+
+def test_a_save_records_the_events_of_aggregates_and_events_given_alone_and_skips_none(services):
+    """AccordApplication.save collects pending events itself (without the library's protocol checks): what it
+    records is what the library's save records."""
+    from domain.agreement import CooperationAgreement
+    from domain.values import AgreementKind, Counterparty, PartyKind
+
+    def started(title: str) -> CooperationAgreement:
+        return CooperationAgreement.start(
+            by=ALICE, context=StepContext(), workflow_version=1, title=title, kind=AgreementKind.PROTOCOL,
+            counterparties=[Counterparty(name="Chile", kind=PartyKind.STATE, country="CL")])
+
+    first, second = started("First"), started("Second")
+    [second_created] = second.collect_events()
+    recordings = services.app.save(None, first, second_created)
+    assert [(r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings] == [
+        (first.id, 1), (second.id, 1)]
+    assert first.pending_events == []
+    assert services.app.repository.get(first.id) == first
+    assert services.app.repository.get(second.id).title == "Second"

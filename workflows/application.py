@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate, CanMutateAggregate
+from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
 from domain import values
 from domain.agreement import CooperationAgreement
@@ -65,13 +66,24 @@ def dataclass_transcoding(cls: type) -> Transcoding:
     return DataclassAsDict()
 
 
+def replay(aggregate: Any, events: Iterable[CanMutateAggregate[UUID]]) -> Any:
+    """The library's ``project_aggregate`` without its per-event protocol check (an ``isinstance`` against a
+    ``typing.Protocol``, which costs more on Python 3.11 than applying the event): every Accord event is one
+    of the library's aggregate events, which mutate."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class AccordApplication(Application[UUID]):
     """Stores and loads every Accord aggregate; its ``save`` returns each event's global position.
 
     Long-lived aggregates are snapshotted every ``SNAPSHOT_INTERVAL`` events (0 turns snapshots off), so
     loading one costs the snapshot plus at most that many events; history, verification and audit read the
-    events themselves. ``AGGREGATE_CACHE_MAXSIZE`` aggregates stay cached per process and are brought up to
-    date from the store on every load (the library's fast-forward), so a cached copy is never stale.
+    events themselves. A snapshot is made from the store (the previous snapshot and the stored events after
+    it, ``replay``), never from the aggregate in memory. ``AGGREGATE_CACHE_MAXSIZE`` aggregates stay cached
+    per process and are brought up to date from the store on every load (the library's fast-forward), so a
+    cached copy is never stale.
     """
 
     name = "accord"
@@ -84,8 +96,28 @@ class AccordApplication(Application[UUID]):
         super().__init__(env)
         if interval > 0:
             self.snapshotting_intervals = {CooperationAgreement: interval, EnlargementProcess: interval}
+            self.snapshotting_projectors = {CooperationAgreement: replay, EnlargementProcess: replay}
         if isinstance(self.recorder, ChainedPostgresRecorder):
             harden_postgres([self.recorder, *([self.snapshots.recorder] if self.snapshots else [])])
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's ``save``, collecting an aggregate's pending events without its protocol checks (two
+        ``isinstance`` against a ``typing.Protocol`` per object: about 15 microseconds on Python 3.11, more
+        than collecting the events): anything that is not one of the library's aggregates is collected by the
+        library's own ``collect_events``."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            elif obj is not None:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # deprecated in the library, still called by its own save
+        return recordings
 
     def latest_version(self, aggregate_id: UUID) -> int | None:
         """The version of an aggregate's last recorded event, None if it has none: one indexed read of one

@@ -41,7 +41,7 @@ from domain.values import (
     StepContext,
     Target,
 )
-from workflows.application import AccordApplication
+from workflows.application import AccordApplication, replay
 from workflows.definitions import CURRENT, READERS, Field, StepDefinition, WorkflowDefinition, definition
 from workflows.errors import (
     ForbiddenError,
@@ -272,7 +272,7 @@ class ProcessService:
 
     def get(self, aggregate_id: UUID, version: int | None = None) -> Any:
         try:
-            aggregate = self.app.repository.get(aggregate_id, version=version)
+            aggregate = self.app.repository.get(aggregate_id, version=version, projector_func=replay)
         except AggregateNotFoundError:
             raise NotFoundError(f"no {self.noun} with id {aggregate_id}") from None
         except (OperationalError, InterfaceError) as error:
