@@ -94,14 +94,15 @@ class Lifecycle(Chained):
         state["recent_rounds"] = rounds[-RECENT_ENTRIES:]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        """A copy for one command (the repository copies cached aggregates): every value in the state is
-        immutable or a list or dict of immutable values, so copying those containers is enough, and costs
-        far less than a deep copy of a long history."""
+        """A copy for one command (the aggregate cache keeps its own): every value in the state is immutable,
+        or a list or dict that events change only by replacing its items (never an item in place), so copying
+        those containers is enough, and costs far less than a deep copy of a long history."""
         copy = object.__new__(type(self))
-        copy.__dict__.update({
-            name: (list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value)
-            for name, value in self.__dict__.items()
-        })
+        state = self.__dict__.copy()
+        for name, value in state.items():
+            if isinstance(value, (list, dict)):
+                state[name] = value.copy()  # unlike dict(), dict.copy() clones a dict with deleted keys in one block
+        copy.__dict__ = state
         return copy
 
     def _init_lifecycle(self) -> None:
