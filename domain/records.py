@@ -18,8 +18,13 @@ SECRET_FIELDS = frozenset({"token_sha256"})
 """Never shown in a record, even though they are not usable secrets."""
 
 
+JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of a domain value: dataclasses as dicts, enums as values, dates as ISO text."""
+    if type(value) in JSON_SCALARS:  # exactly these types (an enum of str or int is not one): as they are
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, datetime)):
