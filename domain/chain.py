@@ -62,9 +62,33 @@ def type_tag(value: Any) -> str | None:
     return None
 
 
+_TAGS: dict[type, str | None] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _tag(value: Any) -> str | None:
+    """``type_tag(value)``, which depends on the value's type alone, worked out once per type."""
+    kind = type(value)
+    try:
+        return _TAGS[kind]
+    except KeyError:
+        tag = _TAGS[kind] = type_tag(value)
+        return tag
+
+
+def _field_names(value: Any) -> tuple[str, ...]:
+    """The field names of a value object (a dataclass instance), in order, worked out once per type."""
+    kind = type(value)
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        return names
+
+
 def canonical(value: Any) -> Any:
     """The value as the store's JSON holds it: tagged types as {"_type_": tag, "_data_": data}."""
-    tag = type_tag(value)
+    tag = _tag(value)
     if tag is None:
         if isinstance(value, Mapping):
             return {str(k): canonical(v) for k, v in value.items()}
@@ -80,7 +104,7 @@ def canonical(value: Any) -> Any:
     elif isinstance(value, Decimal):
         data = str(value)
     else:
-        data = {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        data = {name: canonical(getattr(value, name)) for name in _field_names(value)}
     return {"_type_": tag, "_data_": data}
 
 
@@ -195,7 +219,7 @@ class _Walk:
         if kind is float:
             self.floats = True
             return value
-        tag = type_tag(value)
+        tag = _tag(value)
         if tag is None:
             if isinstance(value, Mapping):
                 return {self.canonical(str(k)): self.canonical(v) for k, v in value.items()}
@@ -207,8 +231,11 @@ class _Walk:
             self.floats = self.floats or isinstance(value, float)
             return value
         if tag.startswith("value."):
-            return {"_type_": tag,
-                    "_data_": {f.name: self.canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+            data = {name: self.canonical(getattr(value, name)) for name in _field_names(value)}
+            return {"_type_": tag, "_data_": data}
+        if tag.startswith("enum."):
+            self.canonical(value._value_)  # checked, never changed
+            return {"_type_": tag, "_data_": value._value_}
         tagged = canonical(value)
         self.canonical(tagged["_data_"])  # an enum's value, a date's text...: checked, never changed
         return tagged
