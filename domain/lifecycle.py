@@ -100,7 +100,8 @@ class Lifecycle(Chained):
         copy = object.__new__(type(self))
         state = self.__dict__.copy()
         for name, value in state.items():
-            if isinstance(value, (list, dict)):
+            kind = type(value)  # the state holds plain lists and dicts: no subclass to look for
+            if kind is list or kind is dict:
                 state[name] = value.copy()  # unlike dict(), dict.copy() clones a dict with deleted keys in one block
         copy.__dict__ = state
         return copy
