@@ -11,13 +11,14 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import BaseAggregate, CanMutateAggregate
-from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
+from eventsourcing.persistence import EventStore, JSONTranscoder, Recording, Transcoding
 
 from domain import values
 from domain.agreement import CooperationAgreement
 from domain.chain import type_tag
 from domain.enlargement import EnlargementProcess
 from workflows.recorders import ChainedPostgresRecorder, harden_postgres
+from workflows.stored import FastMapper
 
 ENUMS, VALUE_OBJECTS = values.STORED_ENUMS, values.STORED_VALUES
 
@@ -99,6 +100,11 @@ class AccordApplication(Application[UUID]):
             self.snapshotting_projectors = {CooperationAgreement: replay, EnlargementProcess: replay}
         if isinstance(self.recorder, ChainedPostgresRecorder):
             harden_postgres([self.recorder, *([self.snapshots.recorder] if self.snapshots else [])])
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """The library's event store, decoding the events it loads with ``FastMapper``: the same events as the
+        library's mapper, for 60% of its instructions (aggregates loaded from the store, and snapshots)."""
+        return self.factory.event_store(mapper=FastMapper(self.mapper), recorder=self.recorder)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's ``save``, collecting an aggregate's pending events without its protocol checks (two

@@ -63,8 +63,11 @@ _set = object.__setattr__
 
 
 def typed_stored(value: Any) -> Any:
-    """A stored JSON value decoded as the application's transcoder decodes it (dates, enums, value objects)."""
+    """A stored JSON value decoded as the application's transcoder decodes it (dates, enums, value objects).
+    A float is NotPlain: orjson parses an integer beyond 64 bits as one, where the transcoder keeps it exact."""
     kind = type(value)
+    if kind is float:
+        raise NotPlain("float")
     if kind is dict:
         tag = value.get("_type_")
         if tag is None or len(value) != 2 or "_data_" not in value:
@@ -87,17 +90,23 @@ def typed_stored(value: Any) -> Any:
     return value
 
 
-NESTED = frozenset({dict, list})
+NESTED = frozenset({dict, list, float})
+"""The values ``typed_stored`` must see (floats only to refuse them)."""
 
 
 class FastMapper:
     """Decodes stored events into the same domain events as the library's mapper, several times faster:
     orjson parses, and a table of the application's transcodings (workflows.application) builds the values.
     An event the table cannot decode faithfully (an upcast class, an unknown tag, a value object whose fields
-    differ from its class's) goes to the library's mapper. Used where whole logs are decoded (projections)."""
+    differ from its class's, a number that is not an integer of 64 bits) goes to the library's mapper. Used
+    where whole logs are decoded (projections) and by the application's event store (aggregates loaded and
+    snapshotted); events are stored by the library's mapper."""
 
     def __init__(self, mapper: Mapper):
         self.mapper = mapper
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        return self.mapper.to_stored_event(domain_event)
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
         cls = resolve_topic(stored.topic)
