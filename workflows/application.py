@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import BaseAggregate, CanMutateAggregate
-from eventsourcing.persistence import EventStore, JSONTranscoder, Recording, Transcoding
+from eventsourcing.persistence import EventStore, JSONTranscoder, Recording, Transcoder, Transcoding
 
 from domain import values
 from domain.agreement import CooperationAgreement
@@ -19,6 +19,7 @@ from domain.chain import type_tag
 from domain.enlargement import EnlargementProcess
 from workflows.recorders import ChainedPostgresRecorder, harden_postgres
 from workflows.stored import FastMapper
+from workflows.stored_json import StoredJSONTranscoder
 
 ENUMS, VALUE_OBJECTS = values.STORED_ENUMS, values.STORED_VALUES
 
@@ -57,6 +58,7 @@ def dataclass_transcoding(cls: type) -> Transcoding:
     class DataclassAsDict(Transcoding):
         type = cls
         name = "value." + cls.__name__  # = domain.chain.type_tag of an instance
+        field_names = names  # what encode reads: StoredJSONTranscoder reads them itself
 
         def encode(self, obj: Any) -> dict[str, Any]:
             return {n: getattr(obj, n) for n in names}
@@ -129,6 +131,15 @@ class AccordApplication(Application[UUID]):
         """The version of an aggregate's last recorded event, None if it has none: one indexed read of one
         number, no event loaded or decoded."""
         return self.recorder.latest_version(aggregate_id)
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON transcoder, writing through orjson the bytes the library writes
+        (``workflows.stored_json``); the library's own if ``TRANSCODER_TOPIC`` names another."""
+        if self.env.get(self.factory.TRANSCODER_TOPIC):
+            return super().construct_transcoder()
+        transcoder = StoredJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
