@@ -23,8 +23,13 @@ JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def plain(value: Any) -> Any:
     """A JSON-ready copy of a domain value: dataclasses as dicts, enums as values, dates as ISO text."""
-    if type(value) in JSON_SCALARS:  # exactly these types (an enum of str or int is not one): as they are
+    kind = type(value)
+    if kind in JSON_SCALARS:  # exactly these types (an enum of str or int is not one): as they are
         return value
+    if kind is dict:  # exactly: what the Mapping branch below gives, without asking the ABC
+        return {str(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, datetime)):
