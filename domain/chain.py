@@ -26,7 +26,7 @@ import dataclasses
 import hashlib
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -219,6 +219,9 @@ class _Walk:
         if kind is float:
             self.floats = True
             return value
+        walker = _WALKERS.get(kind)
+        if walker is not None:
+            return walker(self, value)
         tag = _tag(value)
         if tag is None:
             if isinstance(value, Mapping):
@@ -231,14 +234,42 @@ class _Walk:
             self.floats = self.floats or isinstance(value, float)
             return value
         if tag.startswith("value."):
-            data = {name: self.canonical(getattr(value, name)) for name in _field_names(value)}
-            return {"_type_": tag, "_data_": data}
+            walker = _WALKERS[kind] = _value_walker(tag, _field_names(value))
+            return walker(self, value)
         if tag.startswith("enum."):
-            self.canonical(value._value_)  # checked, never changed
-            return {"_type_": tag, "_data_": value._value_}
+            walker = _WALKERS[kind] = _enum_walker(tag)
+            return walker(self, value)
         tagged = canonical(value)
-        self.canonical(tagged["_data_"])  # an enum's value, a date's text...: checked, never changed
+        self.canonical(tagged["_data_"])  # a date's text...: checked, never changed
         return tagged
+
+
+_WALKERS: dict[type, Callable[[_Walk, Any], Any]] = {}
+"""How ``_Walk`` gives the canonical form of a value object's or an enum's type: made once per type."""
+
+
+def _value_walker(tag: str, names: tuple[str, ...]) -> Callable[[_Walk, Any], Any]:
+    def walk_value(walk: _Walk, value: Any) -> Any:
+        data = {}
+        for name in names:  # text and None (most fields) checked here, anything else walked
+            item = getattr(value, name)
+            if type(item) is str:
+                if "\x00" in item:
+                    raise InvalidValueError("text may not contain the NUL character", rule="no_nul")
+                data[name] = item
+            else:
+                data[name] = item if item is None else walk.canonical(item)
+        return {"_type_": tag, "_data_": data}
+    return walk_value
+
+
+def _enum_walker(tag: str) -> Callable[[_Walk, Any], Any]:
+    def walk_enum(walk: _Walk, value: Any) -> Any:
+        data = value._value_
+        if type(data) is not str or "\x00" in data:
+            walk.canonical(data)  # checked, never changed
+        return {"_type_": tag, "_data_": data}
+    return walk_enum
 
 
 def _class_version(event_class: Any) -> dict[str, int]:
