@@ -21,9 +21,13 @@ from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, step_name
 from workflows.log import page_reader
+from workflows.sqlite_gate import SoleRunner, gate_for
 from workflows.stored import FastMapper, event_class_info
 
 log = logging.getLogger(__name__)
+
+STANDBY_SECONDS = 1.0
+"""How often a standing-by in-process runner (SQLite) asks whether the running one has exited."""
 
 
 class Services:
@@ -36,6 +40,7 @@ class Services:
         self._lock = threading.Lock()
         self._app: AccordApplication | None = None
         self._runner: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def app(self) -> AccordApplication:
@@ -59,7 +64,8 @@ class Services:
 
     @cached_property
     def db(self) -> Database:
-        return database_for(self.storage, pool_size=self.pool_size)
+        gate = gate_for(self.storage["SQLITE_DBNAME"]) if self.backend == "sqlite" else None
+        return database_for(self.storage, pool_size=self.pool_size, writer_gate=gate)
 
     @cached_property
     def projections(self) -> Projections:
@@ -88,12 +94,21 @@ class Services:
             self._runner.start()
 
     def _run(self) -> None:
+        sole = SoleRunner(self.storage["SQLITE_DBNAME"]) if self.backend == "sqlite" else None
         try:
-            self.projections.run()
+            while sole is not None and not sole.take():  # another worker's runner keeps the views current
+                if self._stopping.wait(STANDBY_SECONDS):
+                    return
+            if not self._stopping.is_set():
+                self.projections.run()
         except Exception:  # noqa: BLE001 - e.g. a restored backup: log loudly, serve stale reads with lag
             log.exception("the in-process projection runner stopped")
+        finally:
+            if sole is not None:
+                sole.release()
 
     def close(self) -> None:
+        self._stopping.set()
         if "projections" in self.__dict__:
             self.projections.stop()
         if self._runner is not None:

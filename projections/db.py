@@ -10,12 +10,16 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import OperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+
+class WriterGate(Protocol):
+    def held(self, timeout: float) -> AbstractContextManager[Any]: ...
 
 
 class Cursor(Protocol):
@@ -101,9 +105,13 @@ class Database:
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, path: str, lock_timeout: float = 10.0):
+    def __init__(self, path: str, lock_timeout: float = 10.0, writer_gate: WriterGate | None = None):
         self.path = path
         self.lock_timeout = lock_timeout
+        self.writer_gate = writer_gate
+        """Taken around each write transaction, if given: the turn of writers to the file shared with the event
+        store (``workflows.sqlite_gate``), so that view writes and event writes queue in the kernel rather than
+        in SQLite's sleeping busy handler."""
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
@@ -126,7 +134,7 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        with _storage_errors():
+        with _storage_errors(), self.writer_gate.held(self.lock_timeout) if self.writer_gate else nullcontext():
             conn = self._connection()
             cursor = conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
@@ -256,7 +264,9 @@ class PostgresDatabase(Database):
         self.pool.close()
 
 
-def database_for(storage: Mapping[str, str], pool_size: int = 4) -> Database:
+def database_for(storage: Mapping[str, str], pool_size: int = 4, writer_gate: WriterGate | None = None) -> Database:
+    """The read-model database of a store: its PostgreSQL database, or its SQLite file (whose writers take
+    ``writer_gate``, if given)."""
     if storage["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         return PostgresDatabase(storage, pool_size=pool_size)
-    return SQLiteDatabase(storage["SQLITE_DBNAME"], float(storage.get("SQLITE_LOCK_TIMEOUT") or 10))
+    return SQLiteDatabase(storage["SQLITE_DBNAME"], float(storage.get("SQLITE_LOCK_TIMEOUT") or 10), writer_gate)

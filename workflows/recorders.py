@@ -30,6 +30,7 @@ from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
 from domain.chain import GENESIS, running_hash
+from workflows.sqlite_gate import gate_writers
 
 CHAIN_TABLE = "accord_log_chain"
 
@@ -53,6 +54,10 @@ def chain_rows(previous: str, positions: Sequence[int], stored_events: Sequence[
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        gate_writers(self.datastore)  # writers take turns promptly; readers never queue behind them
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
                 f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY KEY, "

@@ -1,0 +1,221 @@
+"""The writer gate of an SQLite file, the event store's gated pool, and the sole in-process runner.
+
+Real files, real threads and real processes (forked, as gunicorn's workers are): the gate must keep writers
+of different processes apart, wake the next one when the holder lets go, let readers through while writers
+queue, and the runner's turn must pass to another process when its holder exits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from domain.values import Actor, Role
+from workflows.application import AccordApplication, storage_env
+from workflows.sqlite_gate import GatedSQLiteConnectionPool, SoleRunner, WriterGate, gate_for
+
+FORK = multiprocessing.get_context("fork")
+ADMIN = Actor("pytest@cli", Role.ADMIN)
+
+
+def _hold_gate(database: str, held: Any, release: Any) -> None:
+    gate = gate_for(database)
+    with gate.held(5):
+        held.set()
+        release.wait(10)
+
+
+@pytest.fixture
+def database(tmp_path) -> str:
+    return str(tmp_path / "accord.db")
+
+
+def sqlite_app(database: str) -> AccordApplication:
+    return AccordApplication(env=storage_env({}, {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                                  "SQLITE_DBNAME": database}))
+
+
+def test_one_gate_per_file_in_a_process(database: str, tmp_path) -> None:
+    assert gate_for(database) is gate_for(os.path.join(str(tmp_path), ".", "accord.db"))
+    assert gate_for(database) is not gate_for(str(tmp_path / "other.db"))
+    assert gate_for(database).path == os.path.realpath(database) + "-lock"
+
+
+def test_a_writer_of_another_process_waits_for_the_gate_and_is_woken_when_it_opens(database: str) -> None:
+    app = sqlite_app(database)
+    try:
+        held, release = FORK.Event(), FORK.Event()
+        holder = FORK.Process(target=_hold_gate, args=(database, held, release))
+        holder.start()
+        assert held.wait(10)
+        saved = threading.Event()
+
+        def write() -> None:
+            app.save(_new_token())
+            saved.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not saved.wait(0.5), "a write went through while another process held the gate"
+        opened = time.monotonic()
+        release.set()
+        assert saved.wait(5)
+        woken_after = time.monotonic() - opened
+        writer.join(5)
+        holder.join(5)
+        assert woken_after < 0.5, f"the waiting writer took {woken_after:.3f} s to go after the gate opened"
+    finally:
+        app.close()
+
+
+def test_readers_are_served_while_writers_queue_at_the_gate(database: str) -> None:
+    """The library's pool makes a reader wait behind a writer that waits for the writer in progress."""
+    app = sqlite_app(database)
+    try:
+        token = _new_token()
+        app.save(token)
+        pool = app.recorder.datastore.pool
+        assert isinstance(pool, GatedSQLiteConnectionPool)
+        writing = pool.get_connection(is_writer=True)  # a write in progress in this process
+        queued = threading.Thread(target=lambda: pool.put_connection(pool.get_connection(is_writer=True)))
+        queued.start()  # a second writer, waiting for its turn
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert app.latest_version(token.id) == token.version
+        assert time.monotonic() - started < 1.0
+        assert queued.is_alive(), "the second writer should still be waiting"
+        pool.put_connection(writing)
+        queued.join(5)
+        assert not queued.is_alive()
+    finally:
+        app.close()
+
+
+def test_a_refused_write_opens_the_gate_again(database: str) -> None:
+    from eventsourcing.persistence import IntegrityError
+
+    app = sqlite_app(database)
+    try:
+        token = _new_token()
+        app.save(token)
+        first, second = app.repository.get(token.id), app.repository.get(token.id)
+        first.revoke(by=ADMIN)
+        second.revoke(by=ADMIN)
+        app.save(first)
+        with pytest.raises(IntegrityError):
+            app.save(second)  # its version was taken by the first
+        gate = gate_for(database)
+        assert gate.acquire(0.5), "the gate stayed closed after a refused write"
+        gate.release()
+        app.save(_new_token())  # and writers go on
+    finally:
+        app.close()
+
+
+def test_concurrent_writers_in_two_processes_lose_nothing(database: str) -> None:
+    from workflows.audit import verify
+
+    sqlite_app(database).close()
+    ready = FORK.Barrier(2)
+    processes = [FORK.Process(target=_write_tokens, args=(database, ready, 40)) for _ in range(2)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(60)
+        assert p.exitcode == 0
+    app = sqlite_app(database)
+    try:
+        assert app.recorder.max_notification_id() == 80
+        result = verify(app.recorder)
+        assert result.ok, result.problems
+        assert result.head_position == 80
+    finally:
+        app.close()
+
+
+def test_a_forked_child_has_its_own_turn(database: str) -> None:
+    gate = gate_for(database)
+    assert gate.acquire(1)  # the parent holds the gate; its child must not pass it
+    try:
+        result = FORK.Queue()
+        child = FORK.Process(target=_try_gate, args=(database, result))
+        child.start()
+        time.sleep(0.5)
+        assert result.empty(), "the child passed a gate its parent holds"
+    finally:
+        gate.release()
+    assert result.get(timeout=5) == "passed"
+    child.join(5)
+
+
+def test_a_gate_without_a_lock_file_still_serialises_this_process(database: str) -> None:
+    os.mkdir(database + "-lock")  # a lock file that cannot be opened for writing, even by root
+    gate = WriterGate(database)
+    assert gate.acquire(1)
+    assert not gate.acquire(0.1)
+    gate.release()
+    assert gate.acquire(0.1)
+    gate.release()
+    runner = SoleRunner(database)
+    os.mkdir(database + "-runner")
+    assert runner.take(), "without its lock file, every runner runs (as before the sole runner)"
+
+
+def test_one_runner_holds_the_turn_and_another_takes_it_when_the_holder_exits(database: str) -> None:
+    first, second = SoleRunner(database), SoleRunner(database)
+    assert first.take()
+    assert first.take()  # held already
+    assert not second.take()
+    first.release()
+    assert second.take()
+    second.release()
+
+    held, release = FORK.Event(), FORK.Event()
+    holder = FORK.Process(target=_hold_runner, args=(database, held, release))
+    holder.start()
+    assert held.wait(10)
+    assert not first.take()
+    holder.kill()  # a worker killed: the kernel drops its lock
+    holder.join(5)
+    assert first.take()
+    first.release()
+
+
+# ---- helpers (module level: run in forked processes) ------------------------------------------------------
+
+
+def _new_token() -> Any:
+    from domain.access import AccessToken
+    from domain.values import Role
+
+    sha = uuid.uuid4().hex * 2
+    return AccessToken(by=ADMIN, user=f"u-{sha[:8]}", role=Role.IR_OFFICER, token_sha256=sha)
+
+
+def _write_tokens(database: str, ready: Any, count: int) -> None:
+    app = sqlite_app(database)
+    try:
+        ready.wait(10)
+        for _ in range(count):
+            app.save(_new_token())
+    finally:
+        app.close()
+
+
+def _try_gate(database: str, result: Any) -> None:
+    gate = gate_for(database)
+    with gate.held(10):
+        result.put("passed")
+
+
+def _hold_runner(database: str, held: Any, release: Any) -> None:
+    runner = SoleRunner(database)
+    assert runner.take()
+    held.set()
+    release.wait(30)
