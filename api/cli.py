@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -153,11 +154,27 @@ def projections_run(poll: float, max_failures: int) -> None:
         click.echo(f"signal {signum}: stopping after the current batch", err=True)
         engine.stop()
 
+    # The engine runs in a thread of its own: a signal handler runs in the main thread, between any two of its
+    # instructions, and stopping the engine takes the locks of its events; were the engine in the main thread,
+    # a signal arriving while it held one of those locks would wait for it forever.
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            engine.run(poll_interval=poll, max_failures=max_failures)
+        except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+            failed.append(error)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo(f"projection runner: views {', '.join(engine.views)}; head {engine.head()}", err=True)
+    worker = threading.Thread(target=work, name="accord-projections")
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
     try:
-        engine.run(poll_interval=poll, max_failures=max_failures)
+        if failed:
+            raise failed[0]
     except RestoreDetectedError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

