@@ -19,7 +19,14 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import current_actor, roles_allowed
 from api.errors import Problem, problems
 from api.reads import PAGE_HEADERS, page_headers, wait_for_views
-from api.schemas import STEP_SCHEMAS, AvailableStepSchema, HistoryEntrySchema, InputSchema, StateQuerySchema
+from api.schemas import (
+    STEP_LOADERS,
+    STEP_SCHEMAS,
+    AvailableStepSchema,
+    HistoryEntrySchema,
+    InputSchema,
+    StateQuerySchema,
+)
 from api.services import services
 from domain.records import plain
 from domain.values import StepContext
@@ -208,9 +215,9 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
             service, actor = r.service(), current_actor()
             aggregate, step_def = service.prepare(aggregate_id, step, actor, expected_version=if_match(required=False))
             expected = if_match()
-            schema = STEP_SCHEMAS[(r.kind, aggregate.workflow_version, step_def.name)]
+            schema = STEP_LOADERS[(r.kind, aggregate.workflow_version, step_def.name)]
             body = request.get_json() if request.get_data(cache=True) else {}
-            fields = schema().load(body if body is not None else {})
+            fields = schema.load(body if body is not None else {})
             outcome = service.take_step(aggregate_id, step_def.name, fields, actor=actor, expected_version=expected,
                                         context=context_from(fields), loaded=aggregate)
             return written(outcome)
