@@ -25,6 +25,12 @@ blp = Blueprint("agreements", __name__, url_prefix="/api/v1/agreements",
                 description="Cooperation agreements and their workflow steps")
 
 
+def fields_of(value: Any) -> dict[str, Any]:
+    """A flat value object's fields (``dataclasses.asdict`` without its deep copy of every value, which
+    cost more than the rest of the agreement's view: these objects hold only strings and dates)."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
 def view_of(agreement: CooperationAgreement) -> dict[str, Any]:
     """The agreement as the API shows it (enums as their values, value objects as mappings)."""
     return {
@@ -41,19 +47,19 @@ def view_of(agreement: CooperationAgreement) -> dict[str, Any]:
         "created_at": agreement.created_on,
         "created_by": agreement.created_by,
         "updated_at": agreement.modified_on,
-        "current_text": dataclasses.asdict(agreement.current_text) if agreement.current_text else None,
+        "current_text": fields_of(agreement.current_text) if agreement.current_text else None,
         "legal_clearance": agreement.legal_clearance.value,
-        "finalised_text": dataclasses.asdict(agreement.finalised_text) if agreement.finalised_text else None,
+        "finalised_text": fields_of(agreement.finalised_text) if agreement.finalised_text else None,
         "rounds_held": agreement.rounds_held,
-        "recent_rounds": [dataclasses.asdict(r) for r in agreement.recent_rounds],
-        "signatures": [dataclasses.asdict(s) for s in agreement.signatures],
+        "recent_rounds": [fields_of(r) for r in agreement.recent_rounds],
+        "signatures": [fields_of(s) for s in agreement.signatures],
         "unsigned_parties": list(agreement.unsigned_parties) if agreement.stage.value == "signature" else [],
         "effective_on": agreement.effective_on,
         "expires_on": agreement.expires_on,
         "suspended_on": agreement.suspended_on,
         "closed_on": agreement.closed_on,
         "milestones_recorded": agreement.milestones_recorded,
-        "recent_milestones": [dataclasses.asdict(m) for m in agreement.recent_milestones],
+        "recent_milestones": [fields_of(m) for m in agreement.recent_milestones],
     }
 
 
