@@ -94,9 +94,12 @@ class Lifecycle(Chained):
         state["recent_rounds"] = rounds[-RECENT_ENTRIES:]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        """A copy for one command (the aggregate cache keeps its own): every value in the state is immutable,
-        or a list or dict that events change only by replacing its items (never an item in place), so copying
-        those containers is enough, and costs far less than a deep copy of a long history."""
+        return self.working_copy()
+
+    def working_copy(self) -> Any:
+        """A copy for one command (the aggregate cache keeps its own; ``deepcopy`` gives the same): every value
+        in the state is immutable, or a list or dict that events change only by replacing its items (never an
+        item in place), so copying those containers is enough, and costs far less than a deep copy."""
         copy = object.__new__(type(self))
         state = self.__dict__.copy()
         for name, value in state.items():

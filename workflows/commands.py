@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -194,7 +193,7 @@ class ProcessService:
             return None
         if not isinstance(cached, self.aggregate_class) or cached.version != version:
             return None
-        copy = deepcopy(cached)
+        copy = cached.working_copy()
         copy.__dict__[UNCONFIRMED] = True
         return copy
 
@@ -210,7 +209,7 @@ class ProcessService:
             except KeyError:
                 cached = None
             if cached is None or cached.version < aggregate.version:
-                cache.put(aggregate.id, deepcopy(aggregate))
+                cache.put(aggregate.id, aggregate.working_copy())
 
     def take_step(self, aggregate_id: UUID, step: str, fields: Mapping[str, Any], actor: Actor,
                   expected_version: int, context: StepContext, loaded: Any = None) -> Outcome:
