@@ -220,10 +220,17 @@ def test_sqlite_online_backup_during_a_write_load_restores_a_log_that_proves_its
 
     def backup() -> float:
         started = time.monotonic()
-        source = sqlite3.connect(storage["SQLITE_DBNAME"], timeout=10)
+        source = sqlite3.connect(storage["SQLITE_DBNAME"], timeout=10, isolation_level=None)
         target = sqlite3.connect(copy)
         try:
+            # The snapshot starts with this read transaction; a large database takes a while to copy, and the
+            # writers go on meanwhile (this one is small: copying it alone took a few ms, too short to be sure
+            # that any write came while it ran).
+            source.execute("BEGIN")
+            source.execute("SELECT COUNT(*) FROM stored_events").fetchone()
+            time.sleep(0.5)
             source.backup(target)  # one step: a consistent snapshot of the live database, WAL included
+            source.execute("ROLLBACK")
         finally:
             target.close()
             source.close()
