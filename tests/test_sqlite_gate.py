@@ -219,3 +219,26 @@ def _hold_runner(database: str, held: Any, release: Any) -> None:
     assert runner.take()
     held.set()
     release.wait(30)
+
+
+def test_the_chain_stays_whole_when_writers_take_turns_and_one_saves_after_another_appended(database: str) -> None:
+    """Each recorder remembers where its own last save left the global chain, and reads the chain's end
+    again whenever another writer has appended since (here: two applications, as two workers, and threads)."""
+    from workflows.audit import verify
+
+    first, second = sqlite_app(database), sqlite_app(database)
+    try:
+        for n in range(6):
+            (first if n % 3 else second).save(_new_token())  # first, first, second, first, first, second ...
+        threads = [threading.Thread(target=lambda a=app: [a.save(_new_token()) for _ in range(15)])
+                   for app in (first, second, first)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        result = verify(first.recorder)
+        assert result.ok, result.problems
+        assert result.head_position == 6 + 45
+    finally:
+        first.close()
+        second.close()

@@ -11,6 +11,7 @@ the events and this table consistently is caught against a digest saved earlier 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import weakref
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         gate_writers(self.datastore)  # writers take turns promptly; readers never queue behind them
         self._select_latest_version = (f"SELECT MAX(originator_version) FROM {self.events_table_name} "
                                        "WHERE originator_id = ?")
+        self._select_chain_end = f"SELECT running_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+        self._insert_chain_row = f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?, ?, ?)"
+        self._tail: tuple[int, str] | None = None
+        """(position, running hash) of the last chain row this process committed."""
+        self._saving = threading.local()  # the chain's end as this thread's save leaves it, until it commits
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
@@ -76,15 +82,38 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             cursor.execute(self._select_latest_version, (originator_id.hex,))
             return cursor.fetchone()[0]
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._saving.tail = None
+        positions = super().insert_events(stored_events, **kwargs)
+        if self._saving.tail is not None:  # committed: the chain now ends with the rows this save wrote
+            self._tail = self._saving.tail
+        return positions
+
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
                        ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
         if stored_events and positions:
-            c.execute(f"SELECT running_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
-            row = c.fetchone()
-            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?, ?, ?)",
-                          chain_rows(row[0] if row else GENESIS, positions, stored_events))
+            rows = chain_rows(self._chain_end(c, positions[0]), positions, stored_events)
+            if len(rows) == 1:
+                c.execute(self._insert_chain_row, rows[0])
+            else:
+                c.executemany(self._insert_chain_row, rows)
+            self._saving.tail = (rows[-1][0], rows[-1][2])
         return positions
+
+    def _chain_end(self, c: SQLiteCursor, first_position: int) -> str:
+        """The running hash the chain ends with before ``first_position``.
+
+        The end of the chain this process last wrote, if the log's next position is this save's first: no
+        one has appended to the log since (SQLite gives a new row the position after the highest, and the
+        events and chain rows are written together), so the statement that reads it can be saved. Otherwise
+        the chain's last row, read in this transaction."""
+        tail = self._tail
+        if tail is not None and tail[0] + 1 == first_position:
+            return tail[1]
+        c.execute(self._select_chain_end)
+        row = c.fetchone()
+        return row[0] if row else GENESIS
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
