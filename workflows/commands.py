@@ -89,7 +89,10 @@ def request_digest(actor: Actor, action: str, fields: Mapping[str, Any], context
     """A digest of what was asked, to tell a retry from a different request under the same key: the SHA-256
     of ``json.dumps(asked, sort_keys=True, separators=(",", ":"))`` (ASCII: other text escaped). Events record
     it and retries are compared with it, so these bytes never change."""
-    asked = [actor.name, action, plain(dict(fields)), context.reason, context.reference]
+    given = dict(fields)
+    if not _orjson_writes_alike(given):  # plain() would give an equal copy, written the same
+        given = plain(given)
+    asked = [actor.name, action, given, context.reason, context.reference]
     return hashlib.sha256(sorted_json(asked)).hexdigest()
 
 
@@ -115,9 +118,15 @@ def _orjson_writes_alike(value: Any) -> bool:
     if kind is str or kind is int or kind is bool or value is None:
         return True
     if kind is dict:
-        return all(type(k) is str and _orjson_writes_alike(v) for k, v in value.items())
+        for key, item in value.items():
+            if type(key) is not str or not _orjson_writes_alike(item):
+                return False
+        return True
     if kind is list or kind is tuple:
-        return all(_orjson_writes_alike(v) for v in value)
+        for item in value:
+            if not _orjson_writes_alike(item):
+                return False
+        return True
     return False
 
 

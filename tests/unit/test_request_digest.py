@@ -10,9 +10,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.records import plain
-from domain.values import Actor, Document, ReviewOutcome, Role, StepContext
+from domain.values import STORED_ENUMS, Actor, Counterparty, Document, PartyKind, ReviewOutcome, Role, StepContext
 from workflows.commands import request_digest, sorted_json
 
 ALICE = Actor("alice", Role.IR_OFFICER)
@@ -93,3 +95,21 @@ def test_sorted_json_writes_what_json_dumps_writes_for_random_values():
     for _ in range(20000):
         v = value()
         assert sorted_json(v) == json.dumps(v, sort_keys=True, separators=(",", ":")).encode(), repr(v)
+
+
+
+text = st.text(max_size=8)
+field_values = st.dictionaries(text, st.recursive(
+    st.one_of(st.none(), st.booleans(), text, st.integers(min_value=-(2**70), max_value=2**70), st.dates(),
+              *(st.sampled_from(list(enum)) for enum in STORED_ENUMS), st.builds(Document, title=text, sha256=text),
+              st.builds(Counterparty, name=text, kind=st.sampled_from(list(PartyKind)), country=st.none() | text)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.tuples(inner, inner),
+                            st.dictionaries(text, inner, max_size=3)),
+    max_leaves=8), max_size=5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(fields=field_values, reason=st.none() | st.text(max_size=12), name=st.text(min_size=1, max_size=6))
+def test_any_request_has_the_digest_first_written_for_it(fields, reason, name):
+    actor, context = Actor(name, Role.LEGAL_OFFICER), StepContext(reason=reason, idempotency_key="k")
+    assert request_digest(actor, "step", fields, context) == digest_as_first_written(actor, "step", fields, context)
