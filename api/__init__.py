@@ -12,6 +12,7 @@ from flask_smorest import Api
 
 from api import agreements, audit, auth, dashboard, enlargements, errors, health, participation, workflows
 from api.errors import Problem, ProblemSchema, describe_problems
+from api.jsonio import OrjsonProvider
 from api.schemas import STEP_SCHEMAS
 from api.services import init_app
 from workflows.application import check_storage_settings, storage_env
@@ -79,6 +80,7 @@ def json_depth(body: bytes) -> int:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Defaults, then ``ACCORD_*`` environment variables, then ``config`` (tests)."""
     app = Flask("accord")
+    app.json = OrjsonProvider(app)
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("ACCORD")
     app.config.update(config or {})
