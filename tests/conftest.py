@@ -14,8 +14,10 @@ import psycopg
 import pytest
 
 from api import create_app
+from api.services import Services
 from domain.values import Actor, Role
 from workflows.access import AccessService
+from workflows.application import storage_env
 
 PG = {
     "POSTGRES_DBNAME": os.environ.get("ACCORD_TEST_POSTGRES_DBNAME", "test"),
@@ -58,6 +60,17 @@ def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]
     finally:
         with pg_connect() as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def workers(storage: dict[str, str]) -> Iterator[tuple[Services, Services]]:
+    """Two applications on one store, as two gunicorn workers: the service's defaults (aggregate cache on)."""
+    env = storage_env({}, storage)
+    first, second = Services(env), Services(env)
+    first.create_tables()
+    yield first, second
+    first.close()
+    second.close()
 
 
 @pytest.fixture

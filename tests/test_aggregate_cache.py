@@ -4,36 +4,12 @@ applications on one store stand for two gunicorn workers, each with its own cach
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from api.services import Services
-from domain.values import Actor, Role, StepContext
-from workflows.application import storage_env
+from domain.values import StepContext
+from tests.two_workers import ALICE, BOB, TEXT, TEXT_2, started
 from workflows.errors import StepNotAllowedError, VersionConflictError
-
-ALICE, BOB = Actor("alice", Role.IR_OFFICER), Actor("bob", Role.IR_OFFICER)
-LENA = Actor("lena", Role.LEGAL_OFFICER)
-TEXT = {"document": {"title": "Draft 1", "sha256": "a" * 64}}
-TEXT_2 = {"document": {"title": "Draft 2", "sha256": "b" * 64}}
-
-
-@pytest.fixture
-def workers(storage: dict[str, str]) -> Iterator[tuple[Services, Services]]:
-    env = storage_env({}, storage)  # the service's defaults: aggregate cache on
-    first, second = Services(env), Services(env)
-    first.create_tables()
-    yield first, second
-    first.close()
-    second.close()
-
-
-def started(services: Services) -> tuple[object, int]:
-    outcome = services.agreements.create(
-        {"title": "ICA", "kind": "protocol", "counterparties": [{"name": "Chile", "kind": "state", "country": "CL"}]},
-        ALICE, StepContext(idempotency_key="k0"))
-    return outcome.aggregate.id, outcome.aggregate.version
 
 
 def cached(services: Services, agreement_id: object) -> dict[str, object]:
@@ -51,7 +27,7 @@ def from_store(services: Services, agreement_id: object, version: int | None = N
 
 def test_changing_what_a_step_returned_changes_nothing_the_next_step_sees(workers):
     a, _ = workers
-    agreement_id, version = started(a)
+    agreement_id, version = started(a, "k0")
     outcome = a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version,
                                      StepContext(idempotency_key="k1"))
     returned = outcome.aggregate
@@ -71,7 +47,7 @@ def test_changing_what_a_step_returned_changes_nothing_the_next_step_sees(worker
 
 def test_changing_an_aggregate_loaded_through_the_cache_changes_nothing_in_it(workers):
     a, _ = workers
-    agreement_id, version = started(a)
+    agreement_id, version = started(a, "k0")
     loaded = a.agreements.get(agreement_id)
     loaded.requests.clear()
     loaded.counterparties.clear()
@@ -81,7 +57,7 @@ def test_changing_an_aggregate_loaded_through_the_cache_changes_nothing_in_it(wo
 
 def test_a_step_refused_on_the_cached_copy_leaves_the_cache_as_it_was(workers):
     a, _ = workers
-    agreement_id, version = started(a)
+    agreement_id, version = started(a, "k0")
     a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version, StepContext())
     before = cached(a, agreement_id)
     with pytest.raises(StepNotAllowedError):
@@ -95,7 +71,7 @@ def test_a_step_whose_save_the_store_refuses_leaves_nothing_of_it_in_the_cache(w
     worker, refuses the save: the cache holds the store's state (brought up to date while the conflict was
     examined), never the copy the step changed."""
     a, b = workers
-    agreement_id, version = started(a)
+    agreement_id, version = started(a, "k0")
     a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version, StepContext())  # a caches v2
     b.agreements.take_step(agreement_id, "attach_text", TEXT_2, BOB, 2, StepContext())  # the store is at v3
 

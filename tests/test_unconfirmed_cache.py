@@ -4,36 +4,12 @@ applications on one store stand for two gunicorn workers, each with its own cach
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from api.services import Services
-from domain.values import Actor, Role, StepContext
-from workflows.application import storage_env
+from domain.values import StepContext
+from tests.two_workers import ALICE, BOB, TEXT, TEXT_2, started
 from workflows.errors import VersionConflictError
-
-ALICE, BOB = Actor("alice", Role.IR_OFFICER), Actor("bob", Role.IR_OFFICER)
-LEGAL = Actor("lena", Role.LEGAL_OFFICER)
-TEXT = {"document": {"title": "Draft 1", "sha256": "a" * 64}}
-TEXT_2 = {"document": {"title": "Draft 2", "sha256": "b" * 64}}
-
-
-@pytest.fixture
-def workers(storage: dict[str, str]) -> Iterator[tuple[Services, Services]]:
-    env = storage_env({}, storage)  # the service's defaults: aggregate cache on, chained recorders
-    first, second = Services(env), Services(env)
-    first.create_tables()
-    yield first, second
-    first.close()
-    second.close()
-
-
-def started(services: Services) -> tuple[object, int]:
-    outcome = services.agreements.create(
-        {"title": "ICA", "kind": "protocol", "counterparties": [{"name": "Chile", "kind": "state", "country": "CL"}]},
-        ALICE, StepContext())
-    return outcome.aggregate.id, outcome.aggregate.version
 
 
 def event_reads(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[object]:

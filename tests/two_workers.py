@@ -1,0 +1,19 @@
+"""Two applications on one store, standing for two gunicorn workers, each with its own aggregate cache
+(the ``workers`` fixture is in conftest.py)."""
+
+from __future__ import annotations
+
+from api.services import Services
+from domain.values import Actor, Role, StepContext
+
+ALICE, BOB = Actor("alice", Role.IR_OFFICER), Actor("bob", Role.IR_OFFICER)
+TEXT = {"document": {"title": "Draft 1", "sha256": "a" * 64}}
+TEXT_2 = {"document": {"title": "Draft 2", "sha256": "b" * 64}}
+
+
+def started(services: Services, idempotency_key: str | None = None) -> tuple[object, int]:
+    """A new agreement (in drafting): its id and version."""
+    outcome = services.agreements.create(
+        {"title": "ICA", "kind": "protocol", "counterparties": [{"name": "Chile", "kind": "state", "country": "CL"}]},
+        ALICE, StepContext(idempotency_key=idempotency_key))
+    return outcome.aggregate.id, outcome.aggregate.version
