@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -16,19 +15,13 @@ from api.schemas import (
 )
 from api.services import services
 from domain.agreement import CooperationAgreement
-from domain.records import plain
+from domain.records import fields_of, plain
 from domain.values import AgreementKind, Stage, Status
 from projections import queries
 from workflows.definitions import values_of
 
 blp = Blueprint("agreements", __name__, url_prefix="/api/v1/agreements",
                 description="Cooperation agreements and their workflow steps")
-
-
-def fields_of(value: Any) -> dict[str, Any]:
-    """A flat value object's fields (``dataclasses.asdict`` without its deep copy of every value, which
-    cost more than the rest of the agreement's view: these objects hold only strings and dates)."""
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
 def view_of(agreement: CooperationAgreement) -> dict[str, Any]:

@@ -21,6 +21,12 @@ SECRET_FIELDS = frozenset({"token_sha256"})
 JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+def fields_of(value: Any) -> dict[str, Any]:
+    """A flat value object's fields, as they are (``dataclasses.asdict`` without its deep copy of every value,
+    which cost more than the rest of an agreement's view: these objects hold only text, enums and dates)."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of a domain value: dataclasses as dicts, enums as values, dates as ISO text."""
     kind = type(value)
