@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +37,14 @@ def database(tmp_path) -> str:
     return str(tmp_path / "accord.db")
 
 
+@pytest.fixture
+def accord(database: str) -> Iterator[AccordApplication]:
+    """The Accord application on a new SQLite file."""
+    app = sqlite_app(database)
+    yield app
+    app.close()
+
+
 def sqlite_app(database: str) -> AccordApplication:
     return AccordApplication(env=storage_env({}, {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                                                   "SQLITE_DBNAME": database}))
@@ -47,81 +56,69 @@ def test_one_gate_per_file_in_a_process(database: str, tmp_path) -> None:
     assert gate_for(database).path == os.path.realpath(database) + "-lock"
 
 
-def test_a_writer_of_another_process_waits_for_the_gate_and_is_woken_when_it_opens(database: str) -> None:
-    app = sqlite_app(database)
-    try:
-        held, release = FORK.Event(), FORK.Event()
-        holder = FORK.Process(target=_hold_gate, args=(database, held, release))
-        holder.start()
-        assert held.wait(10)
-        saved = threading.Event()
+def test_a_writer_of_another_process_waits_for_the_gate_and_is_woken_when_it_opens(accord: AccordApplication,
+                                                                                   database: str) -> None:
+    held, release = FORK.Event(), FORK.Event()
+    holder = FORK.Process(target=_hold_gate, args=(database, held, release))
+    holder.start()
+    assert held.wait(10)
+    saved = threading.Event()
 
-        def write() -> None:
-            app.save(_new_token())
-            saved.set()
+    def write() -> None:
+        accord.save(_new_token())
+        saved.set()
 
-        writer = threading.Thread(target=write)
-        writer.start()
-        assert not saved.wait(0.5), "a write went through while another process held the gate"
-        opened = time.monotonic()
-        release.set()
-        assert saved.wait(5)
-        woken_after = time.monotonic() - opened
-        writer.join(5)
-        holder.join(5)
-        assert woken_after < 0.5, f"the waiting writer took {woken_after:.3f} s to go after the gate opened"
-    finally:
-        app.close()
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert not saved.wait(0.5), "a write went through while another process held the gate"
+    opened = time.monotonic()
+    release.set()
+    assert saved.wait(5)
+    woken_after = time.monotonic() - opened
+    writer.join(5)
+    holder.join(5)
+    assert woken_after < 0.5, f"the waiting writer took {woken_after:.3f} s to go after the gate opened"
 
 
-def test_readers_are_served_while_writers_queue_at_the_gate(database: str) -> None:
+def test_readers_are_served_while_writers_queue_at_the_gate(accord: AccordApplication) -> None:
     """The library's pool makes a reader wait behind a writer that waits for the writer in progress."""
-    app = sqlite_app(database)
-    try:
-        token = _new_token()
-        app.save(token)
-        pool = app.recorder.datastore.pool
-        assert isinstance(pool, GatedSQLiteConnectionPool)
-        writing = pool.get_connection(is_writer=True)  # a write in progress in this process
-        queued = threading.Thread(target=lambda: pool.put_connection(pool.get_connection(is_writer=True)))
-        queued.start()  # a second writer, waiting for its turn
-        time.sleep(0.2)
-        started = time.monotonic()
-        assert app.latest_version(token.id) == token.version
-        assert time.monotonic() - started < 1.0
-        assert queued.is_alive(), "the second writer should still be waiting"
-        pool.put_connection(writing)
-        queued.join(5)
-        assert not queued.is_alive()
-    finally:
-        app.close()
+    token = _new_token()
+    accord.save(token)
+    pool = accord.recorder.datastore.pool
+    assert isinstance(pool, GatedSQLiteConnectionPool)
+    writing = pool.get_connection(is_writer=True)  # a write in progress in this process
+    queued = threading.Thread(target=lambda: pool.put_connection(pool.get_connection(is_writer=True)))
+    queued.start()  # a second writer, waiting for its turn
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert accord.latest_version(token.id) == token.version
+    assert time.monotonic() - started < 1.0
+    assert queued.is_alive(), "the second writer should still be waiting"
+    pool.put_connection(writing)
+    queued.join(5)
+    assert not queued.is_alive()
 
 
-def test_a_refused_write_opens_the_gate_again(database: str) -> None:
+def test_a_refused_write_opens_the_gate_again(accord: AccordApplication, database: str) -> None:
     from eventsourcing.persistence import IntegrityError
 
-    app = sqlite_app(database)
-    try:
-        token = _new_token()
-        app.save(token)
-        first, second = app.repository.get(token.id), app.repository.get(token.id)
-        first.revoke(by=ADMIN)
-        second.revoke(by=ADMIN)
-        app.save(first)
-        with pytest.raises(IntegrityError):
-            app.save(second)  # its version was taken by the first
-        gate = gate_for(database)
-        assert gate.acquire(0.5), "the gate stayed closed after a refused write"
-        gate.release()
-        app.save(_new_token())  # and writers go on
-    finally:
-        app.close()
+    token = _new_token()
+    accord.save(token)
+    first, second = accord.repository.get(token.id), accord.repository.get(token.id)
+    first.revoke(by=ADMIN)
+    second.revoke(by=ADMIN)
+    accord.save(first)
+    with pytest.raises(IntegrityError):
+        accord.save(second)  # its version was taken by the first
+    gate = gate_for(database)
+    assert gate.acquire(0.5), "the gate stayed closed after a refused write"
+    gate.release()
+    accord.save(_new_token())  # and writers go on
 
 
-def test_concurrent_writers_in_two_processes_lose_nothing(database: str) -> None:
+def test_concurrent_writers_in_two_processes_lose_nothing(accord: AccordApplication, database: str) -> None:
     from workflows.audit import verify
 
-    sqlite_app(database).close()
     ready = FORK.Barrier(2)
     processes = [FORK.Process(target=_write_tokens, args=(database, ready, 40)) for _ in range(2)]
     for p in processes:
@@ -129,14 +126,10 @@ def test_concurrent_writers_in_two_processes_lose_nothing(database: str) -> None
     for p in processes:
         p.join(60)
         assert p.exitcode == 0
-    app = sqlite_app(database)
-    try:
-        assert app.recorder.max_notification_id() == 80
-        result = verify(app.recorder)
-        assert result.ok, result.problems
-        assert result.head_position == 80
-    finally:
-        app.close()
+    assert accord.recorder.max_notification_id() == 80
+    result = verify(accord.recorder)
+    assert result.ok, result.problems
+    assert result.head_position == 80
 
 
 def test_a_forked_child_has_its_own_turn(database: str) -> None:
