@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from api import create_app
 from domain.lifecycle import RECENT_ENTRIES
 from domain.values import Actor, Entry, Role, StepContext
+from workflows.commands import to_domain
 from workflows.demo import _sha
 from workflows.errors import IdempotencyKeyReusedError
 
@@ -249,6 +250,28 @@ def test_every_snapshot_a_step_takes_equals_the_replay_of_the_stored_events_from
     for snapshot in snapshots:
         restored = snapshot.mutate(None)
         assert vars(restored) == vars(replayed_up_to(services, agreement_id, snapshot.originator_version))
+
+
+def test_a_save_that_crosses_the_interval_before_its_last_event_snapshots_that_version_from_the_store(
+        cached_snapshotting):
+    """The snapshot of a save is taken from the aggregate in memory only when the aggregate is at the snapshot's
+    version; a save of several events that passes a multiple of the interval before its last one snapshots that
+    version as the store replays it."""
+    services = cached_snapshotting
+    outcome = services.agreements.create(
+        {"title": "MoU", "kind": "memorandum_of_understanding",
+         "counterparties": [{"name": "Institute", "kind": "institute"}]}, ALICE, StepContext())
+    agreement = services.agreements.get(outcome.aggregate.id)
+    workflow = services.agreements.workflow_of(agreement)
+    for actor, step, fields in AGREEMENT_STEPS[:4]:  # versions 2 to 5, saved together
+        values = to_domain(services.agreements.step_definition(workflow, step).fields, fields)
+        getattr(agreement, step)(by=actor, context=StepContext(), **values)
+    services.app.save(agreement)
+    assert agreement.version == 5
+    [snapshot] = services.app.snapshots.get(agreement.id)
+    assert snapshot.originator_version == 4
+    assert vars(snapshot.mutate(None)) == vars(replayed_up_to(services, agreement.id, 4))
+    assert vars(services.app.repository.get(agreement.id)) == vars(replayed_up_to(services, agreement.id, None))
 
 
 def test_a_save_records_the_events_of_aggregates_and_events_given_alone_and_skips_none(services):

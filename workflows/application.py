@@ -83,10 +83,11 @@ class AccordApplication(Application[UUID]):
 
     Long-lived aggregates are snapshotted every ``SNAPSHOT_INTERVAL`` events (0 turns snapshots off), so
     loading one costs the snapshot plus at most that many events; history, verification and audit read the
-    events themselves. A snapshot is made from the store (the previous snapshot and the stored events after
-    it, ``replay``), never from the aggregate in memory. ``AGGREGATE_CACHE_MAXSIZE`` aggregates stay cached
-    per process and are brought up to date from the store on every load (the library's fast-forward), so a
-    cached copy is never stale.
+    events themselves. A snapshot is taken from the aggregate just saved, whose state is its previous state
+    with the saved events applied, by the same ``apply`` a replay runs (``_take_snapshots``); the snapshot
+    tests compare every snapshot with the replay of the stored events from event 1.
+    ``AGGREGATE_CACHE_MAXSIZE`` aggregates stay cached per process and are brought up to date from the store
+    on every load (the library's fast-forward), so a cached copy is never stale.
     """
 
     name = "accord"
@@ -126,6 +127,26 @@ class AccordApplication(Application[UUID]):
         self._notify(recordings)
         self.notify(processing_event.events)  # deprecated in the library, still called by its own save
         return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """A snapshot of each saved aggregate whose new version is a multiple of its interval, taken from the
+        aggregate in memory, now committed at that version: the library reads the aggregate back from the
+        store instead (the previous snapshot and up to an interval of events, decoded and replayed, about
+        5 ms every 100 steps, a tenth of a step's cost). An aggregate that crossed the interval in the middle
+        of a save of several of its events is still read back from the store at that version."""
+        if not self.snapshots or not self.snapshotting_intervals:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version,
+                                   projector_func=self.snapshotting_projectors[type(aggregate)])
 
     def latest_version(self, aggregate_id: UUID) -> int | None:
         """The version of an aggregate's last recorded event, None if it has none: one indexed read of one
