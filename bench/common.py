@@ -1031,9 +1031,12 @@ class Stepper:
         self.count += 1
         return StepContext(reason="Benchmark step.", idempotency_key=f"{self.prefix}-{self.count}")
 
-    def create(self) -> Any:
+    def create(self, in_turn: bool = True) -> Any:
+        """A new agreement; with ``in_turn``, one that later steps take their turn on (without, the steps stay
+        on the agreements they have: a create measure does not widen what the step measure cycles over)."""
         outcome = self.services.agreements.create(create_fields(self.count), actor=ALICE, context=self.context())
-        self.agreements.append([outcome.aggregate.id, outcome.aggregate.version, 0])
+        if in_turn:
+            self.agreements.append([outcome.aggregate.id, outcome.aggregate.version, 0])
         return outcome
 
     def step(self, service: Any = None) -> Any:
