@@ -235,3 +235,61 @@ def test_the_chain_stays_whole_when_writers_take_turns_and_one_saves_after_anoth
     finally:
         first.close()
         second.close()
+
+
+def test_writers_share_the_pools_one_writer_connection_and_readers_use_the_pool(accord: AccordApplication) -> None:
+    pool = accord.recorder.datastore.pool
+    accord.save(_new_token())
+    writer = pool._writer
+    assert writer is not None and not writer.closed
+    accord.save(_new_token())
+    assert pool._writer is writer, "each write made a new connection"
+    reader = pool.get_connection(is_writer=False)
+    try:
+        assert reader is not writer
+    finally:
+        pool.put_connection(reader)
+
+
+def test_a_closed_pool_closes_its_writer_connection_and_refuses_writers(database: str) -> None:
+    from eventsourcing.persistence import ConnectionPoolClosedError
+
+    app = sqlite_app(database)
+    app.save(_new_token())
+    pool = app.recorder.datastore.pool
+    writer = pool.get_connection(is_writer=True)  # a write in progress when the application closes
+    app.close()
+    assert writer.closed
+    pool.put_connection(writer)  # its writer gives its turn back
+    with pytest.raises(ConnectionPoolClosedError):
+        pool.get_connection(is_writer=True)
+    gate = gate_for(database)
+    assert gate.acquire(0.5), "a refused writer kept the gate"
+    gate.release()
+
+
+def test_a_forked_child_writes_with_its_own_connection_and_the_chain_stays_whole(accord: AccordApplication) -> None:
+    """A child process that inherits an application (gunicorn forks workers) must not write through its parent's
+    SQLite connection: it makes its own, and parent and child writes all land in one whole chain."""
+    from workflows.audit import verify
+
+    accord.save(_new_token())
+    parent_writer = accord.recorder.datastore.pool._writer
+    result = FORK.Queue()
+    child = FORK.Process(target=_write_inherited, args=(accord, id(parent_writer), result))
+    child.start()
+    assert result.get(timeout=30) == "own connection"
+    child.join(30)
+    assert child.exitcode == 0
+    accord.save(_new_token())
+    assert accord.recorder.datastore.pool._writer is parent_writer
+    check = verify(accord.recorder)
+    assert check.ok, check.problems
+    assert check.head_position == 1 + 3 + 1
+
+
+def _write_inherited(app: AccordApplication, parent_writer_id: int, result: Any) -> None:
+    for _ in range(3):
+        app.save(_new_token())
+    writer = app.recorder.datastore.pool._writer
+    result.put("own connection" if id(writer) != parent_writer_id else "the parent's connection")

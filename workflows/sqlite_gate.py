@@ -24,12 +24,11 @@ import fcntl
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import ConnectionUnavailableError
+from eventsourcing.persistence import ConnectionPoolClosedError, ConnectionUnavailableError
 from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore
 
 log = logging.getLogger(__name__)
@@ -119,36 +118,64 @@ os.register_at_fork(after_in_child=_after_fork)
 
 
 class GatedSQLiteConnectionPool(SQLiteConnectionPool):
-    """The library's pool, whose writers pass the gate before asking for a connection.
+    """The library's pool for readers; writers pass the gate and then use the pool's one writer connection.
 
     The library's pool queues every request, readers too, behind one semaphore, and a writer waiting for
     the writer in progress keeps that semaphore: each token check or aggregate load of the process then
     waits for two writes to finish. Here a writer waits at the gate first, outside that queue, so that
     readers (which WAL lets run beside a writer) are served at once.
+
+    Once through the gate a writer is the only one in this process, so it needs none of the pool's
+    bookkeeping (its semaphore, writer lock, conditions and in-use registry): it takes the pool's writer
+    connection, made on first use, and made again in a child process after fork (never the parent's).
     """
 
     gate: WriterGate
+    _writer: Any = None
+    _writer_pid: int = 0
 
     def get_connection(self, timeout: float | None = None, *, is_writer: bool | None = None) -> Any:
         if is_writer is not True:
             return super().get_connection(timeout, is_writer=is_writer)
-        timeout = self.pool_timeout if timeout is None else timeout
-        started = time.monotonic()
-        if not self.gate.acquire(timeout):
+        if self._closed:
+            raise ConnectionPoolClosedError("Pool is closed")
+        if not self.gate.acquire(self.pool_timeout if timeout is None else timeout):
             raise ConnectionUnavailableError("Timed out waiting for the writer gate")
         try:
-            return super().get_connection(max(0.0, timeout - (time.monotonic() - started)), is_writer=True)
+            writer = self._writer
+            if writer is None or writer.closed or self._writer_pid != os.getpid():
+                writer = self._new_writer()
+            writer.is_writer = True
+            return writer
         except BaseException:
             self.gate.release()
             raise
 
     def put_connection(self, conn: Any) -> None:
-        was_writer = conn.is_writer is True
-        try:
+        if conn.is_writer is not True:  # every writer connection this pool hands out is its own writer
             super().put_connection(conn)
-        finally:
-            if was_writer:
-                self.gate.release()
+            return
+        conn.is_writer = None
+        self.gate.release()
+
+    def close(self) -> None:
+        """Close the pool's connections, the writer's too (as the library's pool closes those in use)."""
+        super().close()
+        writer, self._writer = self._writer, None
+        if writer is not None and self._writer_pid == os.getpid():
+            writer.close()
+
+    def _new_writer(self) -> Any:
+        if self._writer is not None and self._writer_pid != os.getpid():
+            _inherited.append(self._writer)  # the parent's: never used, nor closed, here
+        self._writer = self._create_connection()
+        self._writer_pid = os.getpid()
+        return self._writer
+
+
+_inherited: list[Any] = []
+"""Writer connections a child process inherited from its parent across fork (kept open: closing them in the
+child could release the parent's locks on the database file)."""
 
 
 def gate_writers(datastore: SQLiteDatastore) -> None:
