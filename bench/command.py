@@ -6,6 +6,7 @@ Run ``.venv/bin/python -m bench.command --help`` for what is measured and the go
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 
 from api.services import Services
 from bench.common import (
+    STEP_CYCLE,
     DriverStore,
     Stepper,
     add_suite_arguments,
@@ -29,7 +31,10 @@ from bench.common import (
     say,
     show_rows,
     step_events,
+    step_fields,
 )
+from workflows.commands import ProcessService, to_domain
+from workflows.recorders import CHAIN_TABLE, chain_rows
 
 GOAL = 0.70
 OPS = {"smoke": 20, "quick": 150, "full": 400}
@@ -50,6 +55,14 @@ Accord:
                     agreements in turn
   take_step, no cache   the same with AGGREGATE_CACHE_MAXSIZE="" (each step loads from the store)
   create            AgreementService.create (a new agreement; the key-derived id is looked up first)
+On SQLite, the floor under take_step, for reference (8 agreements of their own each; not a path Accord uses):
+  stripped step (sqlite3)   only the work every step must do: a copy of the cached agreement, the request
+                    digest, the domain command with its event hash, the event's JSON, the event and its chain
+                    row written with raw sqlite3 statements (BEGIN, two INSERTs, COMMIT), a copy back; no
+                    library save, no pool, no writer gate, no cache bookkeeping, no checks
+  stripped step (recorder)  the same, the event written by Accord's recorder (pool, gate, chain)
+  stripped step (save)      the same, saved by the application's save (the library's save around the recorder)
+After the runs, the chain of the whole log is verified (the stripped steps append to it too).
 
 Each run does N operations in one thread and gives operations per second; measures are interleaved run by
 run (so load on the machine hits them alike); the table shows the median, min and max of the runs and the
@@ -81,6 +94,7 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         library = library_application(raw_storage)
         driver = DriverStore(raw_storage)
         uncached = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": ""})
+        stripped: list[StrippedStep] = []
         try:
             driver.create_table()
             samples = step_events(services.app, 200)
@@ -107,6 +121,10 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 "take_step (no cache)": lambda _i: stepper.step(uncached.agreements),
                 "create": lambda _i: stepper.create(in_turn=False),  # the steps stay on their 8 agreements
             }
+            if backend == "sqlite":
+                for via in StrippedStep.VIA:
+                    stripped.append(StrippedStep(services, storage, via))
+                    measures[f"stripped step ({via})"] = stripped[-1].step
             if args.profile:
                 profile_steps(stepper, ops, f"{args.profile}.{backend}")
             rates: dict[str, list[float]] = {name: [] for name in measures}
@@ -119,8 +137,16 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             if stored < expected or driver.count() < expected:
                 raise AssertionError(f"the baselines stored {stored} events and {driver.count()} rows, "
                                      f"expected {expected}")
+            if backend == "sqlite":
+                from workflows.audit import verify
+
+                checked = verify(services.app.recorder)
+                if not checked.ok:
+                    raise AssertionError(f"the log's chain does not verify after the runs: {checked.problems}")
             version = backend_version(services)
         finally:
+            for step in stripped:
+                step.close()
             uncached.close()
             driver.close()
             library.close()
@@ -137,6 +163,73 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "notes": [f"one operation per transaction, one thread; step events average {mean_state:,.0f} bytes "
                       "of stored state; ratio = ops/s / recorder insert ops/s, the median of the per-run ratios "
                       "(runs interleaved)"]}
+
+
+class StrippedStep:
+    """A step with only the work every step must do, for the floor under ``take_step`` (SQLite only).
+
+    It keeps what a step records: the request digest, the domain command (its checks and event hash), the
+    event's JSON, the event with its chain row in one transaction, and the two copies that keep a cached
+    aggregate safe. It leaves out everything between the domain and SQLite: the library's ``save``, the
+    pool, the writer gate, the cache's bookkeeping, the role, stage and version checks (``via="sqlite3"``);
+    or it writes through Accord's recorder (``"recorder"``) or the application's ``save`` (``"save"``).
+    Not a write path Accord uses: nothing here refuses a conflicting write or a wrong role."""
+
+    VIA = ("sqlite3", "recorder", "save")
+
+    def __init__(self, services: Any, storage: dict[str, str], via: str):
+        self.app, self.service, self.via = services.app, services.agreements, via
+        self.stepper = Stepper(services)
+        self.aggregates = {entry[0]: self.service.get(entry[0]) for entry in self.stepper.agreements}
+        self.connection = sqlite3.connect(storage["SQLITE_DBNAME"], isolation_level=None, timeout=5)
+        recorder = self.app.recorder
+        self.insert_event = (f"INSERT INTO {recorder.events_table_name} "
+                             "(originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)")
+        self.insert_chain_row = f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?, ?, ?)"
+        self.chain_end = f"SELECT position, running_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+        self.tail: tuple[int, str] | None = None
+
+    def step(self, _i: int) -> None:
+        stepper = self.stepper
+        entry = stepper.agreements[stepper.count % len(stepper.agreements)]
+        name, actor = STEP_CYCLE[entry[2]]
+        fields = step_fields(name, stepper.count)
+        aggregate = self.aggregates[entry[0]].working_copy()
+        context = ProcessService._with_digest(stepper.context(), actor, name, fields)
+        step_def = self.service.step_definition(self.service.workflow_of(aggregate), name)
+        getattr(aggregate, name)(by=actor, context=context, **to_domain(step_def.fields, fields))
+        if self.via == "save":
+            self.app.save(aggregate)
+        else:
+            stored = [self.app.mapper.to_stored_event(event) for event in aggregate.collect_events()]
+            if self.via == "recorder":
+                self.app.recorder.insert_events(stored)
+            else:
+                self._insert(stored[0])
+        self.aggregates[entry[0]] = aggregate.working_copy()
+        entry[1], entry[2] = aggregate.version, (entry[2] + 1) % len(STEP_CYCLE)
+
+    def _insert(self, stored: Any) -> None:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN")
+        try:
+            cursor.execute(self.insert_event, (stored.originator_id.hex, stored.originator_version, stored.topic,
+                                               stored.state))
+            position = cursor.lastrowid
+            if self.tail is None or self.tail[0] + 1 != position:  # another writer appended since
+                cursor.execute(self.chain_end)
+                self.tail = cursor.fetchone()
+            [row] = chain_rows(self.tail[1], [position], [stored])
+            cursor.execute(self.insert_chain_row, row)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            self.tail = None
+            raise
+        self.tail = (position, row[2])
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def profile_steps(stepper: Stepper, ops: int, path: str) -> None:
