@@ -33,6 +33,7 @@ from bench.common import (
     step_events,
     step_fields,
 )
+from workflows.audit import verify
 from workflows.commands import ProcessService, to_domain
 from workflows.recorders import CHAIN_TABLE, chain_rows
 
@@ -138,8 +139,6 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 raise AssertionError(f"the baselines stored {stored} events and {driver.count()} rows, "
                                      f"expected {expected}")
             if backend == "sqlite":
-                from workflows.audit import verify
-
                 checked = verify(services.app.recorder)
                 if not checked.ok:
                     raise AssertionError(f"the log's chain does not verify after the runs: {checked.problems}")
