@@ -3,6 +3,6 @@
 Creating the Flask app builds no storage: each worker creates its Accord application on first use.
 """
 
-from api import create_app
+from bootstrap import create_app
 
 app = create_app()

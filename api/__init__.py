@@ -1,10 +1,10 @@
-"""The HTTP API: ``create_app`` builds the Flask application; nothing is built at import time."""
+"""The HTTP API under /api/v1: flask-smorest blueprints per resource, their schemas, bearer-token
+authentication and the problem+json mapping. ``init_app`` plugs it into the Flask application that the
+composition root (``bootstrap.create_app``) builds; nothing is built at import time."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, request
@@ -14,10 +14,8 @@ from api import agreements, audit, auth, dashboard, enlargements, errors, health
 from api.errors import Problem, ProblemSchema, describe_problems
 from api.jsonio import OrjsonProvider
 from api.schemas import STEP_SCHEMAS
-from api.services import init_app
-from workflows.application import check_storage_settings, storage_env
 
-DEFAULTS: dict[str, Any] = {
+SETTINGS: dict[str, Any] = {
     "API_TITLE": "Accord",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
@@ -27,14 +25,8 @@ DEFAULTS: dict[str, Any] = {
         "info": {"description": "System of record for international agreements (see API.md)."},
         "security": [{"bearerAuth": []}],
     },
-    "MAX_CONTENT_LENGTH": 256 * 1024,
-    "STORAGE": {},
-    "CREATE_TABLES": False,
-    "PROJECTIONS_IN_PROCESS": None,  # None: in-process on SQLite (embedded), a separate runner on PostgreSQL
-    "READ_WAIT_SECONDS": 5.0,
-    "DB_POOL_SIZE": 4,
-    "TOKEN_CACHE_SECONDS": 0.0,  # > 0 trades immediate revocation for one store read less per request
 }
+"""flask-smorest's settings for the OpenAPI document (an application's own values win)."""
 
 
 class AccordApi(Api):
@@ -77,25 +69,11 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Defaults, then ``ACCORD_*`` environment variables, then ``config`` (tests)."""
-    app = Flask("accord")
+def init_app(app: Flask) -> None:
+    """Register the API's blueprints, authentication, error mapping and JSON handling on ``app``."""
+    for key, value in SETTINGS.items():
+        app.config.setdefault(key, value)
     app.json = OrjsonProvider(app)
-    app.config.update(DEFAULTS)
-    app.config.from_prefixed_env("ACCORD")
-    app.config.update(config or {})
-
-    storage = storage_env(os.environ, app.config["STORAGE"])
-    check_storage_settings(storage)
-    if not app.config["CREATE_TABLES"]:
-        storage["CREATE_TABLE"] = "n"
-    elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        os.makedirs(os.path.dirname(os.path.abspath(storage["SQLITE_DBNAME"])), exist_ok=True)
-    init_app(app, storage, int(app.config["DB_POOL_SIZE"]), float(app.config["TOKEN_CACHE_SECONDS"]))
-    in_process = app.config["PROJECTIONS_IN_PROCESS"]
-    if in_process is None:
-        in_process = storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
-
     api = AccordApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for schema in STEP_SCHEMAS.values():
@@ -110,13 +88,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     auth.register(app)
 
-    if app.config["CREATE_TABLES"]:
-        app.extensions["accord"].create_tables()
-    if in_process:
-        app.before_request(app.extensions["accord"].start_runner)
-
     @app.before_request
     def require_json() -> None:
+        if not request.path.startswith("/api/"):
+            return
         if request.method not in ("POST", "PUT", "PATCH"):
             return
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
@@ -131,5 +106,3 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # nesting is at most the number of brackets and braces, counted at C speed: most bodies hold a few
         if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
             raise Problem(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "too-deep")
-
-    return app

@@ -7,15 +7,14 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from api.current import services
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
 from api.schemas import (
     AgreementCreateSchema,
     AgreementSchema,
 )
-from api.services import services
-from domain.agreement import CooperationAgreement
-from domain.records import fields_of, plain
+from domain.records import plain
 from domain.values import AgreementKind, Stage, Status
 from projections import queries
 from workflows.definitions import values_of
@@ -24,7 +23,7 @@ blp = Blueprint("agreements", __name__, url_prefix="/api/v1/agreements",
                 description="Cooperation agreements and their workflow steps")
 
 
-def view_of(agreement: CooperationAgreement) -> dict[str, Any]:
+def view_of(agreement: Any) -> dict[str, Any]:
     """The agreement as the API shows it (enums as their values, value objects as mappings)."""
     return {
         "id": agreement.id,
@@ -40,19 +39,19 @@ def view_of(agreement: CooperationAgreement) -> dict[str, Any]:
         "created_at": agreement.created_on,
         "created_by": agreement.created_by,
         "updated_at": agreement.modified_on,
-        "current_text": fields_of(agreement.current_text) if agreement.current_text else None,
+        "current_text": dict(vars(agreement.current_text)) if agreement.current_text else None,
         "legal_clearance": agreement.legal_clearance.value,
-        "finalised_text": fields_of(agreement.finalised_text) if agreement.finalised_text else None,
+        "finalised_text": dict(vars(agreement.finalised_text)) if agreement.finalised_text else None,
         "rounds_held": agreement.rounds_held,
-        "recent_rounds": [fields_of(r) for r in agreement.recent_rounds],
-        "signatures": [fields_of(s) for s in agreement.signatures],
+        "recent_rounds": [dict(vars(r)) for r in agreement.recent_rounds],
+        "signatures": [dict(vars(s)) for s in agreement.signatures],
         "unsigned_parties": list(agreement.unsigned_parties) if agreement.stage.value == "signature" else [],
         "effective_on": agreement.effective_on,
         "expires_on": agreement.expires_on,
         "suspended_on": agreement.suspended_on,
         "closed_on": agreement.closed_on,
         "milestones_recorded": agreement.milestones_recorded,
-        "recent_milestones": [fields_of(m) for m in agreement.recent_milestones],
+        "recent_milestones": [dict(vars(m)) for m in agreement.recent_milestones],
     }
 
 

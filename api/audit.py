@@ -10,14 +10,12 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
+from api.current import services
 from api.errors import problems
 from api.reads import MAX_POSITION, FreshnessSchema, wait_for_views
 from api.schemas import HistoryEntrySchema, InputSchema, UtcDateTime
-from api.services import services
 from domain.values import Role
 from projections import queries
-from workflows.archive import export_lines
-from workflows.audit import prove, verify
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit")
 
@@ -79,7 +77,7 @@ class Verify(MethodView):
     @problems(blp, 403)
     def get(self) -> Any:
         """Recompute every event's hash and both chains from the stored events; name each problem's place."""
-        return verify(services().app.recorder)
+        return services().audit.verify()
 
     @roles_allowed((Role.AUDITOR,), "verify the event store")
     @blp.arguments(DigestSchema)
@@ -87,7 +85,7 @@ class Verify(MethodView):
     @problems(blp, 400, 403, 413, 415)
     def post(self, digest: dict[str, Any]) -> Any:
         """Prove the log up to ``position`` is unchanged since a verification that gave ``hash`` there."""
-        return prove(services().app.recorder, digest["position"], digest["hash"])
+        return services().audit.prove(digest["position"], digest["hash"])
 
 
 @blp.route("/export")
@@ -98,7 +96,6 @@ class Export(MethodView):
     @problems(blp, 403)
     def get(self) -> Any:
         """The whole event store as JSON Lines, streamed (for archiving; `accord audit import` loads it)."""
-        accord = services()
-        lines = export_lines(accord.app.recorder, accord.app.mapper)
+        lines = services().audit.export_lines()
         return Response(stream_with_context(lines), mimetype="application/x-ndjson",
                         headers={"Content-Disposition": "attachment; filename=accord-export.jsonl"})

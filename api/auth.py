@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, request
 
+from api.current import services
 from api.errors import Problem
-from api.services import services
 from domain.values import Actor, Role
 
 F = TypeVar("F", bound=Callable[..., Any])

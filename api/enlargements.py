@@ -7,12 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from api.current import services
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
 from api.schemas import COUNTRY, DocumentSchema, StateSchema, StepContextSchema, entries_count, recent_entries
-from api.services import services
-from domain.enlargement import EnlargementProcess
-from domain.records import fields_of
 from domain.values import ProcessStatus, Stage, Target
 from projections import queries
 from workflows.definitions import values_of
@@ -85,13 +83,13 @@ class EnlargementSummarySchema(Schema):
     ended_on = fields.String(allow_none=True)
 
 
-def view_of(process: EnlargementProcess) -> dict[str, Any]:
+def view_of(process: Any) -> dict[str, Any]:
     """The process as the API shows it."""
     def doc(d: Any) -> dict[str, Any] | None:
-        return fields_of(d) if d is not None else None
+        return dict(vars(d)) if d is not None else None
 
     return {
-        "id": process.id, "state": fields_of(process.state), "target": process.target.value,
+        "id": process.id, "state": dict(vars(process.state)), "target": process.target.value,
         "stage": process.stage.value, "status": process.status.value, "version": process.version,
         "workflow_version": process.workflow_version, "created_at": process.created_on,
         "created_by": process.created_by, "updated_at": process.modified_on, "applied_on": process.applied_on,
@@ -99,7 +97,7 @@ def view_of(process: EnlargementProcess) -> dict[str, Any]:
         "task_force_report_on": process.task_force_report_on,
         "negotiation_authorised_on": process.negotiation_authorised_on, "current_text": doc(process.current_text),
         "legal_clearance": process.legal_clearance.value, "rounds_held": process.rounds_held,
-        "recent_rounds": [fields_of(r) for r in process.recent_rounds],
+        "recent_rounds": [dict(vars(r)) for r in process.recent_rounds],
         "approved_on": process.approved_on, "signed_on": process.signed_on, "signatories": list(process.signatories),
         "ratification_notified_on": process.ratification_notified_on, "effective_on": process.effective_on,
         "ended_on": process.ended_on,

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from api.current import services
 from api.errors import problem
-from api.services import services
 
 blp = Blueprint("health", __name__)
 

@@ -10,10 +10,10 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import roles_allowed
+from api.current import services
 from api.errors import problems
 from api.reads import FreshnessSchema, wait_for_views
 from api.schemas import UtcDateTime
-from api.services import services
 from projections import queries
 from projections.agreements import iso
 from workflows.definitions import READERS

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_actor, roles_allowed
+from api.current import services
 from api.errors import Problem, problems
 from api.reads import PAGE_HEADERS, page_headers, wait_for_views
 from api.schemas import (
@@ -27,7 +28,6 @@ from api.schemas import (
     InputSchema,
     StateQuerySchema,
 )
-from api.services import services
 from domain.records import plain
 from domain.values import StepContext
 from projections.db import Database

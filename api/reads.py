@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from marshmallow import fields, validate
 
+from api.current import services
 from api.errors import Problem
 from api.schemas import InputSchema
-from api.services import services
 
 MAX_PER_PAGE = 500
 MAX_POSITION = 2**63 - 1

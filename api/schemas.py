@@ -12,8 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from domain.lifecycle import RECENT_ENTRIES
-from domain.values import AgreementKind, Clearance, PartyKind, Stage, Status
+from domain.values import RECENT_ENTRIES, AgreementKind, Clearance, PartyKind, Stage, Status
 from workflows.definitions import DEFINITIONS, Field, values_of
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hexadecimal digits")

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from api.services import Services
 from bench.common import (
     IR_OFFICERS,
     LEGAL_OFFICERS,
@@ -30,6 +29,7 @@ from bench.common import (
     say,
     show_rows,
 )
+from bootstrap.services import Services
 from domain.lifecycle import RECENT_ENTRIES, REMEMBERED_REQUESTS
 from domain.values import ReviewOutcome
 

@@ -36,8 +36,9 @@ from bench.common import (
     story_templates,
     timed,
 )
-from workflows.archive import export_lines
-from workflows.audit import verify
+from bootstrap.services import describe_stored
+from storage.archive import export_lines
+from storage.audit import verify
 
 GOAL = 0.30
 FLAT_LIMIT = 16 * 2**20
@@ -53,8 +54,8 @@ The store gets a realistic log written by the real domain commands (LogWriter, u
 grows with copies of real stored stories under new ids, re-hashed so that the whole log verifies (each
 verification below must find it intact). At S and L events (default 10,000 and 100,000):
   raw read    select_notifications in pages of {PAGE:,}, nothing decoded (the baseline)
-  verify      workflows.audit.verify: every event's hash, each aggregate's chain, the global chain
-  export      workflows.archive.export_lines: the JSON Lines of `accord audit export`, every line built
+  verify      storage.audit.verify: every event's hash, each aggregate's chain, the global chain
+  export      storage.archive.export_lines: the JSON Lines of `accord audit export`, every line built
 in this process, runs interleaved (events/s: median, min, max), ratio = rate / raw read rate (the median of
 the per-run ratios). Goal: verify
 and export >= {GOAL:.2f} of the raw read at L. Then, in child processes, the real commands `accord audit
@@ -86,7 +87,7 @@ def verified(recorder: Any) -> int:
 
 def exported(recorder: Any, mapper: Any) -> int:
     count = size = 0
-    for line in export_lines(recorder, mapper):
+    for line in export_lines(recorder, mapper, describe_stored):
         count += 1
         size += len(line)
     if size <= count:

@@ -34,7 +34,7 @@ _store: Any = None
 
 
 def storage() -> dict[str, str]:
-    from workflows.application import storage_env
+    from storage.settings import storage_env
 
     return storage_env(os.environ)
 

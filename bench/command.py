@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from api.services import Services
 from bench.common import (
     STEP_CYCLE,
     DriverStore,
@@ -33,9 +32,10 @@ from bench.common import (
     step_events,
     step_fields,
 )
-from workflows.audit import verify
+from bootstrap.services import Services
+from storage.audit import verify
+from storage.recorders import CHAIN_TABLE, chain_rows
 from workflows.commands import ProcessService, to_domain
-from workflows.recorders import CHAIN_TABLE, chain_rows
 
 GOAL = 0.70
 OPS = {"smoke": 20, "quick": 150, "full": 400}

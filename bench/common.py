@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from api.services import Services
+from bootstrap.services import Services
 from domain.agreement import CooperationAgreement
 from domain.values import (
     ORGANISATION,
@@ -35,7 +35,7 @@ from domain.values import (
     Role,
     StepContext,
 )
-from workflows.application import storage_env
+from storage.settings import storage_env
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -946,7 +946,7 @@ class BulkLog:
         from psycopg.sql import SQL, Identifier
 
         from domain.chain import GENESIS, running_hash
-        from workflows.recorders import CHAIN_TABLE
+        from storage.recorders import CHAIN_TABLE
 
         recorder = self.app.recorder
         schema, table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)

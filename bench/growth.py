@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from api.services import Services
 from bench.common import (
     LogWriter,
     Progress,
@@ -37,6 +36,7 @@ from bench.common import (
     story_templates,
     timed,
 )
+from bootstrap.services import Services
 
 GOAL = 1.5
 MEMORY_LIMIT = 32 * 2**20

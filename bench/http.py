@@ -438,7 +438,7 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         if args.with_runner and backend == "postgres":
             out = open(folder / backend / "runner.log", "wb")  # noqa: SIM115 - closed with the stack
             stack.callback(out.close)
-            runner = subprocess.Popen([sys.executable, "-m", "api.cli", "projections", "run"], cwd=ROOT,
+            runner = subprocess.Popen([sys.executable, "-m", "bootstrap.cli", "projections", "run"], cwd=ROOT,
                                       env=clean_env(storage), stdout=out, stderr=out)
             stack.callback(stop_process, runner)
         measures = [("Accord", servers["Accord"], False), ("bare (recorder)", servers["bare (recorder)"], False),

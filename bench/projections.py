@@ -123,7 +123,7 @@ def rebuild_in_child(storage: dict[str, str], view: str, batch_size: int) -> dic
 
 
 def child_rebuild(view: str, storage: dict[str, str], batch_size: int) -> None:
-    from api.services import Services
+    from bootstrap.services import Services
 
     services = Services(storage)
     try:
@@ -306,12 +306,13 @@ def print_rebuild(backend: str, result: dict[str, Any]) -> None:
 # ---- the list-query benchmark ------------------------------------------------------------------------
 
 
-class RecordingDatabase(Database):
+class RecordingDatabase:
     """Passes queries through, keeping the statements (to time them alone and explain them)."""
 
     def __init__(self, inner: Database):
         self.inner = inner
         self.dialect = inner.dialect
+        self.fts5_trigram = inner.fts5_trigram
         self.statements: list[tuple[str, list[Any]]] = []
 
     def transaction(self):  # type: ignore[override]

@@ -13,9 +13,10 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesError, InvalidValueError, StageError
-from domain.lifecycle import RECENT_ENTRIES, Lifecycle, latest, remember_request
+from domain.lifecycle import Lifecycle, latest, remember_request
 from domain.values import (
     ORGANISATION,
+    RECENT_ENTRIES,
     Actor,
     AgreementKind,
     Counterparty,

@@ -33,7 +33,6 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-import orjson
 from eventsourcing.domain import get_topic
 
 from domain.errors import InvalidValueError
@@ -120,44 +119,24 @@ def event_hash(aggregate_id: UUID | str, version: int, topic: str, recorded_at: 
         "prev_hash": prev_hash,
         "state": {k: (v if stored else canonical(v)) for k, v in state.items() if k not in NOT_HASHED},
     }
-    return hashlib.sha256(_encoded(body)).hexdigest()
+    return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def _encoded(body: Mapping[str, Any], plain: bool = False) -> bytes:
-    """The canonical encoding. ``plain``: the body is known to hold no float, so orjson, which writes the
-    same bytes for every other JSON value (and refuses integers beyond 64 bits), may write it."""
-    if plain:
-        try:
-            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # orjson.JSONEncodeError
-            pass
+def canonical_json(body: Mapping[str, Any], floats: bool = True) -> bytes:
+    """The canonical encoding: keys sorted, separators "," and ":", UTF-8, no ASCII escaping. ``floats``
+    says whether the body may hold a float (an encoder may then need to write it as Python does)."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def stored_hash_matches(aggregate_hex: str, version: int, topic: str, stored: Mapping[str, Any]) -> bool:
-    """Whether a stored event's parsed JSON (``stored``) still hashes to the hash it carries.
+Encoder = Callable[[Mapping[str, Any], bool], bytes]
+_encoder: Encoder = canonical_json
 
-    The fast path encodes with orjson, whose output equals the canonical encoding above for every value but
-    a float (it writes 1e16 where Python writes 1e+16); when that hash differs, the standard encoder decides,
-    so the verdict is exactly ``event_hash(..., stored=True) == stored["hash"]``, in a fraction of the time.
-    """
-    expected = stored["hash"]
-    recorded_at = stored["timestamp"]["_data_"]
-    body = {
-        "aggregate_id": aggregate_hex, "version": version, "type": topic, "recorded_at": recorded_at,
-        "prev_hash": stored["prev_hash"],
-        "state": {k: v for k, v in stored.items() if k not in NOT_HASHED},
-    }
-    try:
-        if hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest() == expected:
-            return True
-    except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a lone surrogate
-        pass
-    try:
-        return event_hash(aggregate_hex, version, topic, recorded_at, stored["prev_hash"], stored,
-                          stored=True) == expected
-    except (TypeError, ValueError):
-        return False
+
+def use_encoder(encoder: Encoder) -> None:
+    """Encode new events' hashed bodies with ``encoder``, which must write exactly ``canonical_json``'s bytes
+    (storage installs a faster one: the domain's rule stays this module's)."""
+    global _encoder
+    _encoder = encoder
 
 
 def running_hash(previous: str, event_hash_hex: str) -> str:
@@ -198,12 +177,12 @@ def _new_event_hash(aggregate_id: UUID, version: int, topic: str, recorded_at: d
     body = {"aggregate_id": aggregate_id.hex if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id)).hex,
             "version": version, "type": topic,
             "recorded_at": recorded_at.isoformat(), "prev_hash": prev_hash, "state": state}
-    return hashlib.sha256(_encoded(body, plain=not walk.floats)).hexdigest()
+    return hashlib.sha256(_encoder(body, walk.floats)).hexdigest()
 
 
 class _Walk:
     """``canonical()`` that also refuses NUL (PostgreSQL cannot store it in a text column or a view) and
-    notes whether a float was seen (see ``_encoded``)."""
+    notes whether a float was seen (see ``canonical_json``)."""
 
     def __init__(self) -> None:
         self.floats = False

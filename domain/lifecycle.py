@@ -12,12 +12,7 @@ from typing import Any, ClassVar
 
 from domain.chain import Chained
 from domain.errors import FourEyesError, InvalidValueError, StageError
-from domain.values import Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
-
-RECENT_ENTRIES = 5
-"""How many of the latest negotiation rounds (and implementation milestones) an aggregate keeps in its state,
-besides their count: every round and milestone is in the history (its events), and a bounded state keeps the
-aggregate, and so its snapshots, small however long that history."""
+from domain.values import RECENT_ENTRIES, Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
 REMEMBERED_REQUESTS = 256
 """How many recent idempotency keys an aggregate remembers: a retry is recognised while its request is among

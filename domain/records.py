@@ -1,5 +1,5 @@
-"""How a stored event reads as a record: who, why, and the step's own fields as JSON-ready data, from the
-decoded event (``record_of``) or straight from its stored JSON (``stored_record``, the same record)."""
+"""How domain values and events read as plain data: ``plain`` for any value (JSON-ready), ``record_of`` for
+an event (who took it, in which role, why, the step's own fields, and its hashes)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,14 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.values import STORED_VALUES
-
 META_FIELDS = frozenset({"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic",
                          "hash", "prev_hash"})
+"""An event's attributes that say who, when and where it belongs, not what the step recorded."""
 SECRET_FIELDS = frozenset({"token_sha256"})
 """Never shown in a record, even though they are not usable secrets."""
-
+HIDDEN_FIELDS = META_FIELDS | SECRET_FIELDS
 
 JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def fields_of(value: Any) -> dict[str, Any]:
-    """A flat value object's fields, as they are (``dataclasses.asdict`` without its deep copy of every value,
-    which cost more than the rest of an agreement's view: these objects hold only text, enums and dates)."""
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
 def plain(value: Any) -> Any:
@@ -32,7 +25,7 @@ def plain(value: Any) -> Any:
     kind = type(value)
     if kind in JSON_SCALARS:  # exactly these types (an enum of str or int is not one): as they are
         return value
-    if kind is dict:  # exactly: what the Mapping branch below gives, without asking the ABC
+    if kind is dict:
         return {str(k): plain(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [plain(v) for v in value]
@@ -59,66 +52,7 @@ def record_of(event: Any) -> dict[str, Any]:
         "role": event.by.role.value,
         "reason": context.reason if context else None,
         "reference": context.reference if context else None,
-        "data": {k: plain(v) for k, v in vars(event).items() if k not in META_FIELDS | SECRET_FIELDS},
+        "data": {k: plain(v) for k, v in vars(event).items() if k not in HIDDEN_FIELDS},
         "hash": event.hash,
         "prev_hash": event.prev_hash,
     }
-
-
-HIDDEN = META_FIELDS | SECRET_FIELDS
-VALUE_FIELDS: dict[str, frozenset[str]] = {
-    "value." + cls.__name__: frozenset(f.name for f in dataclasses.fields(cls)) for cls in STORED_VALUES
-}
-UNWRAPPED = frozenset({"date", "datetime_iso", "decimal_str"})
-
-
-class NotPlain(ValueError):
-    """Stored JSON that only the decoder reads faithfully (an unknown tag, a value object whose fields are not
-    its class's, a missing field)."""
-
-
-def plain_stored(value: Any, strict: bool = True) -> Any:
-    """A stored JSON value as ``plain`` shows the decoded value: tags removed, UUIDs dashed. ``strict``:
-    refuse (NotPlain) what decoding could change (unknown tags, value objects with other fields)."""
-    if type(value) is dict:
-        tag = value.get("_type_")
-        if tag is None or len(value) != 2 or "_data_" not in value:
-            return {k: plain_stored(v, strict) for k, v in value.items()}
-        data = value["_data_"]
-        if tag in UNWRAPPED or tag.startswith("enum."):
-            return data
-        if tag == "uuid_hex":
-            return str(UUID(data))
-        names = VALUE_FIELDS.get(tag)
-        if strict and (names is None or type(data) is not dict or data.keys() != names):
-            raise NotPlain(tag)
-        return plain_stored(data, strict)
-    if type(value) is list:
-        return [plain_stored(v, strict) for v in value]
-    return value
-
-
-def stored_record(stored: Mapping[str, Any], strict: bool = True) -> dict[str, Any]:
-    """``record_of`` the event whose stored JSON (parsed) is ``stored``; NotPlain if it cannot be read so."""
-    try:
-        by = stored["by"]["_data_"]
-        context = stored.get("context")
-        context = context["_data_"] if context is not None else None
-        return {
-            "actor": by["name"],
-            "role": by["role"]["_data_"],
-            "reason": context["reason"] if context else None,
-            "reference": context["reference"] if context else None,
-            "data": {k: v if type(v) is str else plain_stored(v, strict) for k, v in stored.items()
-                     if k not in HIDDEN},
-            "hash": stored["hash"],
-            "prev_hash": stored["prev_hash"],
-        }
-    except (KeyError, TypeError, AttributeError) as error:
-        raise NotPlain(str(error)) from None
-
-
-def dashed(aggregate_hex: str) -> str:
-    """An aggregate id of 32 hex digits in the usual form, as ``str(UUID(aggregate_hex))`` writes it."""
-    h = aggregate_hex
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

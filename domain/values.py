@@ -17,6 +17,10 @@ ORGANISATION = "CERN"
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 MAX_REASON_LENGTH = 2000
+RECENT_ENTRIES = 5
+"""How many of the latest negotiation rounds (and implementation milestones) an aggregate keeps in its state,
+besides their count: every round and milestone is in the history (its events), and a bounded state keeps the
+aggregate, and so its snapshots, small however long that history."""
 
 
 class Role(Enum):

@@ -70,9 +70,10 @@ class AgreementList(TableView):
     table = "agreement_list"
     columns = COLUMNS
 
-    def __init__(self, step_name: Any, dialect: str):
+    def __init__(self, step_name: Any, dialect: str, fts: bool = False):
         self.step_name = step_name  # (aggregate kind, event class name) -> public step name
         self.dialect = dialect
+        self.fts = fts  # the title index is SQLite's FTS5 trigram table (projections.titles)
         self._kinds: dict[str, tuple[str, str, bool]] = {}  # topic -> (class name, step, version 1)
         self._parties: list[tuple[str, str, str, str | None, str]] = []
 
@@ -110,7 +111,7 @@ class AgreementList(TableView):
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c}_updated ON agreement_list ({c}, updated_at, id)"
               for c in ("stage", "status", "kind")),
             "CREATE INDEX IF NOT EXISTS agreement_parties_name ON agreement_parties (name_key, agreement_id)",
-            *titles.ddl(dialect),
+            *titles.ddl(dialect, self.fts),
         ]
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
@@ -138,7 +139,7 @@ class AgreementList(TableView):
                     [(c, r["id"], r["stage"], r["status"], r["kind"], r["updated_at"])
                      for key, r in after.items() if key not in before for c in r["countries"].split(",") if c])
         upsert_rows(cursor, "agreement_countries", COUNTRY_COLUMNS, ("country", "agreement_id"), countries)
-        titles.keep(cursor, self.dialect, before, after)
+        titles.keep(cursor, self.fts, before, after)
 
     def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         kind = self._kinds.get(change.topic)

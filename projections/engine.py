@@ -22,8 +22,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
-from domain.records import dashed
 from projections.db import Cursor, Database, insert_rows, rows_where_in, upsert_rows
+from projections.stored_events import dashed
 
 log = logging.getLogger(__name__)
 

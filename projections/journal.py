@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 
 from domain.chain import canonical
-from domain.records import stored_record
 from projections.agreements import iso, utc_text
 from projections.db import Cursor, insert_rows
 from projections.engine import Change, View
+from projections.stored_events import stored_record
 
 COLUMNS = ("position", "aggregate_id", "aggregate_type", "version", "type", "recorded_at", "actor", "role",
            "event_json")

@@ -92,7 +92,7 @@ def _title_search(db: Database, text: str, alone: bool, source: str, where: list
     soon as the count and the page are complete.
     """
     if titles.indexed(text):
-        condition, value = titles.matching(db.dialect, text)
+        condition, value = titles.matching(db, text)
         in_index = f"a.id IN (SELECT id FROM {titles.TABLE} WHERE {condition})"
     else:
         in_index, value = TITLE_CONTAINS, like_contains(text)

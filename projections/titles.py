@@ -24,9 +24,7 @@ matches and chooses between looking its page up and walking the sort order: ``qu
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from projections.db import Cursor, Database, insert_rows, like_contains
@@ -53,34 +51,21 @@ _PG_TRIGRAM_INDEX = (
 )
 
 
-@cache
-def sqlite_has_trigram() -> bool:
-    """Whether this process's SQLite library has FTS5 and its trigram tokenizer."""
-    try:
-        with sqlite3.connect(":memory:") as conn:
-            conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'trigram')")
-    except sqlite3.Error:
-        return False
-    return True
-
-
-def uses_fts(dialect: str) -> bool:
-    return dialect == "sqlite" and sqlite_has_trigram()
-
-
-def ddl(dialect: str) -> list[str]:
-    if uses_fts(dialect):
+def ddl(dialect: str, fts: bool) -> list[str]:
+    """The title index's tables: an FTS5 trigram table (``fts``: SQLite with the trigram tokenizer), or a
+    table of titles (with a pg_trgm index on PostgreSQL, where the extension can be had)."""
+    if fts:
         return [f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(id UNINDEXED, title_key, "
                 "tokenize = 'trigram case_sensitive 1')"]  # title_key is casefolded already
     statements = [f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, title_key TEXT NOT NULL)"]
     return [*statements, _PG_TRIGRAM_INDEX] if dialect == "postgres" else statements
 
 
-def keep(cursor: Cursor, dialect: str, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
+def keep(cursor: Cursor, fts: bool, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
     """Write the titles of the agreements created in a batch, and the titles corrected in it."""
     new = [row for key, row in after.items() if key not in before]
     changed = [row for key, row in after.items() if key in before and before[key]["title_key"] != row["title_key"]]
-    if uses_fts(dialect):
+    if fts:
         # in rowid order: FTS5 writes out what it holds whenever a rowid comes below the last one (a segment
         # for each title out of order, merged later: measured 10x slower)
         _many(cursor, f"INSERT INTO {TABLE} (rowid, id, title_key) VALUES (?, ?, ?)",
@@ -108,19 +93,9 @@ def indexed(text: str) -> bool:
     return len(text.casefold()) >= MIN_INDEXED and "\x00" not in text
 
 
-def matching(dialect: str, text: str) -> tuple[str, str]:
+def matching(db: Database, text: str) -> tuple[str, str]:
     """A condition on ``agreement_titles`` (and its parameter) true for the titles containing ``text``;
     ``text`` must be ``indexed``."""
-    if uses_fts(dialect):
+    if db.fts5_trigram:
         return f"{TABLE} MATCH ?", _phrase(text)
     return "title_key LIKE ? ESCAPE '\\'", like_contains(text)
-
-
-def title_index_warning(db: Database) -> str | None:
-    """Why the title search has no index here (it then scans), or None when it has one."""
-    if db.dialect == "sqlite":
-        return None if sqlite_has_trigram() else (
-            f"SQLite {sqlite3.sqlite_version} has no FTS5 trigram tokenizer (3.34 or later): the title search scans")
-    rows = db.query("SELECT 1 AS found FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?",
-                    ("agreement_titles_trgm",))
-    return None if rows else "PostgreSQL has no pg_trgm index on agreement_titles: the title search scans"

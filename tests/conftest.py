@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from api import create_app
-from api.services import Services
+from bootstrap import create_app
+from bootstrap.services import Services
 from domain.values import Actor, Role
+from storage.settings import storage_env
 from workflows.access import AccessService
-from workflows.application import storage_env
 
 PG = {
     "POSTGRES_DBNAME": os.environ.get("ACCORD_TEST_POSTGRES_DBNAME", "test"),

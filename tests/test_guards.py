@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from api import create_app, json_depth
-from api.cli import main
-from workflows.application import UnsafeSettingsError
+from api import json_depth
+from bootstrap import create_app
+from bootstrap.cli import main
+from storage.settings import UnsafeSettingsError
 
 
 @pytest.mark.parametrize("storage, says", [

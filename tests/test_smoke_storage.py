@@ -6,7 +6,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.values import Actor, Role, StepContext
-from workflows.audit import chain, verify
+from storage.audit import chain, verify
 
 
 def test_an_agreement_saved_on_each_backend_loads_back_equal(services):

@@ -10,11 +10,10 @@ import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
-from api import create_app
-from domain.lifecycle import RECENT_ENTRIES
-from domain.values import Actor, Entry, Role, StepContext
+from bootstrap import create_app
+from bootstrap.seed.demo import _sha
+from domain.values import RECENT_ENTRIES, Actor, Entry, Role, StepContext
 from workflows.commands import to_domain
-from workflows.demo import _sha
 from workflows.errors import IdempotencyKeyReusedError
 
 ALICE, DMITRI = Actor("alice", Role.IR_OFFICER), Actor("dmitri", Role.IR_OFFICER)
@@ -95,7 +94,7 @@ def replayed(events):
 
 def replayed_up_to(services, aggregate_id, version: int | None):
     """The aggregate replayed from its first event (to ``version``; None: to the last), each stored event decoded
-    by the library's own mapper (the event store decodes with workflows.stored.FastMapper)."""
+    by the library's own mapper (the event store decodes with storage.stored.FastMapper)."""
     stored = services.app.recorder.select_events(aggregate_id, lte=version)
     return replayed(map(services.app.mapper.to_domain_event, stored))
 
@@ -225,8 +224,8 @@ def test_a_snapshot_of_the_version_1_state_loads_upcast_and_equals_the_replay(ra
 @pytest.fixture
 def cached_snapshotting(storage):
     """Services with the production settings (aggregate cache on) but a snapshot every 4 events."""
-    from api.services import Services
-    from workflows.application import storage_env
+    from bootstrap.services import Services
+    from storage.settings import storage_env
 
     services = Services(storage_env({}, {**storage, "SNAPSHOT_INTERVAL": "4"}))
     services.create_tables()

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from bootstrap.services import Application as AccordApplication
 from domain.values import Actor, Role
-from workflows.application import AccordApplication, storage_env
-from workflows.sqlite_gate import GatedSQLiteConnectionPool, SoleRunner, WriterGate, gate_for
+from storage.settings import storage_env
+from storage.sqlite_gate import GatedSQLiteConnectionPool, SoleRunner, WriterGate, gate_for
 
 FORK = multiprocessing.get_context("fork")
 ADMIN = Actor("pytest@cli", Role.ADMIN)
@@ -117,7 +118,7 @@ def test_a_refused_write_opens_the_gate_again(accord: AccordApplication, databas
 
 
 def test_concurrent_writers_in_two_processes_lose_nothing(accord: AccordApplication, database: str) -> None:
-    from workflows.audit import verify
+    from storage.audit import verify
 
     ready = FORK.Barrier(2)
     processes = [FORK.Process(target=_write_tokens, args=(database, ready, 40)) for _ in range(2)]
@@ -217,7 +218,7 @@ def _hold_runner(database: str, held: Any, release: Any) -> None:
 def test_the_chain_stays_whole_when_writers_take_turns_and_one_saves_after_another_appended(database: str) -> None:
     """Each recorder remembers where its own last save left the global chain, and reads the chain's end
     again whenever another writer has appended since (here: two applications, as two workers, and threads)."""
-    from workflows.audit import verify
+    from storage.audit import verify
 
     first, second = sqlite_app(database), sqlite_app(database)
     try:
@@ -271,7 +272,7 @@ def test_a_closed_pool_closes_its_writer_connection_and_refuses_writers(database
 def test_a_forked_child_writes_with_its_own_connection_and_the_chain_stays_whole(accord: AccordApplication) -> None:
     """A child process that inherits an application (gunicorn forks workers) must not write through its parent's
     SQLite connection: it makes its own, and parent and child writes all land in one whole chain."""
-    from workflows.audit import verify
+    from storage.audit import verify
 
     accord.save(_new_token())
     parent_writer = accord.recorder.datastore.pool._writer

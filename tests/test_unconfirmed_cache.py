@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.services import Services
+from bootstrap.services import Services
 from domain.values import StepContext
 from tests.two_workers import ALICE, BOB, TEXT, TEXT_2, started
 from workflows.errors import VersionConflictError

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from api.services import Services
+from bootstrap.services import Services
 from domain.values import Actor, Role, StepContext
 
 ALICE, BOB = Actor("alice", Role.IR_OFFICER), Actor("bob", Role.IR_OFFICER)

@@ -53,7 +53,6 @@ from workflows.errors import (
     VersionConflictError,
     WorkflowError,
 )
-from workflows.log import select_positioned_events
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/idempotency")
 PROCESS_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/enlargement")
@@ -365,7 +364,7 @@ class ProcessService:
     def history(self, aggregate_id: UUID, after_version: int | None = None,
                 up_to_version: int | None = None) -> Iterator[HistoryEntry]:
         """The aggregate's events in order (all, or those after/up to a version), read from the store itself."""
-        rows = select_positioned_events(self.app.recorder, aggregate_id, gt=after_version, lte=up_to_version)
+        rows = self.app.positioned_events(aggregate_id, after_version, up_to_version)
         if not rows:
             if after_version and self._load_or_none(aggregate_id) is not None:
                 return
@@ -387,7 +386,7 @@ class ProcessService:
             )
 
     def position_of(self, aggregate_id: UUID, version: int) -> int:
-        rows = select_positioned_events(self.app.recorder, aggregate_id, gt=version - 1, lte=version)
+        rows = self.app.positioned_events(aggregate_id, version - 1, version)
         return rows[0][0]
 
     @staticmethod

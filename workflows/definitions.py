@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from functools import lru_cache
+
+from eventsourcing.utils import resolve_topic
 
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
@@ -206,6 +209,20 @@ def describe_class(cls: type) -> tuple[str, str]:
         return "enlargement", CURRENT["enlargement"].step_for_event(name)
     owner = cls.__qualname__.split(".")[0]
     return "access", _snake(f"{owner}{name}")
+
+
+def describe_topic(topic: str) -> tuple[str, str] | None:
+    """(aggregate type, public step name) of a stored event's topic, or None when events of its class may be
+    upcast (read them decoded then: only the decoder applies upcasts)."""
+    cls = resolve_topic(topic)  # the library keeps resolved topics
+    if getattr(cls, "class_version", 1) != 1:
+        return None
+    return _described(cls)
+
+
+@lru_cache(maxsize=256)
+def _described(cls: type) -> tuple[str, str]:
+    return describe_class(cls)
 
 
 def step_name(kind: str, event_name: str) -> str:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from api import create_app
-from api.cli import main
+from bootstrap import create_app
+from bootstrap.cli import main
 from tests.api.helpers import AGREEMENTS, API, assert_problem, stored_events
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

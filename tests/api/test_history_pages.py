@@ -3,7 +3,7 @@ only the latest rounds and milestones, with their counts."""
 
 from __future__ import annotations
 
-from domain.lifecycle import RECENT_ENTRIES
+from domain.values import RECENT_ENTRIES
 from tests.api.helpers import CLEARED_DRAFT, TO_IMPLEMENTATION, assert_problem, create_agreement, history, walk
 
 

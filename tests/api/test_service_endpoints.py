@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import create_app
+from bootstrap import create_app
 from tests.api.helpers import AGREEMENTS, API, assert_problem, create_agreement, take_step, version_of, walk
 from tests.conftest import PG
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bootstrap.seed.demo import seed_demo
 from domain.values import Actor, Role
 from tests.audit.helpers import RawStore
-from workflows.demo import seed_demo
 
 
 @pytest.fixture

@@ -23,17 +23,20 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from api import create_app
-from api.cli import main
-from api.services import Services
+import bootstrap.services as wiring
+import storage.archive
+from bootstrap import create_app
+from bootstrap.cli import main
+from bootstrap.seed.demo import seed_demo
+from bootstrap.seed.history import load_history
+from bootstrap.services import Services
 from domain.values import Actor, Role
+from projections.stored_events import NotPlain
+from storage import audit
+from storage.archive import ImportRefusedError, import_lines
+from storage.audit import verify
 from tests.audit.helpers import AGREEMENTS, API, AUDIT, ENLARGEMENTS, lose_a_race
 from tests.conftest import PG, pg_connect
-from workflows import archive, audit
-from workflows.archive import ImportRefusedError, export_lines, import_lines
-from workflows.audit import verify
-from workflows.demo import seed_demo
-from workflows.history import load_history
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFIER = ROOT / "tools" / "verify_export.py"
@@ -55,7 +58,7 @@ class Store:
         return self.app.extensions["accord"]
 
     def export(self) -> str:
-        return "".join(export_lines(self.services.app.recorder, self.services.app.mapper))
+        return "".join(self.services.audit.export_lines())
 
     def get(self, url: str, token: str) -> Any:
         with self.app.test_client() as client:
@@ -174,7 +177,7 @@ def use_storage(monkeypatch: pytest.MonkeyPatch, storage: dict[str, str]) -> Non
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read the log and the chain in pages of 37 and import in batches of 64, so paging is exercised."""
     monkeypatch.setattr(audit, "PAGE", 37)
-    monkeypatch.setattr(archive, "BATCH", 64)
+    monkeypatch.setattr(storage.archive, "BATCH", 64)
 
 
 # ---- round trips ---------------------------------------------------------------------------------------------
@@ -207,20 +210,24 @@ def test_a_round_trip_gives_the_same_file_the_same_digest_and_the_same_views(sto
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_lines_read_from_the_stored_json_equal_lines_from_decoded_events(stores, backend, monkeypatch):
-    """The export reads most events straight from their stored JSON (workflows.stored); every line must equal
+    """The export reads most events straight from their stored JSON (bootstrap.services.describe_stored); every
+    line must equal
     the line built from the event decoded by the library's mapper, for every event type the demo, the
     published record and the access events hold."""
     store = stores[backend]
     seed(store, history=True)
-    fallbacks = []
-    real = archive.plain_record
-    monkeypatch.setattr(archive, "plain_record",
-                        lambda topic, stored: real(topic, stored) or fallbacks.append(topic))
+    read_from_json = []
+    real = wiring.stored_record
+    monkeypatch.setattr(wiring, "stored_record", lambda stored: read_from_json.append(1) or real(stored))
     fast = store.export().splitlines()
-    assert not fallbacks, "every event of today's classes is read from its stored JSON"
+    assert len(read_from_json) == len(fast), "every event of today's classes is read from its stored JSON"
     seen = {json.loads(line)["type"] for line in fast}
     assert {"created", "record_signature", "enter_into_force", "access_token_created"} <= seen, seen
-    monkeypatch.setattr(archive, "plain_record", lambda topic, stored: None)  # every event through the mapper
+
+    def refuse(stored):
+        raise NotPlain("read it decoded")
+
+    monkeypatch.setattr(wiring, "stored_record", refuse)  # every event through the mapper
     assert store.export().splitlines() == fast
 
 

@@ -15,9 +15,8 @@ import pytest
 
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, Role, StepContext
+from storage.audit import prove, verify
 from tests.audit.helpers import AGREEMENTS, RawStore, Row
-from workflows.archive import export_lines
-from workflows.audit import prove, verify
 
 ROUND = "accord.agreement:RoundRecorded"
 
@@ -75,7 +74,7 @@ def test_an_upcast_event_still_verifies_against_the_hash_recorded_with_it(servic
     history = client.get(f"{AGREEMENTS}/{old.aggregate_id}/history", headers=auth("eva")).get_json()
     [entry] = [e for e in history if e["version"] == old.version]
     assert entry["hash"] == old.json["hash"] and entry["data"]["venue"] is None
-    [line] = [json.loads(t) for t in export_lines(services.app.recorder, services.app.mapper)
+    [line] = [json.loads(t) for t in services.audit.export_lines()
               if json.loads(t)["position"] == old.position]
     assert line["stored"] == old.state.decode() and line["hash"] == old.json["hash"]
     assert line["data"]["venue"] is None

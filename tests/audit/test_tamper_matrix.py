@@ -17,13 +17,13 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner
 
-from api import create_app
-from api.cli import main
+from bootstrap import create_app
+from bootstrap.cli import main
 from domain.chain import GENESIS, event_hash, running_hash
 from domain.values import Actor, Role
+from storage import audit
+from storage.audit import Verification, prove, verify
 from tests.audit.helpers import AUDIT, RawStore, Row, agreements, lose_a_race
-from workflows import audit
-from workflows.audit import Verification, prove, verify
 
 
 @dataclass(frozen=True)

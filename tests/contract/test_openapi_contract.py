@@ -32,14 +32,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api import create_app
 from api.auth import PUBLIC_PATHS
+from bootstrap import create_app
+from bootstrap.seed.demo import seed_demo
 from domain.values import Actor, Role, StepContext
 from projections import queries
+from storage.audit import verify
 from tests.conftest import USERS as USER_ROLES
-from workflows.audit import verify
 from workflows.definitions import DEFINITIONS, StepDefinition
-from workflows.demo import seed_demo
 
 API = "/api/v1"
 OPENAPI = f"{API}/openapi.json"

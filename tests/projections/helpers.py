@@ -16,7 +16,7 @@ from random import Random
 from typing import Any
 from uuid import UUID
 
-from api.services import Services
+from bootstrap.services import Services
 from domain.values import Actor, StepContext
 from tests.conftest import USERS
 
@@ -219,7 +219,7 @@ def assert_rows_match_aggregates(services: Any) -> int:
 
 def second_services(services: Any) -> Services:
     """Another process's worth of services on the same store (own application, connections and views), built
-    exactly as api/services.py builds them; it creates no tables."""
+    exactly as bootstrap/services.py builds them; it creates no tables."""
     return Services({**services.storage, "CREATE_TABLE": "n"}, pool_size=2)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from api import cli
+from bootstrap import cli
 from projections.engine import INDEX_NAME, RestoreDetectedError
 from tests.projections.helpers import (
     Runner,

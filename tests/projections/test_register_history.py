@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from api import create_app
+from bootstrap import create_app
+from bootstrap.seed.history import country_of, load_history, record_date, record_entries
 from domain.values import Actor, Role, Target
 from projections import queries
 from tests.conftest import BACKENDS, PG, USERS, pg_connect
 from tests.projections.enlargement_walk import ENLARGEMENTS, FAR_FUTURE, PARTICIPATION, register_over_http
-from workflows.history import country_of, load_history, record_date, record_entries
 
 CAPACITIES = {"member": "member", "associate-member": "associate_member",
               "associate-member-pre-stage": "associate_member_pre_stage"}

@@ -1,4 +1,4 @@
-"""Views decode the log without the library's mapper where they can (workflows.stored): the events they get,
+"""Views decode the log without the library's mapper where they can (storage.stored): the events they get,
 and the journal rows written from stored JSON, must equal what the mapper gives, for every event type that the
 demo, the published participation record and the access events hold, and an upcast event class must still go
 through the mapper."""
@@ -11,13 +11,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
+from bootstrap.seed.demo import seed_demo
+from bootstrap.seed.history import load_history
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, Role
 from projections import agreements, queries
+from storage.stored import FastMapper
 from tests.projections.helpers import ICA, Walk, Writer, party
-from workflows.demo import seed_demo
-from workflows.history import load_history
-from workflows.stored import FastMapper
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 
 from projections import queries, titles
 from projections.db import like_contains
+from storage.views import title_index_warning
 from tests.projections.helpers import ICA, Walk, party
 from tests.projections.test_agreement_list import get_list, links
 
@@ -153,8 +154,8 @@ def test_a_search_stops_counting_at_the_limit_and_says_its_total_is_a_lower_boun
 
 
 def test_the_title_index_is_there_and_answers_a_search(services, searched):
-    assert titles.title_index_warning(services.db) is None
-    condition, value = titles.matching(services.db.dialect, "detector")
+    assert title_index_warning(services.db) is None
+    condition, value = titles.matching(services.db, "detector")
     sql = f"SELECT id FROM {titles.TABLE} WHERE {condition}"
     with services.db.transaction() as cursor:
         if services.db.dialect == "postgres":
@@ -169,9 +170,10 @@ def test_the_title_index_is_there_and_answers_a_search(services, searched):
 
 
 @pytest.fixture
-def no_trigram(monkeypatch) -> None:
+def no_trigram(services, monkeypatch) -> None:
     """SQLite without FTS5's trigram tokenizer (as before 3.34), from the next ``create_tables``."""
-    monkeypatch.setattr(titles, "sqlite_has_trigram", lambda: False)
+    monkeypatch.setattr(services.db, "fts5_trigram", False)
+    services.__dict__.pop("projections", None)  # the views made again, as a process on that SQLite makes them
 
 
 def test_without_a_trigram_index_a_search_scans_and_gives_the_same_answers(no_trigram, services, searched, caplog):
@@ -185,7 +187,7 @@ def test_without_a_trigram_index_a_search_scans_and_gives_the_same_answers(no_tr
         services.projections.catch_up()
         table = services.db.query("SELECT sql FROM sqlite_master WHERE name = ?", [titles.TABLE])[0]["sql"]
         assert table.startswith("CREATE TABLE"), table
-    assert "the title search scans" in titles.title_index_warning(services.db)
+    assert "the title search scans" in title_index_warning(services.db)
     wrong = [(text, sorted(i["id"] for i in search(services, text).items)) for text in SEARCHES
              if {i["id"] for i in search(services, text).items} != expected(text, searched)]
     assert not wrong, wrong
@@ -193,7 +195,7 @@ def test_without_a_trigram_index_a_search_scans_and_gives_the_same_answers(no_tr
 
 @pytest.mark.parametrize("storage", ["postgres"], indirect=True)
 def test_an_extension_that_cannot_be_created_leaves_the_titles_unindexed_and_the_transaction_going(services):
-    missing = titles.ddl("postgres")[-1].replace("pg_trgm", "accord_no_such_extension")
+    missing = titles.ddl("postgres", fts=False)[-1].replace("pg_trgm", "accord_no_such_extension")
     with services.db.transaction() as cursor:
         cursor.execute("DROP INDEX agreement_titles_trgm")
         cursor.execute(missing)  # warns, does not raise

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from domain.values import Actor, Role
+from storage.audit import verify
 from tests.security.helpers import (
     API,
     BASE,
@@ -37,7 +38,6 @@ from tests.security.helpers import (
     service_of,
     step_url,
 )
-from workflows.audit import verify
 from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, READERS, WorkflowDefinition
 
 WORKFLOWS: tuple[WorkflowDefinition, ...] = (AGREEMENT_V1, ENLARGEMENT_V1)

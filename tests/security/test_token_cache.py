@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bootstrap.services import Application as AccordApplication
 from domain.values import Actor, Role
 from workflows.access import AccessService
-from workflows.application import AccordApplication
 
 
 def loads_of(app: AccordApplication, calls: Callable[[], Any]) -> tuple[Any, int]:

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from api import create_app
+from bootstrap import create_app
 from domain.errors import DomainError
 from domain.values import Actor, Role, Stage, StepContext, Target
 from tests.security.helpers import ACTORS, document, head, next_country

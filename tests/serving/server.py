@@ -406,8 +406,8 @@ class KeyedWriter(threading.Thread):
 def stored_keys(storage: dict[str, str]) -> tuple[dict[str, list[tuple[str, int]]], int]:
     """Every stored event's idempotency key -> [(aggregate id, version)], read from the store itself (not
     through the API), and the number of stored events."""
-    from api.services import Services
-    from workflows.application import storage_env
+    from bootstrap.services import Services
+    from storage.settings import storage_env
 
     services = Services(storage_env({}, {**storage, "CREATE_TABLE": "n"}))
     try:

@@ -5,7 +5,7 @@ PostgreSQL: ``pg_dump -n <schema>`` of the event store's schema while gunicorn s
 backup API (``sqlite3.Connection.backup``) of the live file while gunicorn (views in-process) serves writers.
 
 For the restored copy, with H its head position:
-- ``workflows.audit.verify`` passes on the whole restored log, and its digest equals the original log's digest up
+- ``storage.audit.verify`` passes on the whole restored log, and its digest equals the original log's digest up
   to H (``accord audit verify --position H --hash <original digest>`` on the restored store exits 0);
 - the views restored from the backup, brought up to date from the restored log, equal the views after
   ``accord projections rebuild``; and they hold exactly what the original's views hold for the events up to H
@@ -54,8 +54,8 @@ VIEW_TABLES = {  # table -> the columns that order its rows
 
 
 def services_on(storage: dict[str, str]) -> Any:
-    from api.services import Services
-    from workflows.application import storage_env
+    from bootstrap.services import Services
+    from storage.settings import storage_env
 
     return Services(storage_env({}, {**storage, "CREATE_TABLE": "n"}))
 
@@ -81,7 +81,7 @@ def snapshot(services: Any) -> dict[str, list[tuple]]:
 
 
 def digest_up_to(storage: dict[str, str], position: int) -> str:
-    from workflows.audit import verify
+    from storage.audit import verify
 
     with opened(storage) as services:
         result = verify(services.app.recorder, up_to=position)
@@ -113,7 +113,7 @@ def write_load(server: Server, backup: Any) -> tuple[Any, list]:
 
 def check_restored(name: str, original: dict[str, str], restored: dict[str, str], requests: list,
                    seconds: float) -> None:
-    from workflows.audit import verify
+    from storage.audit import verify
 
     ledger = reconcile(requests, stored_keys(original)[0])
     assert not ledger.lost and not ledger.duplicated and not ledger.unresolved, ledger

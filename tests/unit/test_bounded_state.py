@@ -7,8 +7,7 @@ from datetime import date, timedelta
 
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
-from domain.lifecycle import RECENT_ENTRIES
-from domain.values import Entry
+from domain.values import RECENT_ENTRIES, Entry
 from tests.unit import enlargement_lifecycle
 from tests.unit.lifecycle import ALICE, NO_REASON, in_force, in_negotiation
 

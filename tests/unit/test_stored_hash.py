@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.chain import GENESIS, NOT_HASHED, _new_event_hash, event_hash, stored_hash_matches
+from domain.chain import GENESIS, NOT_HASHED, _new_event_hash, event_hash
 from domain.errors import InvalidValueError
 from domain.values import Actor, Role
+from storage.hashing import stored_hash_matches
 
 TOPIC = "accord.agreement:CooperationAgreement.RoundRecorded"
 RECORDED_AT = "2026-11-26T19:00:00.123456+00:00"
@@ -92,7 +93,7 @@ def test_nul_is_refused_anywhere_in_a_new_event(fields, where):
 
 
 def _store_transcoder():
-    from workflows.application import AccordApplication
+    from bootstrap.services import Application as AccordApplication
 
     return AccordApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper.transcoder
 

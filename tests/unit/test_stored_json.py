@@ -1,4 +1,4 @@
-"""The application writes events' stored JSON with workflows.stored_json.StoredJSONTranscoder: byte for byte what
+"""The application writes events' stored JSON with storage.stored_json.StoredJSONTranscoder: byte for byte what
 the library's JSONTranscoder writes with the same transcodings, and the same refusals."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bootstrap.services import Application as AccordApplication
 from domain.values import STORED_ENUMS, STORED_VALUES, Actor, Document, Role, StepContext
-from workflows.application import AccordApplication
-from workflows.stored_json import StoredJSONTranscoder
+from storage.stored_json import StoredJSONTranscoder
 
 APP = AccordApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"})
 OURS = APP.mapper.transcoder

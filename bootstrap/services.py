@@ -1,33 +1,76 @@
-"""The services of one process, created lazily on first use (after gunicorn forks, never at import)."""
+"""The services of one process, wired from storage, workflows and projections; created lazily on first use
+(after gunicorn forks, never at import)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
-from flask import current_app
-
+from domain.records import record_of
 from projections.agreements import AgreementList
-from projections.db import Database, database_for
+from projections.db import Database
 from projections.engine import Projections
 from projections.enlargements import EnlargementList
 from projections.journal import Journal
 from projections.register import Register
-from projections.titles import title_index_warning
+from projections.stored_events import stored_record
+from storage import archive, audit
+from storage.application import StoredApplication
+from storage.log import page_reader
+from storage.settings import backend_of
+from storage.sqlite_gate import SoleRunner, gate_for
+from storage.stored import FastMapper
+from storage.views import database_for, title_index_warning
 from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
-from workflows.definitions import describe_event, step_name
-from workflows.log import page_reader
-from workflows.sqlite_gate import SoleRunner, gate_for
-from workflows.stored import FastMapper, event_class_info
+from workflows.definitions import describe_event, describe_topic, step_name
 
 log = logging.getLogger(__name__)
 
 STANDBY_SECONDS = 1.0
 """How often a standing-by in-process runner (SQLite) asks whether the running one has exited."""
+
+
+class Application(StoredApplication, AccordApplication):
+    """The Accord application (workflows.application) on the storage its settings name (storage.application)."""
+
+    name = AccordApplication.name  # the library names tables after it, and would take the class's name
+
+
+def describe_stored(topic: str, stored: dict[str, Any], decode: Callable[[], Any]) -> tuple[str, str, dict[str, Any]]:
+    """(aggregate type, step name, record) of a stored event: read from its stored JSON where that reads
+    faithfully (never for an event class with upcasts), else from the event ``decode`` gives."""
+    described = describe_topic(topic)
+    if described is not None and "class_version" not in stored:
+        try:
+            return (*described, stored_record(stored))
+        except ValueError:  # a value only the decoder reads faithfully
+            pass
+    event = decode()
+    return (*describe_event(event), record_of(event))
+
+
+class AuditTrail:
+    """The stored log as auditors use it: verified, proved against a saved digest, exported and imported."""
+
+    def __init__(self, app: Application):
+        self.app = app
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> audit.Verification:
+        return audit.verify(self.app.recorder, progress=progress)
+
+    def prove(self, position: int, digest: str) -> audit.Verification:
+        return audit.prove(self.app.recorder, position, digest)
+
+    def export_lines(self) -> Iterator[str]:
+        return archive.export_lines(self.app.recorder, self.app.mapper, describe_stored)
+
+    def import_lines(self, lines: Iterable[str], progress: Callable[[int], None] | None = None) -> tuple[int, str]:
+        return archive.import_lines(self.app.recorder, lines, progress=progress)
 
 
 class Services:
@@ -43,11 +86,11 @@ class Services:
         self._stopping = threading.Event()
 
     @property
-    def app(self) -> AccordApplication:
+    def app(self) -> Application:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = AccordApplication(env=self.storage)
+                    self._app = Application(env=self.storage)
         return self._app
 
     @cached_property
@@ -63,20 +106,24 @@ class Services:
         return AccessService(self.app, cache_seconds=self.token_cache_seconds)
 
     @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.app)
+
+    @cached_property
     def db(self) -> Database:
         gate = gate_for(self.storage["SQLITE_DBNAME"]) if self.backend == "sqlite" else None
         return database_for(self.storage, pool_size=self.pool_size, writer_gate=gate)
 
     @cached_property
     def projections(self) -> Projections:
-        views = [AgreementList(step_name, self.db.dialect), EnlargementList(step_name), Register(),
-                 Journal(describe_event, event_class_info)]
+        views = [AgreementList(step_name, self.db.dialect, fts=self.db.fts5_trigram), EnlargementList(step_name),
+                 Register(), Journal(describe_event, describe_topic)]
         return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views,
                            page_reader(self.app.recorder))
 
     @property
     def backend(self) -> str:
-        return self.storage["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
+        return backend_of(self.storage)
 
     def create_tables(self) -> None:
         _ = self.app  # the library creates the event store's tables unless CREATE_TABLE=n
@@ -119,13 +166,5 @@ class Services:
         if self._app is not None:
             self._app.close()
             self._app = None
-        for name in ("agreements", "enlargements", "access", "projections", "db"):
+        for name in ("agreements", "enlargements", "access", "audit", "projections", "db"):
             self.__dict__.pop(name, None)
-
-
-def services() -> Services:
-    return current_app.extensions["accord"]
-
-
-def init_app(app: Any, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0) -> None:
-    app.extensions["accord"] = Services(storage, pool_size, token_cache_seconds)

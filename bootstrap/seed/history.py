@@ -55,7 +55,7 @@ COUNTRIES = {
 
 def record_entries() -> list[dict[str, Any]]:
     """The participation record shipped with Accord (facts gathered from public sources, with sources)."""
-    text = resources.files("workflows").joinpath("data/cern-participation.json").read_text(encoding="utf-8")
+    text = resources.files("bootstrap.seed").joinpath("data/cern-participation.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -9,6 +9,7 @@ recomputed. An export is byte-identical whichever backend it was taken from.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from hashlib import sha256
 from typing import Any
 from uuid import UUID
@@ -16,38 +17,35 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
 
-from domain.chain import GENESIS, running_hash, stored_hash_matches
-from domain.records import dashed, record_of
-from workflows.audit import chain, stored_rows
-from workflows.definitions import describe_event
-from workflows.recorders import insert_exported
-from workflows.stored import plain_record
+from domain.chain import GENESIS, running_hash
+from storage.audit import chain, stored_rows
+from storage.hashing import stored_hash_matches
+from storage.recorders import insert_exported
 
 BATCH = 1000
+
+Describe = Callable[[str, dict[str, Any], Callable[[], Any]], tuple[str, str, dict[str, Any]]]
+"""(stored topic, stored JSON parsed, decode) -> (aggregate type, step name, record): what an event means,
+which the composition root supplies from the workflow definitions (``decode`` gives the domain event)."""
 
 
 class ImportRefusedError(Exception):
     """Raised when an export cannot be imported: a non-empty store, or a line that does not verify."""
 
 
-def export_lines(recorder: ApplicationRecorder, mapper: Mapper) -> Iterator[str]:
+def export_lines(recorder: ApplicationRecorder, mapper: Mapper, describe: Describe) -> Iterator[str]:
     """The store as JSON Lines (each line ends with a newline), streamed."""
     links = chain(recorder)
     running = GENESIS
     for position, aggregate, version, topic, state in stored_rows(recorder):
         raw = orjson.loads(state)
-        described = plain_record(topic, raw)
-        if described is not None:
-            kind, step, record = described
-            recorded_at = raw["timestamp"]["_data_"]
-        else:  # an upcast event class, or a value only the mapper decodes faithfully
-            event = mapper.to_domain_event(StoredEvent(UUID(aggregate), version, topic, state))
-            (kind, step), record = describe_event(event), record_of(event)
-            recorded_at = event.timestamp.isoformat()
+        decode = partial(mapper.to_domain_event, StoredEvent(UUID(aggregate), version, topic, state))
+        kind, step, record = describe(topic, raw, decode)
+        recorded_at = raw["timestamp"]["_data_"]
         running = sha256((running + record["hash"]).encode("ascii")).hexdigest()  # = running_hash(), inlined
         link = next(links, None)
         line = {
-            "position": position, "aggregate_id": dashed(aggregate), "aggregate_type": kind,
+            "position": position, "aggregate_id": str(UUID(aggregate)), "aggregate_type": kind,
             "version": version, "topic": topic, "type": step, "recorded_at": recorded_at, **record,
             "running_hash": link[2] if link and link[0] == position else running,
             "stored": state.decode("utf-8"),

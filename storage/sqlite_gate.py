@@ -15,7 +15,7 @@ caller's timeout; waiting for the ``flock`` does not time out, which is safe bec
 inside one transaction, itself bounded by SQLite's busy timeout.
 
 The event store's connection pool uses the gate for its writers (``GatedSQLiteConnectionPool``), and so
-does the read-model database (``projections.db.SQLiteDatabase``, given the gate by ``api.services``).
+does the read-model database (``storage.views.SQLiteDatabase``, given the gate by ``bootstrap.services``).
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder
 
-from domain.chain import GENESIS, stored_hash_matches
-from workflows.log import Row, event_page, paged, position_page
-from workflows.recorders import CHAIN_TABLE
+from domain.chain import GENESIS
+from storage.hashing import stored_hash_matches
+from storage.log import Row, event_page, paged, position_page
+from storage.recorders import CHAIN_TABLE
 
 PAGE = 1000
 MAX_PROBLEMS = 100

@@ -5,7 +5,7 @@ hash of the whole log up to it: sha256(previous running hash + event hash). Writ
 serialised (SQLite's single writer; the library's table lock on PostgreSQL), so reading the last running
 hash and appending to it inside the insert transaction is safe. A row removed from the log, a forged one
 inserted, two swapped, or the log's tail cut off, all break this chain at a named position; rewriting
-the events and this table consistently is caught against a digest saved earlier (see workflows/audit.py).
+the events and this table consistently is caught against a digest saved earlier (see storage/audit.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
 from domain.chain import GENESIS, running_hash
-from workflows.sqlite_gate import gate_writers
+from storage.sqlite_gate import gate_writers
 
 CHAIN_TABLE = "accord_log_chain"
 

@@ -1,0 +1,5 @@
+"""``python -m bootstrap.cli``: the ``accord`` command."""
+
+from bootstrap.cli import main
+
+main()

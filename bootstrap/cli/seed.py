@@ -1,0 +1,37 @@
+"""``accord seed``: the demo data and the published participation record, through the real commands."""
+
+from __future__ import annotations
+
+import click
+
+from bootstrap.cli.common import command_services, operator, where
+from bootstrap.seed.demo import seed_demo
+from bootstrap.seed.history import load_history
+
+
+@click.group()
+def seed() -> None:
+    """Load data through the real commands."""
+
+
+@seed.command("demo")
+def seed_demo_command() -> None:
+    """Demo users (fresh tokens each run) and agreements in every stage; re-running adds no agreement."""
+    services = command_services(create_tables=True)
+    click.echo(f"Seeding demo data into {where(services)}:")
+    tokens = seed_demo(services.agreements, services.access, operator(), say=click.echo)
+    click.echo("\nDemo tokens (send as 'Authorization: Bearer <token>'):")
+    for name, token in tokens.items():
+        click.echo(f"  {name:7} {services.access.users_by_name()[name].role:14} {token}")
+
+
+@seed.command("history")
+def seed_history_command() -> None:
+    """The published participation record (Member States since 1954, Associate Members, pre-stage periods),
+    loaded through the real commands; re-running adds nothing."""
+    services = command_services(create_tables=True)
+    click.echo(f"Loading the participation record into {where(services)}:")
+    report = load_history(services.agreements, services.enlargements, say=click.echo)
+    click.echo(f"Loaded {len(report.loaded)} periods; skipped {len(report.skipped)}:")
+    for label, why in report.skipped:
+        click.echo(f"  skipped {label}: {why}")

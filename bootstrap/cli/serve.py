@@ -1,0 +1,46 @@
+"""``accord serve`` and ``accord demo``: gunicorn with ``gunicorn.conf.py``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from bootstrap.cli.seed import seed_demo_command, seed_history_command
+from bootstrap.cli.store import init_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def gunicorn(bind: str, workers: int, threads: int) -> None:
+    """Replace this process with gunicorn serving ``wsgi:app``."""
+    env = dict(os.environ, ACCORD_BIND=bind, WEB_CONCURRENCY=str(workers), ACCORD_THREADS=str(threads))
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+            "--chdir", str(ROOT), "wsgi:app"]
+    os.execve(sys.executable, argv, env)
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, help="threads per worker")
+def serve(bind: str, workers: int, threads: int) -> None:
+    """Serve the API with gunicorn (tables must exist: run accord init-db first)."""
+    gunicorn(bind, workers, threads)
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+def demo(bind: str) -> None:
+    """Create tables, load the participation record and the demo data, print tokens and the URL, and serve
+    (embedded: one worker, projections in-process)."""
+    context = click.get_current_context()
+    context.invoke(init_db)
+    context.invoke(seed_history_command)
+    context.invoke(seed_demo_command)
+    click.echo(f"\nServing Accord at http://{bind}/api/v1 (OpenAPI: http://{bind}/api/v1/openapi.json). "
+               "Ctrl-C stops.")
+    click.echo(f"Try: curl -H 'Authorization: Bearer <token>' http://{bind}/api/v1/workflows")
+    gunicorn(bind, workers=1, threads=8)
