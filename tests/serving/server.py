@@ -1,6 +1,7 @@
-"""Shared helpers for the serving tests: a real gunicorn started on storage prepared with the real CLI, HTTP
-requests on connections of their own, keyed writers that retry indeterminate requests, and a throwaway
-PostgreSQL cluster for the tests that stop or kill the database.
+"""Shared helpers for the serving tests: a real gunicorn started on storage prepared with the real CLI (the
+processes themselves are started by ``bench.harness``, which the benchmarks share), HTTP requests on
+connections of their own, keyed writers that retry indeterminate requests, and a throwaway PostgreSQL
+cluster for the tests that stop or kill the database.
 
 Nothing here starts anything at import time; every process is stopped by the context manager or fixture
 that started it.
@@ -14,10 +15,7 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,36 +28,19 @@ from typing import Any
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench import harness
+from bench.harness import LOG_SIGNS, children_of, clean_env, free_port  # noqa: F401 - LOG_SIGNS for the tests
+
 STARTUP_TIMEOUT = 20.0
 REQUEST_TIMEOUT = 30.0
 PROBLEM = "application/problem+json"
-STORAGE_PREFIXES = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE", "ACCORD_", "WEB_CONCURRENCY")
-LOG_SIGNS = ("Traceback", "WORKER TIMEOUT", "database is locked", "PoolTimeout")
-"""Lines in gunicorn's log that show a failure the client may not see."""
-
 USER_ROLES = {"alice": "ir_officer", "bruno": "legal_officer", "eva": "auditor"}
 
 
 # ---- the CLI ---------------------------------------------------------------------------------------
 
-def accord_cli() -> str:
-    """The project's ``accord`` console script (the venv's, or the one next to the running interpreter)."""
-    for candidate in (ROOT / ".venv" / "bin" / "accord", Path(sys.executable).with_name("accord")):
-        if candidate.exists():
-            return str(candidate)
-    pytest.fail("the accord console script is not installed (pip install -e .)")
-
-
-def clean_env(storage: dict[str, str], **extra: str) -> dict[str, str]:
-    """This process's environment without any storage/Accord settings of its own, plus the given ones."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(STORAGE_PREFIXES)}
-    return {**env, **storage, **extra}
-
-
 def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
-    result = subprocess.run([accord_cli(), *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = harness.cli(env, *args, timeout=timeout)
     assert result.returncode == 0, f"accord {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -69,12 +50,6 @@ def add_user(env: dict[str, str], name: str, role: str) -> str:
     token = run_cli(env, "users", "add", name, "--role", role).strip().splitlines()[-1].strip()
     assert token.startswith("acc_"), f"no token in the output of accord users add {name}: {token!r}"
     return token
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def backend_of(storage: dict[str, str]) -> str:
@@ -144,56 +119,6 @@ class Server:
         return self.log().count("Booting worker with pid")
 
 
-def children_of(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # the process ended meanwhile
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            children.append(int(entry.name))
-    return sorted(children)
-
-
-def wait_for_health(process: subprocess.Popen, port: int, stderr_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode} while starting:\n"
-                        f"{stderr_path.read_text(errors='replace')}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            try:
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    return
-            finally:
-                conn.close()
-        except OSError as error:
-            last_error = error
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer GET /health within {STARTUP_TIMEOUT:.0f} s ({last_error!r}):\n"
-                f"{stderr_path.read_text(errors='replace')}")
-
-
-def stop(process: subprocess.Popen, grace: float = 25) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds (gunicorn.conf.py: graceful_timeout = 20)."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 def prepare_storage(storage: dict[str, str], users: dict[str, str] | None = None) -> dict[str, str]:
     """``accord init-db`` and ``accord users add`` for each user; return the tokens."""
     env = clean_env(storage)
@@ -205,38 +130,17 @@ def prepare_storage(storage: dict[str, str], users: dict[str, str] | None = None
 def gunicorn(storage: dict[str, str], folder: Path, tokens: dict[str, str], workers: int = 2, threads: int = 4,
              **extra_env: str) -> Iterator[Server]:
     """A real gunicorn with the project's gunicorn.conf.py on prepared storage, stopped on exit."""
-    port = free_port()
-    server_env = clean_env(storage, ACCORD_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(workers),
-                           ACCORD_THREADS=str(threads), **extra_env)
-    folder.mkdir(parents=True, exist_ok=True)
-    stdout_path, stderr_path = folder / "gunicorn.out", folder / "gunicorn.err"
-    # Files, not pipes: the access log alone would fill a pipe nobody reads and block the workers.
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT, env=server_env, stdout=out, stderr=err,
-        )
-    try:
-        wait_for_health(process, port, stderr_path)
-        yield Server(backend_of(storage), port, tokens, process, stderr_path, workers, threads)
-    finally:
-        stop(process)
-        for pid in children_of(process.pid):  # never leave a worker behind (it would be re-parented)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+    env = clean_env(storage, WEB_CONCURRENCY=str(workers), ACCORD_THREADS=str(threads), **extra_env)
+    with harness.gunicorn("wsgi:app", env, folder, startup=STARTUP_TIMEOUT) as running:
+        yield Server(backend_of(storage), running.port, tokens, running.process, running.stderr_path, workers,
+                     threads)
 
 
 @contextlib.contextmanager
 def projection_runner(storage: dict[str, str], folder: Path, poll: float = 0.1) -> Iterator[subprocess.Popen]:
     """``accord projections run`` as a subprocess, stopped with SIGTERM on exit."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "projections.out", "wb") as out, open(folder / "projections.err", "wb") as err:
-        process = subprocess.Popen([accord_cli(), "projections", "run", "--poll", str(poll)], cwd=ROOT,
-                                   env=clean_env(storage), stdout=out, stderr=err)
-    try:
+    with harness.projection_runner(clean_env(storage), folder, poll) as process:
         yield process
-    finally:
-        stop(process, grace=20)
 
 
 # ---- agreements through the API --------------------------------------------------------------------
