@@ -1,34 +1,30 @@
-"""Long-lived aggregates: loading an agreement with 10,000 events against one with 10 (snapshots, cache).
+"""Long-lived aggregates: loading an agreement of 10,000 events against one of 10 (snapshots, cache).
 
-Run ``.venv/bin/python -m bench.aggregates --help`` for what is measured and the goal (issue 5).
+In a fresh store, the real domain commands write three agreements (snapshots every SNAPSHOT_INTERVAL events,
+default 100): of 10 events, of L events (default 10,000: a snapshot at its last version) and of L + interval
+- 1 (the worst case: interval - 1 events to replay after the snapshot); drafted, cleared, in negotiation,
+then round after round of new texts, legal reviews and negotiation rounds, 70% of the steps keyed.
+
+Runs of K loads through AgreementService.get (as the API's GET and every step), interleaved; ms per load:
+  cold           AGGREGATE_CACHE_MAXSIZE="" (no cache): the snapshot and later events, or all events
+  cached         the production default: the cached copy, brought up to date from the store
+  no snapshots   SNAPSHOT_INTERVAL=0, no cache: every event replayed (what snapshots save)
+Target: a cold load of the large agreement costs <= 2x a cold load of the 10-event one (the worst case is
+shown too). So are the snapshots' sizes: nothing an aggregate holds should grow with its history.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.common import (
-    IR_OFFICERS,
-    LEGAL_OFFICERS,
-    Agreements,
-    Progress,
-    add_suite_arguments,
-    at_most,
-    backend_version,
-    figure,
-    fresh_store,
-    median,
-    open_services,
-    pick,
-    run_suite_benchmark,
-    say,
-    show_rows,
-)
+from bench import suite
+from bench.stores import backend_version, fresh_store, open_services
+from bench.stories import IR_OFFICERS, LEGAL_OFFICERS, Agreements
+from bench.suite import at_most, figure, median, pick, say
 from bootstrap.services import Services
 from domain.lifecycle import RECENT_ENTRIES, REMEMBERED_REQUESTS
 from domain.values import ReviewOutcome
@@ -39,27 +35,6 @@ LARGE = {"smoke": 300, "quick": 2_000, "full": 10_000}
 LOADS = {"smoke": 5, "quick": 20, "full": 40}
 RUNS = {"smoke": 2, "quick": 3, "full": 5}
 SAVE_EVERY = 50
-
-DESCRIPTION = f"""\
-Long-lived aggregates (issue 5, "Long-lived aggregates"), on SQLite and/or PostgreSQL, in a fresh store.
-
-Three agreements are written with the real domain commands (saved {SAVE_EVERY} events per save, snapshots
-taken by the application every SNAPSHOT_INTERVAL events, default 100): one of {SMALL} events, one of L
-events (default 10,000: a snapshot sits exactly at its last version) and one of L + interval - 1 events (the
-worst case: the snapshot plus interval - 1 events to replay). Their story: drafted, cleared, in negotiation,
-then round after round of new texts, legal reviews (changes requested) and negotiation rounds, 70% of the
-steps with an idempotency key, as the API records them.
-
-Loads through AgreementService.get (as the API's GET and every step do), each measure a run of K loads
-(ms per load: median, min and max of the runs, runs interleaved):
-  cold      AGGREGATE_CACHE_MAXSIZE="" (no cache): snapshot + later events from the store, or all events
-  cached    the production default (cache on): the cached copy, brought up to date from the store
-  no snapshots   SNAPSHOT_INTERVAL=0, no cache: every event replayed (what snapshots save), for reference
-Goal: a cold load of the large agreement costs <= {GOAL:.0f}x a cold load of the {SMALL}-event one (also
-shown for the worst case, where interval - 1 events are replayed after the snapshot). The snapshot's size is
-shown, and what takes room in it, attribute by attribute: nothing an aggregate holds should grow with its history.
-"""
-
 EPILOG = """\
 examples:
   .venv/bin/python -m bench.aggregates --quick
@@ -67,8 +42,8 @@ examples:
 """
 
 
-def write_agreement(services: Services, events: int, seed: int, progress: Progress | None = None) -> Any:
-    """An agreement of exactly ``events`` events through the real commands; returns its id."""
+def write_agreement(services: Services, events: int, seed: int) -> Any:
+    """An agreement of exactly ``events`` events through the real commands; its id."""
     maker = Agreements(seed)
     rng = maker.rng
     ir, legal = IR_OFFICERS[0], LEGAL_OFFICERS[0]
@@ -94,18 +69,13 @@ def write_agreement(services: Services, events: int, seed: int, progress: Progre
         lambda: a.complete_legal_review(by=legal, context=maker.context(), outcome=ReviewOutcome.CHANGES_REQUESTED,
                                         comments="See the marked-up text."),
     ]
+    say(f"  writing an agreement of {events:,} events")
     step = 0
     while a.version < events:
-        if step < len(script):
-            script[step]()
-        else:
-            cycle[(step - len(script)) % len(cycle)]()
+        (script[step] if step < len(script) else cycle[(step - len(script)) % len(cycle)])()
         step += 1
         if len(a.pending_events) >= SAVE_EVERY or a.version == events:
-            count = len(a.pending_events)
             services.app.save(a)
-            if progress:
-                progress.update(count)
     return a.id
 
 
@@ -119,60 +89,28 @@ def load_ms(service: Any, aggregate_id: Any, loads: int, expected: int) -> float
     return 1000 * seconds / loads
 
 
-def stored_snapshot(services: Services, aggregate_id: Any) -> bytes | None:
-    """The latest snapshot's stored bytes, as the recorder holds them."""
-    snapshots = services.app.snapshots
-    if snapshots is None:
-        return None
-    found = snapshots.recorder.select_events(aggregate_id, desc=True, limit=1)
-    return found[0].state if found else None
-
-
 def snapshot_size(services: Services, aggregate_id: Any) -> int:
-    stored = stored_snapshot(services, aggregate_id)
-    return len(stored) if stored is not None else 0
-
-
-def snapshot_breakdown(services: Services, aggregate_id: Any) -> dict[str, int]:
-    """Bytes of each attribute's JSON in the latest snapshot's state, largest first (uncompressed)."""
-    stored = stored_snapshot(services, aggregate_id)
-    mapper = services.app.snapshots.mapper if services.app.snapshots else None
-    if stored is None or mapper is None or mapper.cipher or mapper.compressor:
-        return {}
-    state = json.loads(stored)["state"]
-    sizes = {name: len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) for name, value in state.items()}
-    return dict(sorted(sizes.items(), key=lambda item: -item[1]))
-
-
-def breakdown_note(label: str, sizes: dict[str, int], shown: int = 4) -> str:
-    top = [f"{name} {size / 1024:.1f}" for name, size in list(sizes.items())[:shown]]
-    rest = sum(list(sizes.values())[shown:])
-    return f"snapshot of the {label} agreement by attribute (KiB of JSON): {', '.join(top)}, " \
-           f"{len(sizes) - shown} others {rest / 1024:.1f}"
+    """The size of the latest snapshot as the recorder holds it (0: none)."""
+    snapshots = services.app.snapshots
+    found = snapshots.recorder.select_events(aggregate_id, desc=True, limit=1) if snapshots else []
+    return len(found[0].state) if found else 0
 
 
 def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    large = args.events or pick(args, LARGE)
-    loads = pick(args, LOADS)
-    runs = args.runs or pick(args, RUNS)
+    large, loads, runs = args.events or pick(args, LARGE), pick(args, LOADS), args.runs or pick(args, RUNS)
     interval = args.snapshot_interval
-    worst = large + interval - 1 if interval > 0 else large + 99
+    versions = {"small": SMALL, "large": large, "worst": large + (interval if interval > 0 else 100) - 1}
     with fresh_store(backend, "aggr", keep=args.keep) as storage:
         storage = {**storage, "SNAPSHOT_INTERVAL": str(interval)}
         with open_services(storage) as services:
-            ids: dict[str, Any] = {}
-            for label, events, seed in (("small", SMALL, 1), ("large", large, 2), ("worst", worst, 3)):
-                progress = Progress(f"{backend}: writing an agreement of {events:,} events", events)
-                ids[label] = write_agreement(services, events, seed, progress)
-                progress.close()
+            ids = {label: write_agreement(services, events, seed)
+                   for seed, (label, events) in enumerate(versions.items(), start=1)}
             sizes = {label: snapshot_size(services, ids[label]) for label in ids}
-            breakdown = snapshot_breakdown(services, ids["large"])
             version = backend_version(services)
         cold = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": ""})
         cached = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": "1000"})
         unsnapped = Services({**storage, "AGGREGATE_CACHE_MAXSIZE": "", "SNAPSHOT_INTERVAL": "0"})
         try:
-            versions = {"small": SMALL, "large": large, "worst": worst}
             plan = [("cold", cold, label) for label in ids] + [("cached", cached, label) for label in ids] + \
                 [("no snapshots", unsnapped, "small"), ("no snapshots", unsnapped, "large")]
             for _kind, services, label in plan:  # warm up: connections, statements, the cache
@@ -184,37 +122,29 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     n = max(1, loads // 10) if kind == "no snapshots" and label == "large" else loads
                     times[(kind, label)].append(load_ms(services.agreements, ids[label], n, versions[label]))
         finally:
-            cold.close()
-            cached.close()
-            unsnapped.close()
+            for services in (cold, cached, unsnapped):
+                services.close()
     names = {"small": f"{SMALL} events", "large": f"{large:,} events",
-             "worst": f"{worst:,} events (worst case)"}
+             "worst": f"{versions['worst']:,} events (worst case)"}
     rows = []
-    for kind in ("cold", "cached", "no snapshots"):
-        base = median(times[(kind, "small")])
-        for label in ("small", "large", "worst"):
-            if (kind, label) not in times:
-                continue
-            values = times[(kind, label)]
-            ratio = None if label == "small" else median(values) / base
-            goal, passed = at_most(ratio, GOAL) if kind == "cold" and ratio is not None else (None, None)
-            rows.append(figure(f"{kind} load, {names[label]}", "ms", values, n=versions[label],
-                               baseline=None if label == "small" else f"{kind} {SMALL}", ratio=ratio, goal=goal,
-                               passed=passed))
-    for label in ("large", "worst"):
-        rows.append(figure(f"snapshot size, {names[label]}", "KiB", [sizes[label] / 1024], n=versions[label]))
+    for kind, label in times:
+        values = times[(kind, label)]
+        ratio = None if label == "small" else median(values) / median(times[(kind, "small")])
+        goal, passed = at_most(ratio, GOAL) if kind == "cold" and ratio is not None else (None, None)
+        rows.append(figure(f"{kind} load, {names[label]}", "ms", values, n=versions[label],
+                           baseline=None if label == "small" else f"{kind} {SMALL}", ratio=ratio, goal=goal,
+                           passed=passed))
+    rows += [figure(f"snapshot size, {names[label]}", "KiB", [sizes[label] / 1024], n=versions[label])
+             for label in ("large", "worst")]
     return {"title": f"loading long-lived agreements (snapshot interval {interval})", "version": version,
-            "rows": rows, "snapshot_bytes": sizes, "snapshot_breakdown": breakdown, "loads": loads, "runs": runs,
+            "rows": rows, "snapshot_bytes": sizes,
             "notes": [f"ms per load, {loads} loads per run; ratio = ms / ms of the {SMALL}-event agreement loaded "
                       "the same way; the snapshot holds the aggregate's state: the idempotency keys of its latest "
-                      f"{REMEMBERED_REQUESTS} keyed steps, its latest {RECENT_ENTRIES} rounds and their count",
-                      *([breakdown_note(f"{large:,}-event", breakdown)] if breakdown else [])]}
+                      f"{REMEMBERED_REQUESTS} keyed steps, its latest {RECENT_ENTRIES} rounds and their count"]}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.aggregates", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_suite_arguments(parser)
+    parser = suite.parser("bench.aggregates", __doc__, EPILOG)
     parser.add_argument("--events", type=int, help="events of the large agreement (default 10,000; --quick 2,000; "
                                                    "--smoke 300)")
     parser.add_argument("--snapshot-interval", type=int, default=100,
@@ -226,11 +156,5 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(argv)
-    run_suite_benchmark("aggregates", args, measure, show_rows)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(suite.main("aggregates", parse, measure))

@@ -1,41 +1,32 @@
 """Audit: verification and export of the whole log against the raw rate of reading it, and their memory.
 
-Run ``.venv/bin/python -m bench.audit --help`` for what is measured and the goals (issue 7, "Speed").
+A fresh store gets a realistic log written by the real domain commands (up to 2,000 events), then grows with
+copies of real stored stories under new ids, re-hashed so that the whole log verifies (each verification
+below must find it intact). At S and L events (default 10,000 and 100,000), in this process, runs
+interleaved (events/s: median, min, max):
+  raw read    select_notifications in pages of 1,000, nothing decoded (the baseline)
+  verify      storage.audit.verify: every event's hash, each aggregate's chain, the global chain
+  export      storage.archive.export_lines: the JSON Lines of `accord audit export`, every line built
+ratio = rate / raw read rate (the median of the per-run ratios). Target: verify and export >= 0.30 of the raw
+read at L. Then, in child processes, the real commands `accord audit verify`, `accord audit export FILE` and
+the offline verifier `tools/verify_export.py FILE`: their peak RSS. Target: flat, the peak at L exceeds the
+peak at S by less than 16 MiB.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    ROOT,
-    LogWriter,
-    Progress,
-    accord_cli,
-    add_suite_arguments,
-    at_least,
-    backend_version,
-    child_max_rss,
-    clean_env,
-    figure,
-    fresh_store,
-    grow_log,
-    median,
-    open_services,
-    paired_ratio,
-    pick,
-    run_suite_benchmark,
-    say,
-    show_rows,
-    story_templates,
-    timed,
-)
+from bench import suite
+from bench.harness import ROOT, accord_cli, child_max_rss, clean_env
+from bench.stores import backend_version, fresh_store, open_services
+from bench.stories import LogCopier, LogWriter
+from bench.suite import at_least, figure, median, paired_ratio, pick, say, timed
 from bootstrap.services import describe_stored
 from storage.archive import export_lines
 from storage.audit import verify
@@ -45,24 +36,7 @@ FLAT_LIMIT = 16 * 2**20
 PAGE = 1000
 SIZES = {"smoke": (500, 3_000), "quick": (2_000, 20_000), "full": (10_000, 100_000)}
 RUNS = {"smoke": 1, "quick": 3, "full": 3}
-REAL = 2_000  # events written by the real commands before the bulk copies
-
-DESCRIPTION = f"""\
-Audit speed (issue 7, "Speed"), on SQLite and/or PostgreSQL, in one fresh store that grows.
-
-The store gets a realistic log written by the real domain commands (LogWriter, up to {REAL:,} events), then
-grows with copies of real stored stories under new ids, re-hashed so that the whole log verifies (each
-verification below must find it intact). At S and L events (default 10,000 and 100,000):
-  raw read    select_notifications in pages of {PAGE:,}, nothing decoded (the baseline)
-  verify      storage.audit.verify: every event's hash, each aggregate's chain, the global chain
-  export      storage.archive.export_lines: the JSON Lines of `accord audit export`, every line built
-in this process, runs interleaved (events/s: median, min, max), ratio = rate / raw read rate (the median of
-the per-run ratios). Goal: verify
-and export >= {GOAL:.2f} of the raw read at L. Then, in child processes, the real commands `accord audit
-verify`, `accord audit export FILE` and the offline verifier `tools/verify_export.py FILE`: their peak RSS
-(VmHWM). Goal: flat, the peak at L exceeds the peak at S by less than {FLAT_LIMIT / 2**20:.0f} MiB.
-"""
-
+REAL = 2_000  # events written by the real commands before the copies
 EPILOG = """\
 examples:
   .venv/bin/python -m bench.audit --quick
@@ -95,8 +69,7 @@ def exported(recorder: Any, mapper: Any) -> int:
     return count
 
 
-def measure_point(services: Any, storage: dict[str, str], events: int, runs: int, folder: Path
-                  ) -> dict[str, Any]:
+def measure_point(services: Any, storage: dict[str, str], events: int, runs: int, folder: Path) -> dict[str, Any]:
     recorder, mapper = services.app.recorder, services.app.mapper
     operations = {"raw read": lambda: raw_read(recorder), "verify": lambda: verified(recorder),
                   "export": lambda: exported(recorder, mapper)}
@@ -109,101 +82,73 @@ def measure_point(services: Any, storage: dict[str, str], events: int, runs: int
             if count != events:
                 raise AssertionError(f"{name} saw {count} events, expected {events}")
             rates[name].append(count / seconds)
-    env = clean_env(storage)
-    path = folder / f"export-{events}.jsonl"
+    env, path = clean_env(storage), folder / f"export-{events}.jsonl"
     say(f"  at {events:,} events: accord audit verify, accord audit export, tools/verify_export.py")
-    children = {
-        "accord audit verify": child_max_rss([accord_cli(), "audit", "verify"], env),
-        "accord audit export": child_max_rss([accord_cli(), "audit", "export", str(path)], env),
-    }
+    children = {"accord audit verify": child_max_rss([accord_cli(), "audit", "verify"], env),
+                "accord audit export": child_max_rss([accord_cli(), "audit", "export", str(path)], env)}
     with open(path, "rb") as lines:
         if sum(1 for _ in lines) != events:
             raise AssertionError(f"accord audit export wrote a file without {events} lines")
-    children["offline verifier"] = child_max_rss([sys.executable, os.path.join(ROOT, "tools", "verify_export.py"),
+    children["offline verifier"] = child_max_rss([sys.executable, str(ROOT / "tools" / "verify_export.py"),
                                                   str(path)], env)
     path.unlink()
-    for child in children.values():
-        child["rate"] = events / child["seconds"]
     return {"events": events, "rates": rates, "children": children}
 
 
 def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    small, large = (args.small_events, args.events)
-    default_small, default_large = pick(args, SIZES)
-    small, large = small or default_small, large or default_large
+    small, large = args.small_events or pick(args, SIZES)[0], args.events or pick(args, SIZES)[1]
     runs = args.runs or pick(args, RUNS)
     points = []
-    folder = Path(tempfile.mkdtemp(prefix="accord-bench-audit-"))
-    try:
-        with fresh_store(backend, "audit", keep=args.keep) as storage, open_services(storage) as services:
-            version = backend_version(services)
-            real = min(REAL, small)
-            progress = Progress(f"{backend}: writing a realistic log up to {real:,} events", real)
-            LogWriter(services, in_flight=max(20, real // 100), per_save=10).write_until(real, progress)
-            progress.close()
-            templates = story_templates(services.app, 300)
-            bulk = None
-            for target in (small, large):
-                bulk, _ = grow_log(services, target, templates, f"{backend}: growing the log to {target:,}", bulk)
-                say(f"{backend}: measuring at {target:,} events")
-                points.append(measure_point(services, storage, target, runs, folder))
-    finally:
-        for leftover in folder.glob("*"):
-            leftover.unlink()
-        folder.rmdir()
+    with tempfile.TemporaryDirectory(prefix="accord-bench-audit-") as folder, \
+            fresh_store(backend, "audit", keep=args.keep) as storage, open_services(storage) as services:
+        version = backend_version(services)
+        real = min(REAL, small)
+        LogWriter(services, in_flight=max(20, real // 100), per_save=10).write_until(real, f"{backend}: writing")
+        copier = LogCopier(services.app)
+        for target in (small, large):
+            copier.grow_to(target, f"{backend}: growing the log to {target:,}")
+            say(f"{backend}: measuring at {target:,} events")
+            points.append(measure_point(services, storage, target, runs, Path(folder)))
     rows = []
     for point in points:
-        n = point["events"]
-        base = median(point["rates"]["raw read"])
-        rows.append(figure(f"raw read @ {n:,}", "events/s", point["rates"]["raw read"], n=n))
+        n, rates = point["events"], point["rates"]
+        rows.append(figure(f"raw read @ {n:,}", "events/s", rates["raw read"], n=n))
         for name in ("verify", "export"):
-            ratio = paired_ratio(point["rates"][name], point["rates"]["raw read"])
+            ratio = paired_ratio(rates[name], rates["raw read"])
             goal, passed = at_least(ratio, GOAL) if n == large else (None, None)
-            rows.append(figure(f"{name} @ {n:,}", "events/s", point["rates"][name], n=n, baseline="raw read",
-                               ratio=ratio, goal=goal, passed=passed))
-        rate = point["children"]["offline verifier"]["rate"]
+            rows.append(figure(f"{name} @ {n:,}", "events/s", rates[name], n=n, baseline="raw read", ratio=ratio,
+                               goal=goal, passed=passed))
+        rate = n / point["children"]["offline verifier"]["seconds"]
         rows.append(figure(f"offline verifier (file) @ {n:,}", "events/s", [rate], n=n, baseline="raw read",
-                           ratio=rate / base))
-    notes = []
+                           ratio=rate / median(rates["raw read"])))
+    notes = ["ratio = events/s / raw read events/s, the median of the per-run ratios (runs interleaved, wall "
+             "clock, this process); the children are the real commands, each a fresh process (their rate "
+             "includes start-up; offline verifier: ratio to the median raw read)"]
     first, last = points[0], points[-1]
-    growth = {}
     for name in first["children"]:
         s, g = first["children"][name]["max_rss"], last["children"][name]["max_rss"]
-        growth[name] = g - s
         rows.append(figure(f"{name}: peak RSS @ {first['events']:,}", "MiB", [s / 2**20], n=first["events"]))
         rows.append(figure(f"{name}: peak RSS @ {last['events']:,}", "MiB", [g / 2**20], n=last["events"],
                            baseline=f"@ {first['events']:,}", ratio=g / s,
                            goal=f"+ < {FLAT_LIMIT / 2**20:.0f} MiB", passed=g - s < FLAT_LIMIT))
         notes.append(f"{name}: peak RSS {(g - s) / 2**20:+.1f} MiB from {first['events']:,} to "
                      f"{last['events']:,} events")
-    notes.insert(0, "ratio = events/s / raw read events/s, the median of the per-run ratios (runs interleaved, wall "
-                    "clock, this process); the children are the real commands, each a fresh process (their rate "
-                    "includes start-up; offline verifier: ratio to the median raw read)")
     return {"title": f"audit: verify and export vs raw read, {small:,} and {large:,} events", "version": version,
-            "rows": rows, "points": points, "rss_growth": growth, "notes": notes}
+            "rows": rows, "notes": notes}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.audit", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_suite_arguments(parser)
+    parser = suite.parser("bench.audit", __doc__, EPILOG)
     parser.add_argument("--events", type=int, help="events of the large log (default 100,000; --quick 20,000; "
                                                    "--smoke 3,000)")
     parser.add_argument("--small-events", type=int, help="events of the small log (default 10,000; --quick 2,000; "
                                                          "--smoke 500)")
     args = parser.parse_args(argv)
-    small = args.small_events or pick(args, SIZES)[0]
-    large = args.events or pick(args, SIZES)[1]
-    if not 0 < small < large or (args.runs is not None and args.runs < 1):
+    if not 0 < (args.small_events or pick(args, SIZES)[0]) < (args.events or pick(args, SIZES)[1]) \
+            or (args.runs is not None and args.runs < 1):
         parser.error("need 0 < --small-events < --events, and --runs positive")
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(argv)
-    run_suite_benchmark("audit", args, measure, show_rows)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(suite.main("audit", parse, measure))

@@ -1,18 +1,12 @@
-"""The bare HTTP baseline of ``bench.http``: a minimal Flask app served by the same gunicorn command and
+"""The HTTP baseline of ``bench.http``: a bare Flask app served by the same gunicorn command and
 ``gunicorn.conf.py`` as Accord (``python -m gunicorn --config gunicorn.conf.py bench.bare:app``).
 
-It answers the same requests as Accord's write path (``POST /api/v1/agreements`` and
-``POST /api/v1/agreements/<id>/steps/<step>`` with ``If-Match`` and ``Idempotency-Key``), so the same load
-client drives both: it parses the JSON body, stores one event made from it and answers with ``ETag``,
-``X-Position`` (and ``Location`` on a create) and a JSON body. Nothing else: no authentication, no schema, no
-aggregate, no hash. ``BENCH_BARE_STORE`` chooses how the event is stored:
-
-- ``recorder`` (default): the eventsourcing library's own recorder, ``insert_events`` of one stored event;
-- ``driver``: the plain driver (``sqlite3`` / ``psycopg``) inserting and committing one comparable row.
-
-``GET /ping`` answers without parsing or storing anything: the load client's ceiling on this server.
-Storage comes from the library's variables in the environment; each worker opens it on first use (after
-the fork), tables are created beforehand (the workers run with ``CREATE_TABLE=n``).
+It answers the requests of Accord's write path (creates and steps, with ``If-Match`` and ``Idempotency-Key``)
+so that the same load client drives both: it parses the JSON body, stores one event made from it and answers
+with ``ETag``, ``X-Position`` (``Location`` on a create) and a JSON body; no authentication, schema,
+aggregate or hash. ``BENCH_BARE_STORE``: ``recorder`` (default), the eventsourcing library's own
+``insert_events``; ``driver``, the plain driver inserting a comparable row. ``GET /ping`` stores nothing: the
+load client's ceiling. Each worker opens its store on first use, after the fork (tables exist beforehand).
 """
 
 from __future__ import annotations
@@ -24,6 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.persistence import StoredEvent
 from flask import Flask, Response, request
 
 app = Flask("bare")
@@ -33,25 +28,16 @@ _lock = threading.Lock()
 _store: Any = None
 
 
-def storage() -> dict[str, str]:
-    from storage.settings import storage_env
-
-    return storage_env(os.environ)
-
-
 def store() -> Any:
     global _store
     if _store is None:
         with _lock:
             if _store is None:
-                if MODE == "driver":
-                    from bench.common import DriverStore
+                from bench.stores import DriverStore, library_application
+                from storage.settings import storage_env
 
-                    _store = DriverStore(storage())
-                else:
-                    from bench.common import library_application
-
-                    _store = library_application(storage(), create_tables=False)
+                storage = storage_env(os.environ)
+                _store = DriverStore(storage) if MODE == "driver" else library_application(storage, False)
     return _store
 
 
@@ -67,8 +53,6 @@ def record(originator_id: uuid.UUID, version: int, kind: str, body: dict[str, An
     try:
         if MODE == "driver":
             return target.insert(originator_id, version, TOPICS[kind], state)
-        from eventsourcing.persistence import StoredEvent
-
         positions = target.recorder.insert_events([StoredEvent(originator_id, version, TOPICS[kind], state)])
         return positions[0] if positions else 0
     except Exception as error:  # a unique-key violation: someone else wrote this version
@@ -80,8 +64,7 @@ def record(originator_id: uuid.UUID, version: int, kind: str, body: dict[str, An
 def answer(originator_id: uuid.UUID, version: int, position: int | None, body: dict[str, Any],
            status: int) -> Response:
     if position is None:
-        return Response(json.dumps({"title": "Conflict", "status": 409}), 409,
-                        content_type="application/problem+json")
+        return Response(json.dumps({"title": "Conflict", "status": 409}), 409, content_type="application/problem+json")
     response = Response(json.dumps({"id": str(originator_id), "version": version, **body}), status,
                         content_type="application/json")
     response.headers["ETag"] = f'"{version}"'
@@ -125,7 +108,6 @@ def take_step(agreement_id: uuid.UUID, step: str) -> Response:
     header = request.headers.get("If-Match", "").strip('"')
     if not header.isdigit():
         return Response('{"status": 412}', 412, content_type="application/problem+json")
-    body = request.get_json() if request.content_length else {}
-    body = {"step": step, **(body or {})}
+    body = {"step": step, **((request.get_json() if request.content_length else None) or {})}
     version = int(header) + 1
     return answer(agreement_id, version, record(agreement_id, version, "step", body), body, 200)
