@@ -22,7 +22,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections")
 TIME_LIMIT = 90  # seconds per backend: about 30 s here on 2 busy cores, so a limit of ~60 s with room for CI load
 UNITS = {"ops/s", "req/s", "events/s", "ms", "MiB", "KiB"}
