@@ -187,7 +187,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--agreements", type=int, help="agreements in the large list store (default 100,000)")
     parser.add_argument("--small-agreements", type=int, help="agreements in the small list store (default 1,000)")
     parser.add_argument("--repeat", type=int, default=1, help="timed rebuilds of each view (median; default 1)")
-    parser.add_argument("--batch-size", type=int, help="events per projection batch (default 1,000; --smoke 200)")
+    parser.add_argument("--batch-size", type=int, help="the engine's batch outside rebuilds (default 1,000; --smoke "
+                                                       "200): memory is compared when the small log holds two")
     parser.add_argument("--views", nargs="+", metavar="VIEW", help="views to rebuild (default: every view; "
                                                                    "--smoke: agreements journal)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory rebuilds")
