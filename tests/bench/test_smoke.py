@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections")
-TIME_LIMIT = 90  # seconds per backend: a smoke run takes seconds per benchmark; the rest is room for a busy machine
+HANG_LIMIT = 600  # seconds per backend before the run counts as hung (speed is the benchmarks' business, not a test's)
 UNITS = {"ops/s", "req/s", "events/s", "ms", "MiB", "KiB"}
 
 
@@ -75,11 +75,10 @@ def test_every_benchmark_runs_and_every_figure_is_positive(backend: str, tmp_pat
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "bench", "all", "--smoke", "--backend", backend, "--json",
                            str(figures)], cwd=ROOT, env=bench_env(), capture_output=True, text=True,
-                          timeout=TIME_LIMIT + 120, check=False)
+                          timeout=HANG_LIMIT, check=False)
     seconds = time.monotonic() - started
     print(f"\nbench smoke [{backend}]: {seconds:.0f} s")
     assert done.returncode == 0, f"python -m bench all --smoke failed:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}"
-    assert seconds < TIME_LIMIT, f"the smoke run took {seconds:.0f} s (limit {TIME_LIMIT} s)"
     document = json.loads(figures.read_text())
     assert document["size"] == "smoke"
     assert set(document["benchmarks"]) == set(BENCHMARKS)
