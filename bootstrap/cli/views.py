@@ -38,7 +38,7 @@ def projections_run(poll: float, max_failures: int) -> None:
     (an older backup was restored): rebuild that view first.
     """
     engine = command_services().projections
-    bring_views_up_to_date(engine)
+    head = start_up(engine, max_failures)
 
     def stop(signum: int, frame: object) -> None:
         click.echo(f"signal {signum}: stopping after the current batch", err=True)
@@ -57,7 +57,7 @@ def projections_run(poll: float, max_failures: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    click.echo(f"projection runner: views {', '.join(engine.views)}; head {engine.head()}", err=True)
+    click.echo(f"projection runner: views {', '.join(engine.views)}; head {head}", err=True)
     worker = threading.Thread(target=work, name="accord-projections")
     worker.start()
     while worker.is_alive():
@@ -72,6 +72,23 @@ def projections_run(poll: float, max_failures: int) -> None:
         click.echo(f"error: cannot continue: {error}", err=True)
         sys.exit(1)
     click.echo("projection runner stopped cleanly", err=True)
+
+
+def start_up(engine: Projections, max_failures: int) -> int:
+    """Bring the views' tables up to date and read the log's head, retrying storage failures as the runner
+    does (a database still starting, or slow to give a first connection, is not a reason to exit)."""
+    for failure in range(1, max_failures + 1):
+        try:
+            bring_views_up_to_date(engine)
+            return engine.head()
+        except RestoreDetectedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - storage not reachable yet: wait and retry
+            if failure >= max_failures:
+                raise click.ClickException(f"cannot start: {error}") from None
+            click.echo(f"projection runner: storage not ready ({error}); retrying", err=True)
+            time.sleep(min(5.0, 0.2 * 2 ** min(failure, 5)))
+    raise click.ClickException("cannot start: --max-failures must be at least 1")
 
 
 def bring_views_up_to_date(engine: Projections) -> None:
