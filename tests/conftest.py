@@ -14,9 +14,7 @@ import psycopg
 import pytest
 
 from bootstrap import create_app
-from bootstrap.services import Services
 from domain.values import Actor, Role
-from storage.settings import storage_env
 from workflows.access import AccessService
 
 PG = {
@@ -60,17 +58,6 @@ def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]
     finally:
         with pg_connect() as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture
-def workers(storage: dict[str, str]) -> Iterator[tuple[Services, Services]]:
-    """Two applications on one store, as two gunicorn workers: the service's defaults (aggregate cache on)."""
-    env = storage_env({}, storage)
-    first, second = Services(env), Services(env)
-    first.create_tables()
-    yield first, second
-    first.close()
-    second.close()
 
 
 @pytest.fixture
