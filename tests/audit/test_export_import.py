@@ -313,7 +313,8 @@ def test_an_import_of_a_line_that_is_not_an_export_line_is_refused_by_number(sto
 
 
 @pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=lambda b: b)
-def test_accord_audit_export_and_import_on_the_command_line(stores, source, target, monkeypatch, tmp_path):
+def test_accord_audit_export_then_import_copies_a_store_into_an_empty_one(stores, source, target, monkeypatch,
+                                                                          tmp_path):
     origin, copy = stores[source], stores[target]
     tokens = seed(origin, history=True)
     runner = CliRunner()

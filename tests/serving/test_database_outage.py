@@ -210,7 +210,7 @@ def run_outage(cluster: Cluster, dbname: str, storage: dict[str, str], server: S
     )
 
 
-def test_outage_figures(outage: Outage) -> None:
+def test_the_load_went_on_across_the_outage_without_a_writer_failing(outage: Outage) -> None:
     """The figure line; fails only if the scenario itself did not happen (no load across the outage)."""
     down = [(w, a, waited) for w, a, waited in outage.while_down() if w != "/health"]
     answered = [a for w, a in outage.answered_while_down() if w != "/health"]
