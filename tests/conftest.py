@@ -1,32 +1,19 @@
 """Fixtures: every test that uses storage runs on a real SQLite file and on a real PostgreSQL.
 
-PostgreSQL tests never skip: if the server cannot be reached they fail. Each PostgreSQL test gets its own
-schema in the ``test`` database (dropped afterwards), so tests never see each other's events.
+The stores come from tests/storage/stores.py (one fresh, empty store per test and backend); the fixtures here
+build the service on it as a deployment does, with a bearer token for each test user.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from bootstrap import create_app
-from bootstrap.services import Services
 from domain.values import Actor, Role
-from storage.settings import storage_env
+from tests.storage.stores import BACKENDS, fresh_store
 from workflows.access import AccessService
-
-PG = {
-    "POSTGRES_DBNAME": os.environ.get("ACCORD_TEST_POSTGRES_DBNAME", "test"),
-    "POSTGRES_HOST": os.environ.get("ACCORD_TEST_POSTGRES_HOST", "127.0.0.1"),
-    "POSTGRES_PORT": os.environ.get("ACCORD_TEST_POSTGRES_PORT", "5432"),
-    "POSTGRES_USER": os.environ.get("ACCORD_TEST_POSTGRES_USER", "postgres"),
-    "POSTGRES_PASSWORD": os.environ.get("ACCORD_TEST_POSTGRES_PASSWORD", ""),
-}
-BACKENDS = ["sqlite", "postgres"]
 
 USERS = {
     "alice": Role.IR_OFFICER,
@@ -39,38 +26,11 @@ USERS = {
 }
 
 
-def pg_connect() -> psycopg.Connection:
-    return psycopg.connect(
-        dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
-        user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"] or None, autocommit=True, connect_timeout=5,
-    )
-
-
 @pytest.fixture(params=BACKENDS)
 def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]]:
     """The library's persistence settings for a fresh, empty event store."""
-    if request.param == "sqlite":
-        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "accord.db")}
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with pg_connect() as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG}
-    finally:
-        with pg_connect() as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture
-def workers(storage: dict[str, str]) -> Iterator[tuple[Services, Services]]:
-    """Two applications on one store, as two gunicorn workers: the service's defaults (aggregate cache on)."""
-    env = storage_env({}, storage)
-    first, second = Services(env), Services(env)
-    first.create_tables()
-    yield first, second
-    first.close()
-    second.close()
+    with fresh_store(request.param, tmp_path) as settings:
+        yield settings
 
 
 @pytest.fixture

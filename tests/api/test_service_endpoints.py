@@ -6,7 +6,7 @@ import pytest
 
 from bootstrap import create_app
 from tests.api.helpers import AGREEMENTS, API, assert_problem, create_agreement, take_step, version_of, walk
-from tests.conftest import PG
+from tests.storage.stores import PG
 
 # The public vocabulary of the cooperation agreement workflow, as WORKFLOWS.md (v1) lists it.
 AGREEMENT_STEPS = {

@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from domain.values import Actor, Role, StepContext
-from tests.conftest import pg_connect
+from tests.storage.stores import backend_of, pg_connect
 
 API = "/api/v1"
 AGREEMENTS = f"{API}/agreements"
@@ -49,7 +49,7 @@ class RawStore:
 
     def __init__(self, storage: dict[str, str]):
         self.storage = storage
-        self.sqlite = storage["PERSISTENCE_MODULE"].endswith("sqlite")
+        self.sqlite = backend_of(storage) == "sqlite"
         if self.sqlite:
             self.names = {"events": "stored_events", "chain": CHAIN, "pos": "rowid"}
         else:

@@ -36,12 +36,11 @@ from storage import audit
 from storage.archive import ImportRefusedError, import_lines
 from storage.audit import verify
 from tests.audit.helpers import AGREEMENTS, API, AUDIT, ENLARGEMENTS, lose_a_race
-from tests.conftest import PG, pg_connect
+from tests.storage.stores import fresh_store, use_store
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFIER = ROOT / "tools" / "verify_export.py"
 FAR_FUTURE = "9999-12-31T00:00:00.000000Z"
-STORAGE_PREFIXES = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE")
 DIRECTIONS = [("sqlite", "postgres"), ("postgres", "sqlite")]
 
 
@@ -74,23 +73,15 @@ def make_app(storage: dict[str, str]) -> Flask:
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[dict[str, Store]]:
     """A fresh SQLite store and a fresh PostgreSQL schema, each with its tables and its own app."""
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with pg_connect() as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    storages = {
-        "sqlite": {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "accord.db")},
-        "postgres": {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG},
-    }
-    made: dict[str, Store] = {}
-    try:
-        for backend, storage in storages.items():
-            made[backend] = Store(backend, storage, make_app(storage))
-        yield made
-    finally:
-        for store in made.values():
-            store.services.close()
-        with pg_connect() as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_store("sqlite", tmp_path) as on_sqlite, fresh_store("postgres", tmp_path) as on_postgres:
+        made: dict[str, Store] = {}
+        try:
+            for backend, storage in {"sqlite": on_sqlite, "postgres": on_postgres}.items():
+                made[backend] = Store(backend, storage, make_app(storage))
+            yield made
+        finally:
+            for store in made.values():
+                store.services.close()
 
 
 def seed(store: Store, history: bool = False) -> dict[str, str]:
@@ -162,15 +153,6 @@ def flip_actor_initial(line: dict[str, Any]) -> None:
     """One byte of the stored event (the actor's initial in the other case); the decoded part left alone."""
     name = json.loads(line["stored"])["by"]["_data_"]["name"]
     line["stored"] = line["stored"].replace(f'"name":"{name}"', f'"name":"{name[0].swapcase()}{name[1:]}"', 1)
-
-
-def use_storage(monkeypatch: pytest.MonkeyPatch, storage: dict[str, str]) -> None:
-    """Point the ``accord`` command at one store, through the library's environment variables."""
-    for name in list(os.environ):
-        if name.startswith(STORAGE_PREFIXES):
-            monkeypatch.delenv(name)
-    for name, value in storage.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -331,13 +313,14 @@ def test_an_import_of_a_line_that_is_not_an_export_line_is_refused_by_number(sto
 
 
 @pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=lambda b: b)
-def test_accord_audit_export_and_import_on_the_command_line(stores, source, target, monkeypatch, tmp_path):
+def test_accord_audit_export_then_import_copies_a_store_into_an_empty_one(stores, source, target, monkeypatch,
+                                                                          tmp_path):
     origin, copy = stores[source], stores[target]
     tokens = seed(origin, history=True)
     runner = CliRunner()
     path = tmp_path / "accord-export.jsonl"
 
-    use_storage(monkeypatch, origin.storage)
+    use_store(monkeypatch, origin.storage)
     exported = runner.invoke(main, ["audit", "export", str(path)], catch_exceptions=False)
     assert exported.exit_code == 0, exported.output
     assert path.read_text(encoding="utf-8") == origin.export()
@@ -345,7 +328,7 @@ def test_accord_audit_export_and_import_on_the_command_line(stores, source, targ
     refused = runner.invoke(main, ["audit", "import", str(path)], catch_exceptions=False)
     assert refused.exit_code == 1 and "not empty" in refused.output, refused.output
 
-    use_storage(monkeypatch, copy.storage)
+    use_store(monkeypatch, copy.storage)
     imported = runner.invoke(main, ["audit", "import", str(path)], catch_exceptions=False)
     assert imported.exit_code == 0, imported.output
     digest = verify(origin.services.app.recorder).head_hash
@@ -360,7 +343,7 @@ def test_accord_audit_import_of_a_tampered_export_names_the_line(stores, monkeyp
     lines[9] = edit_line(lines[9], 1, flip_actor_initial)
     path = tmp_path / "tampered.jsonl"
     path.write_text("".join(lines), encoding="utf-8")
-    use_storage(monkeypatch, stores["postgres"].storage)
+    use_store(monkeypatch, stores["postgres"].storage)
     refused = CliRunner().invoke(main, ["audit", "import", str(path)], catch_exceptions=False)
     assert refused.exit_code == 1, refused.output
     assert "line 10 (position" in refused.output and "does not match its hash" in refused.output

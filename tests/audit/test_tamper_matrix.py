@@ -8,7 +8,6 @@ tokens (one directory aggregate interleaved with token aggregates), then agreeme
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from domain.values import Actor, Role
 from storage import audit
 from storage.audit import Verification, prove, verify
 from tests.audit.helpers import AUDIT, RawStore, Row, agreements, lose_a_race
+from tests.storage.stores import use_store
 
 
 @dataclass(frozen=True)
@@ -429,11 +429,7 @@ def test_only_auditors_verify(client, auth, seeded, user):
 
 
 def test_accord_audit_verify_exits_1_on_a_problem(services, seeded, raw, storage, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith(("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE")):
-            monkeypatch.delenv(name)
-    for name, value in storage.items():
-        monkeypatch.setenv(name, value)
+    use_store(monkeypatch, storage)
     runner = CliRunner()
     saved = verify(services.app.recorder)
 

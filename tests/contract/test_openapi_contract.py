@@ -39,6 +39,7 @@ from domain.values import Actor, Role, StepContext
 from projections import queries
 from storage.audit import verify
 from tests.conftest import USERS as USER_ROLES
+from tests.storage.stores import backend_of
 from workflows.definitions import DEFINITIONS, StepDefinition
 
 API = "/api/v1"
@@ -63,10 +64,6 @@ def app(storage: dict[str, str]):
                       "READ_WAIT_SECONDS": 0.05})
     yield app
     app.extensions["accord"].close()
-
-
-def backend_of(storage: dict[str, str]) -> str:
-    return storage["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from uuid import UUID
 from bootstrap.services import Services
 from domain.values import Actor, StepContext
 from tests.conftest import USERS
+from tests.storage.stores import process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCORD = Path(sys.executable).parent / "accord"
@@ -240,12 +240,8 @@ def caught_up(services: Any) -> bool:
 # ---- runner processes -----------------------------------------------------------------------------
 
 def runner_env(storage: dict[str, str]) -> dict[str, str]:
-    """This process's environment without storage or Accord settings, then the test's storage, no DDL."""
-    prefixes = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "ACCORD_", "CREATE_TABLE")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(storage)
-    env.update(CREATE_TABLE="n", PYTHONUNBUFFERED="1")
-    return env
+    """The environment of a runner process on the test's store, creating no tables."""
+    return process_env(storage, CREATE_TABLE="n", PYTHONUNBUFFERED="1")
 
 
 class Runner:

@@ -32,6 +32,7 @@ from tests.projections.helpers import (
     snapshots,
     wait_until,
 )
+from tests.storage.stores import backend_of, use_store
 
 EVENTS = 600
 KILLS = 5
@@ -41,10 +42,6 @@ AGREEMENTS = "/api/v1/agreements"
 DASHBOARD = "/api/v1/dashboard"
 JOURNAL = "/api/v1/audit/journal"
 PROBLEM = "application/problem+json"
-
-
-def backend_of(storage: dict[str, str]) -> str:
-    return storage["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
 
 
 def assert_exactly_once(services: Any) -> tuple[int, int, int]:
@@ -182,21 +179,13 @@ def test_a_rebuild_gives_the_same_rows_as_the_incremental_build(services):
     assert caught_up(services)
 
 
-def storage_environment(monkeypatch: pytest.MonkeyPatch, storage: dict[str, str]) -> None:
-    for key in list(os.environ):
-        if key.startswith(("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "ACCORD_", "CREATE_TABLE")):
-            monkeypatch.delenv(key)
-    for key, value in {**storage, "CREATE_TABLE": "n"}.items():
-        monkeypatch.setenv(key, value)
-
-
 def test_accord_projections_rebuild_gives_the_same_rows_and_reports_events_per_second(
         services, storage, monkeypatch):
     writer = Writer(services.agreements, Random(SEED))
     build_incrementally(services, writer)
     incremental = digests(services)
     events = len(log_positions(services))
-    storage_environment(monkeypatch, storage)
+    use_store(monkeypatch, storage, CREATE_TABLE="n")
     runner = CliRunner()
 
     result = runner.invoke(cli.main, ["projections", "rebuild"])

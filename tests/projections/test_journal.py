@@ -96,7 +96,7 @@ def test_after_and_limit_page_through_the_log_without_gaps(client, auth, service
     assert journal(client, auth) == entries[:100]  # defaults: after=0, limit=100
 
 
-def test_filters_by_actor_type_and_recorded_time(client, auth, services, portfolio):
+def test_the_journal_filters_by_actor_type_and_recorded_time(client, auth, services, portfolio):
     entries = everything(client, auth, services)
 
     def expect(entries_filtered: list[dict[str, Any]], **params: Any) -> None:

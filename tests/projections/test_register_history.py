@@ -11,7 +11,6 @@ What the register should say is computed here from the data file itself, with th
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -23,8 +22,9 @@ from bootstrap import create_app
 from bootstrap.seed.history import country_of, load_history, record_date, record_entries
 from domain.values import Actor, Role, Target
 from projections import queries
-from tests.conftest import BACKENDS, PG, USERS, pg_connect
+from tests.conftest import USERS
 from tests.projections.enlargement_walk import ENLARGEMENTS, FAR_FUTURE, PARTICIPATION, register_over_http
+from tests.storage.stores import BACKENDS, fresh_store
 
 CAPACITIES = {"member": "member", "associate-member": "associate_member",
               "associate-member-pre-stage": "associate_member_pre_stage"}
@@ -88,23 +88,13 @@ def entries() -> list[dict[str, Any]]:
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One store per backend for the whole module (loading the record takes seconds on PostgreSQL); the tests
     only read, except the one that loads again and must record nothing."""
-    if request.param == "sqlite":
-        storage = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                   "SQLITE_DBNAME": str(tmp_path_factory.mktemp("history") / "accord.db")}
-    else:
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        with pg_connect() as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        storage = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG}
-    app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage, "PROJECTIONS_IN_PROCESS": False,
-                      "READ_WAIT_SECONDS": 1.0})
-    try:
-        yield app
-    finally:
-        app.extensions["accord"].close()
-        if request.param == "postgres":
-            with pg_connect() as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_store(request.param, tmp_path_factory.mktemp("history")) as storage:
+        app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage,
+                          "PROJECTIONS_IN_PROCESS": False, "READ_WAIT_SECONDS": 1.0})
+        try:
+            yield app
+        finally:
+            app.extensions["accord"].close()
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from psycopg import sql
 
 import workflows.access
 from domain.values import Actor, Role, StepContext
-from tests.conftest import pg_connect
 from tests.projections.helpers import snapshot, view_tables
 from tests.security.helpers import (
     ACTORS,
@@ -32,6 +31,7 @@ from tests.security.helpers import (
     head,
     step_url,
 )
+from tests.storage.stores import backend_of, pg_connect
 from workflows.access import token_sha256
 
 ADMIN = Actor("pytest@cli", Role.ADMIN)
@@ -227,7 +227,7 @@ def test_the_store_holds_no_usable_token(client, services, storage, tokens, auth
             found += [f"view {table}: {name}" for name, ns in needles.items() if any(x in blob for x in ns)]
     # Below the library: every row of every table of the store, and for SQLite the database files themselves.
     raw_rows = 0
-    if storage["PERSISTENCE_MODULE"].endswith("sqlite"):
+    if backend_of(storage) == "sqlite":
         rows = _rows_sqlite(storage["SQLITE_DBNAME"])
     else:
         rows = _rows_postgres(storage["POSTGRES_SCHEMA"])
@@ -235,7 +235,7 @@ def test_the_store_holds_no_usable_token(client, services, storage, tokens, auth
         raw_rows += 1
         found += [f"table {table}: {name}" for name, ns in needles.items() if any(x in blob for x in ns)]
     files = 0
-    if storage["PERSISTENCE_MODULE"].endswith("sqlite"):
+    if backend_of(storage) == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             try:
                 with open(storage["SQLITE_DBNAME"] + suffix, "rb") as f:

@@ -301,7 +301,7 @@ def _four_eyes(client: Any, services: Any, auth: Any, tally: Tally) -> int:
     return len(FOUR_EYES)
 
 
-def test_every_role_on_every_step_and_every_endpoint(client, services, auth):
+def test_every_role_is_allowed_or_refused_each_step_and_endpoint_as_the_definitions_say(client, services, auth):
     tally = Tally()
     steps, cells = _step_matrix(client, services, auth, tally)
     endpoints = _endpoint_matrix(client, services, auth, tally)

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import pytest
 
-from api import MAX_JSON_DEPTH
+from api import MAX_JSON_DEPTH, json_depth
 from domain.values import StepContext
 from tests.security.helpers import (
     ACTORS,
@@ -111,6 +111,24 @@ def test_json_nested_too_deep_gets_400(client, services, auth):
           f"-> {refused} x 400 too-deep; {MAX_JSON_DEPTH} deep is parsed (422); brackets inside strings ignored; "
           f"{recorded} events recorded by refused requests")
     assert recorded == 0
+
+
+@pytest.mark.parametrize("body, depth", [
+    (b"{}", 1), (b'{"a": [1, {"b": [2]}]}', 4), (b'{"a": "[[[{{{"}', 1), (b'{"a": "\\\\", "b": [[1]]}', 3),
+    (b'{"a": "\\"[[", "b": [1]}', 2), (b"[" * 40 + b"]" * 40, 40),
+])
+def test_json_depth_counts_nesting_outside_strings(body, depth):
+    assert json_depth(body) == depth
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"title": ' + "[" * 5000 + "]" * 5000 + "}"])
+def test_deeply_nested_json_is_refused_and_records_nothing(client, auth, services, body):
+    before = services.app.recorder.max_notification_id()
+    response = client.post("/api/v1/agreements", data=body, content_type="application/json", headers=auth("alice"))
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert "nested deeper" in response.get_json()["detail"]
+    assert services.app.recorder.max_notification_id() == before
 
 
 def test_huge_arrays_within_the_size_limit_get_422(client, services, auth):

@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PG, pg_connect
 from tests.serving.server import (
     KeyedWriter,
     Server,
@@ -41,6 +40,7 @@ from tests.serving.server import (
     run_cli,
     stored_keys,
 )
+from tests.storage.stores import PG, pg_connect
 
 pytestmark = pytest.mark.slow
 

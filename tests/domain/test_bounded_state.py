@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
 from domain.values import RECENT_ENTRIES, Entry
-from tests.unit import enlargement_lifecycle
-from tests.unit.lifecycle import ALICE, NO_REASON, in_force, in_negotiation
+from tests.domain import enlargement_lifecycle
+from tests.domain.lifecycle import ALICE, NO_REASON, in_force, in_negotiation
 
 FIRST_DAY = date(2025, 1, 6)
 MANY = RECENT_ENTRIES + 3

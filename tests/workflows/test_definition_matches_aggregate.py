@@ -11,7 +11,7 @@ import pytest
 from domain.agreement import CooperationAgreement
 from domain.errors import DomainError, StageError
 from domain.values import ORGANISATION, ReviewOutcome, Stage
-from tests.unit.lifecycle import (
+from tests.domain.lifecycle import (
     ALICE,
     BRUNO,
     CARLA,

@@ -1,11 +1,10 @@
-"""Start-up refuses settings that lose data; hostile bodies are refused before they reach a parser."""
+"""Start-up refuses storage settings that lose data: the service and the command line say why."""
 
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
 
-from api import json_depth
 from bootstrap import create_app
 from bootstrap.cli import main
 from storage.settings import UnsafeSettingsError
@@ -32,21 +31,3 @@ def test_the_cli_says_why_it_refuses_to_start(monkeypatch):
     result = CliRunner().invoke(main, ["users", "list"])
     assert result.exit_code == 1
     assert "refusing to start" in result.output and "in-memory" in result.output
-
-
-@pytest.mark.parametrize("body, depth", [
-    (b"{}", 1), (b'{"a": [1, {"b": [2]}]}', 4), (b'{"a": "[[[{{{"}', 1), (b'{"a": "\\\\", "b": [[1]]}', 3),
-    (b'{"a": "\\"[[", "b": [1]}', 2), (b"[" * 40 + b"]" * 40, 40),
-])
-def test_json_depth_counts_nesting_outside_strings(body, depth):
-    assert json_depth(body) == depth
-
-
-@pytest.mark.parametrize("body", ["[" * 100_000, '{"title": ' + "[" * 5000 + "]" * 5000 + "}"])
-def test_deeply_nested_json_is_refused_and_records_nothing(client, auth, services, body):
-    before = services.app.recorder.max_notification_id()
-    response = client.post("/api/v1/agreements", data=body, content_type="application/json", headers=auth("alice"))
-    assert response.status_code == 400
-    assert response.content_type == "application/problem+json"
-    assert "nested deeper" in response.get_json()["detail"]
-    assert services.app.recorder.max_notification_id() == before

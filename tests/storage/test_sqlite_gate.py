@@ -51,7 +51,7 @@ def sqlite_app(database: str) -> AccordApplication:
                                                   "SQLITE_DBNAME": database}))
 
 
-def test_one_gate_per_file_in_a_process(database: str, tmp_path) -> None:
+def test_a_process_has_one_gate_per_file(database: str, tmp_path) -> None:
     assert gate_for(database) is gate_for(os.path.join(str(tmp_path), ".", "accord.db"))
     assert gate_for(database) is not gate_for(str(tmp_path / "other.db"))
     assert gate_for(database).path == os.path.realpath(database) + "-lock"

@@ -22,7 +22,7 @@ from domain.values import (
     Status,
     StepContext,
 )
-from tests.unit.lifecycle import (
+from tests.domain.lifecycle import (
     ALICE,
     BRUNO,
     CARLA,

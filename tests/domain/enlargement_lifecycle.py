@@ -11,7 +11,7 @@ from datetime import date
 
 from domain.enlargement import EnlargementProcess
 from domain.values import Document, ReviewOutcome, State, StepContext, Target
-from tests.unit.lifecycle import ALICE, BRUNO, CARLA, NO_REASON
+from tests.domain.lifecycle import ALICE, BRUNO, CARLA, NO_REASON
 
 ESTONIA = State("Estonia", "EE")
 REPORT = Document("Report of the task force on Estonia", "c" * 64)

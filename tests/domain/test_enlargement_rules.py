@@ -21,7 +21,7 @@ from domain.values import (
     StepContext,
     Target,
 )
-from tests.unit.enlargement_lifecycle import (
+from tests.domain.enlargement_lifecycle import (
     APPLIED_ON,
     APPROVED_ON,
     AUTHORISED_ON,
@@ -52,7 +52,7 @@ from tests.unit.enlargement_lifecycle import (
     with_text,
     withdrawn,
 )
-from tests.unit.lifecycle import ALICE, BRUNO, CARLA, DMITRI, NO_REASON, refused
+from tests.domain.lifecycle import ALICE, BRUNO, CARLA, DMITRI, NO_REASON, refused
 from workflows.definitions import ENLARGEMENT_V1
 
 DAY = timedelta(days=1)

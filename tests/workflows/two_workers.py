@@ -1,5 +1,5 @@
 """Two applications on one store, standing for two gunicorn workers, each with its own aggregate cache
-(the ``workers`` fixture is in conftest.py)."""
+(the ``workers`` fixture is in this folder's conftest.py)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from domain.lifecycle import REMEMBERED_REQUESTS, remembered_digest
 from domain.values import StepContext
-from tests.unit.lifecycle import ALICE, in_negotiation
+from tests.domain.lifecycle import ALICE, in_negotiation
 
 
 def test_only_the_latest_keys_are_remembered_in_order():

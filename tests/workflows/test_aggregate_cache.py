@@ -8,7 +8,7 @@ import pytest
 
 from bootstrap.services import Services
 from domain.values import StepContext
-from tests.two_workers import ALICE, BOB, TEXT, TEXT_2, started
+from tests.workflows.two_workers import ALICE, BOB, TEXT, TEXT_2, started
 from workflows.errors import StepNotAllowedError, VersionConflictError
 
 
