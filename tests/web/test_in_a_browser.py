@@ -17,6 +17,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,16 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from bootstrap import create_app
 from bootstrap.services import Services
 from storage.settings import storage_env
-from tests.conftest import BACKENDS, pg_connect
+from tests.conftest import BACKENDS, PG, pg_connect
 from tests.web.conftest import OPERATOR, PEOPLE, password_of
 from tests.web.served import ROOT, Site, gunicorn, launch_chromium
 from web.navigation import NAVIGATION
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
+FOCUSED_NAME = ("() => { const e = document.activeElement;"
+                " return e.labels && e.labels.length ? e.labels[0].textContent : e.textContent.trim() }")
+"""The focused element's label, or its text: what a keyboard user is on."""
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -50,30 +54,38 @@ UI_NAVIGATION = {  # UI.md, "Who sees what": the header's links each role may se
 
 # ---- the store, the server, the browser ----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Store:
+    """The store a module's server runs on: its settings, its backend, and which pages of the navigation
+    exist in this version (the header links only to those)."""
+
+    settings: dict[str, str]
+    backend: str
+    pages_built: frozenset[str]
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A fresh store for this module's tests, with the test people and their passwords."""
+    schema = None
     if request.param == "sqlite":
-        storage = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                   "SQLITE_DBNAME": str(tmp_path_factory.mktemp("browser") / "accord.db")}
-        schema = None
+        settings = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(tmp_path_factory.mktemp("browser") / "accord.db")}
     else:
         schema = f"t_{uuid.uuid4().hex[:16]}"
         with pg_connect() as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
-        from tests.conftest import PG
-        storage = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG}
-    app = create_app({"CREATE_TABLES": True, "STORAGE": storage, "PROJECTIONS_IN_PROCESS": False})
+        settings = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG}
+    app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
     try:
         for name, role in {**PEOPLE, "dmitri": PEOPLE["alice"]}.items():
             app.extensions["accord"].signin.add_user(OPERATOR, name, role)
             app.extensions["accord"].signin.set_password(OPERATOR, name, password_of(name))
-        built = {link.label for link in NAVIGATION if link.endpoint in app.view_functions}
+        built = frozenset(link.label for link in NAVIGATION if link.endpoint in app.view_functions)
     finally:
         app.extensions["accord"].close()
-    storage["_pages_built"] = ",".join(sorted(built))
     try:
-        yield storage
+        yield Store(settings, request.param, built)
     finally:
         if schema:
             with pg_connect() as conn:
@@ -81,9 +93,8 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def site(store: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    settings = {k: v for k, v in store.items() if not k.startswith("_")}
-    with gunicorn(settings, tmp_path_factory.mktemp("gunicorn")) as served:
+def site(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with gunicorn(store.settings, tmp_path_factory.mktemp("gunicorn")) as served:
         yield served
     assert not served.failures(), served.log()
 
@@ -114,12 +125,8 @@ def browser(chromium: Browser) -> Iterator[Any]:
         context.close()
 
 
-def backend(store: dict[str, str]) -> str:
-    return store["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
-
-
-def shoot(page: Page, store: dict[str, str], name: str) -> Path:
-    folder = SCREENSHOTS / backend(store)
+def shoot(page: Page, store: Store, name: str) -> Path:
+    folder = SCREENSHOTS / store.backend
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -133,9 +140,9 @@ def sign_in(page: Page, site: Site, name: str, password: str | None = None) -> N
     page.get_by_role("button", name="Sign in").click()
 
 
-def stored_head(store: dict[str, str]) -> int:
+def stored_head(store: Store) -> int:
     """The position of the last event, read from the store itself (not through the server)."""
-    services = Services(storage_env({}, {k: v for k, v in store.items() if not k.startswith("_")}))
+    services = Services(storage_env({}, store.settings))
     try:
         return services.app.recorder.max_notification_id() or 0
     finally:
@@ -151,8 +158,7 @@ def test_signing_in_with_the_keyboard_alone(site, store, browser):
     order = []
     for _ in range(5):
         page.keyboard.press("Tab")
-        order.append(page.evaluate("() => { const e = document.activeElement;"
-                                   " return e.labels && e.labels.length ? e.labels[0].textContent : e.textContent.trim() }"))
+        order.append(page.evaluate(FOCUSED_NAME))
         if order[-1] == "Username":
             style = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
                                   " return [s.outlineStyle, s.outlineWidth, s.outlineColor] }")
@@ -174,13 +180,13 @@ def test_signing_in_with_the_keyboard_alone(site, store, browser):
 
 
 def test_each_role_lands_on_its_home_with_the_links_it_may_use(site, store, browser):
-    built = set(store["_pages_built"].split(","))
     for name, heading in HOMES.items():
         page = browser().new_page()
         sign_in(page, site, name)
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         navigation = page.get_by_role("navigation", name="Main").get_by_role("link")
-        assert navigation.all_inner_texts() == [label for label in UI_NAVIGATION[name] if label in built], name
+        expected = [label for label in UI_NAVIGATION[name] if label in store.pages_built]
+        assert navigation.all_inner_texts() == expected, name
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         shoot(page, store, f"home-{name}")
 
@@ -297,7 +303,7 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(site, sto
     check(gwen, "users")
     gwen.get_by_role("button", name="Add user").click()
     check(gwen, "users-errors")
-    invited = f"ines{backend(store)}"
+    invited = f"ines{store.backend}"
     gwen.get_by_label("Username").fill(invited)
     gwen.get_by_label("Role").select_option(label="Auditor")
     gwen.get_by_role("button", name="Add user").click()
@@ -318,7 +324,7 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(site, sto
     newcomer.goto(link)
     check(newcomer, "invitation-used")
 
-    folder = SCREENSHOTS / backend(store)
+    folder = SCREENSHOTS / store.backend
     (folder / "accessibility.json").write_text(json.dumps(figures, indent=2, sort_keys=True))
     assert not serious, f"serious or critical accessibility violations: {serious}"
     assert len(figures) >= 17

@@ -192,3 +192,25 @@ def test_errors_are_pages_for_browsers_and_problems_for_the_api(visitor, site):
     assert api.content_type == "application/problem+json"
     not_allowed = site.test_client().put("/sign-in")
     assert not_allowed.status_code == 405 and not_allowed.content_type.startswith("text/html")
+
+
+def test_auditors_see_sign_ins_failures_lock_outs_sign_outs_and_password_changes_in_the_journal(
+        services, tokens, auth, visitor, site):
+    services.signin.set_password(OPERATOR, "alice", password_of("alice"))
+    services.signin.set_password(OPERATOR, "bruno", password_of("bruno"))
+    alice = visitor()
+    alice.sign_in("alice")
+    alice.sign_out()
+    for _ in range(5):
+        visitor().sign_in("bruno", "not bruno's password")
+    services.projections.catch_up()
+    with site.test_client() as client:
+        entries = client.get("/api/v1/audit/journal?after=0&limit=1000", headers=auth("eva")).get_json()
+    seen = [(e["type"], e["actor"], e["aggregate_type"]) for e in entries if e["type"].startswith("account_")]
+    assert seen == [("account_opened", "pytest@cli", "access"), ("account_password_set", "pytest@cli", "access"),
+                    ("account_opened", "pytest@cli", "access"), ("account_password_set", "pytest@cli", "access"),
+                    ("account_signed_in", "alice", "access"), ("account_signed_out", "alice", "access"),
+                    *[("account_sign_in_failed", "bruno", "access")] * 5, ("account_locked_out", "bruno", "access")]
+    for entry in entries:
+        assert entry["recorded_at"] and "hash" not in entry["data"]
+        assert "$argon2" not in str(entry) and "long password" not in str(entry) and "bruno's" not in str(entry)
