@@ -24,6 +24,7 @@ from typing import Protocol, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
+from domain.access import MAX_USERNAME_LENGTH
 from domain.errors import StageError
 from domain.signin import (
     INVITATION_VALIDITY,
@@ -231,11 +232,12 @@ class SignInService:
         """Start a session for a username and password, or refuse (``SignInRefusedError``, or
         ``LockedOutError`` after too many failures: the message says until when)."""
         now = self.clock()
-        role = self.access.active_role(name) if 0 < len(name) <= MAX_SECRET_LENGTH else None
+        role = self.access.active_role(name) if 0 < len(name) <= MAX_USERNAME_LENGTH else None
         hashed = self.credentials.password_hash(name) if role is not None else None
         if role is None or hashed is None:
             self.passwords.verify(self._decoy_hash(), password)  # as long as a real check: names stay private
-            log.info("sign-in refused: no active user %r with a password", name)
+            # the name typed is not logged: people sometimes type their password there
+            log.info("sign-in refused: no active user by that name with a password")
             raise SignInRefusedError(WRONG)
         person = Actor(name, role)
         account = self._load(name)
@@ -268,7 +270,7 @@ class SignInService:
 
     def sign_in_trusted(self, name: str) -> SignedIn:
         """Start a session for the user a trusted proxy named (no password)."""
-        role = self.access.active_role(name) if 0 < len(name) <= MAX_SECRET_LENGTH else None
+        role = self.access.active_role(name) if 0 < len(name) <= MAX_USERNAME_LENGTH else None
         if role is None:
             raise SignInRefusedError(f"Accord has no active user {name}: ask an administrator to add you")
         now = self.clock()
@@ -357,18 +359,19 @@ class SignInService:
     def _on_account(self, name: str, by: Actor, change: Callable[[Account], R]) -> R:
         """Apply ``change`` to a person's account (opened if need be) and save it, loading it again if another
         process recorded on it meanwhile."""
-        for attempt in range(3):
+        attempts = 3
+        while True:
             account = self._storage(lambda: self._load(name)) or Account(by=by, user=name)
             result = change(account)
             try:
                 self.app.save(account)
                 return result
             except IntegrityError:
-                if attempt == 2:
+                attempts -= 1
+                if not attempts:
                     raise StorageUnavailableError("the account kept changing meanwhile; try again") from None
             except (OperationalError, InterfaceError) as error:
                 raise StorageUnavailableError(f"the event store is unavailable: {error}") from None
-        raise AssertionError("unreachable")
 
     @staticmethod
     def _storage(call: Callable[[], R]) -> R:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -152,9 +153,10 @@ def seed_demo(agreements: AgreementService, access: AccessService, admin: Actor,
 
 
 def demo_passwords(signin: SignInService, admin: Actor) -> dict[str, str]:
-    """Give every demo user a fresh password (each run), to sign in to the pages; return them by user."""
+    """Give every demo user a fresh password (each run), to sign in to the pages; return them by user. Letters
+    and digits only, easy to copy from a terminal."""
     passwords = {}
     for name in DEMO_USERS:
-        passwords[name] = secrets.token_urlsafe(12)
+        passwords[name] = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
         signin.set_password(admin, name, passwords[name], how="demo")
     return passwords

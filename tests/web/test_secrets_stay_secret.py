@@ -26,6 +26,16 @@ def test_no_event_page_log_or_export_shows_a_password_or_its_hash(services, peop
             assert mark not in text
 
 
+def test_a_password_typed_into_the_username_field_is_not_logged(services, people, visitor, caplog):
+    caplog.set_level(logging.DEBUG)
+    before = services.app.recorder.max_notification_id()
+    page = visitor().sign_in("carla's secret password", "carla's secret password")
+    assert page.status_code == 401
+    assert "carla's secret password" not in caplog.text
+    assert "carla's secret password" not in "".join(services.audit.export_lines())
+    assert services.app.recorder.max_notification_id() == before
+
+
 def test_the_tables_hold_digests_of_session_ids_and_invitation_links_not_the_secrets(services, people, visitor):
     alice = visitor()
     alice.sign_in("alice")
