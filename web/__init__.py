@@ -17,7 +17,7 @@ that allows scripts, styles and images from Accord itself only (no inline script
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, request
 
 from web import errors, home, signin, users
 from web.current import is_page, person, services
@@ -25,14 +25,6 @@ from web.formatting import relative, utc_time
 from web.navigation import links_for, role_name
 from web.pages import csrf, pages
 from web.sessions import PageSessions
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 for area in (signin, home, users):
     pages.register_blueprint(area.blp)
@@ -47,7 +39,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_blueprint(pages)
     errors.register(app)
-    app.after_request(_page_headers)
 
     @app.context_processor
     def page_context() -> dict:
@@ -58,12 +49,3 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["utc_time"] = utc_time
     app.jinja_env.filters["relative"] = relative
-
-
-def _page_headers(response: Response) -> Response:
-    if is_page(request.path):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"  # a signed-out browser's Back shows no page
-    return response

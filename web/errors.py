@@ -8,12 +8,13 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
 from web.current import is_page
+from web.pages import with_page_headers
 from web.sessions import identify
 from workflows import errors as wf
 from workflows.signin import InvitationError, SignInRefusedError
@@ -96,4 +97,5 @@ def register(app: Flask) -> None:
             return earlier(error)
         with suppress(Exception):  # the header shows who is signed in, if that can be known
             identify()
-        return error_page(error.code or 500, error.description or error.name)
+        body, status = error_page(error.code or 500, error.description or error.name)
+        return with_page_headers(make_response(body, status))

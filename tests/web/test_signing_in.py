@@ -188,6 +188,7 @@ def test_errors_are_pages_for_browsers_and_problems_for_the_api(visitor, site):
     missing = visitor().get("/no-such-page")
     assert missing.status_code == 404 and missing.content_type.startswith("text/html")
     assert "Page not found" in missing.get_data(as_text=True)
+    assert "default-src 'self'" in missing.headers["Content-Security-Policy"]
     api = site.test_client().get("/api/v1/no-such-resource")
     assert api.content_type == "application/problem+json"
     not_allowed = site.test_client().put("/sign-in")
