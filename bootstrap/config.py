@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.signin import SessionRules
+from workflows.signin import trusted_networks
 
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
@@ -43,7 +44,12 @@ class SignInSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SignInSettings:
+        """The settings, checked now: a proxy that is not an address or a network stops the start."""
         proxies = config.get("TRUSTED_PROXIES") or ""
+        try:
+            trusted_networks(proxies)
+        except ValueError as error:
+            raise ValueError(f"ACCORD_TRUSTED_PROXIES: {error}") from None
         return cls(
             rules=SessionRules(idle=timedelta(minutes=float(config["SESSION_IDLE_MINUTES"])),
                                absolute=timedelta(hours=float(config["SESSION_ABSOLUTE_HOURS"]))),

@@ -60,3 +60,9 @@ def test_a_name_the_proxy_gives_that_accord_does_not_know_is_refused(proxied):
 def test_without_the_setting_the_header_means_nothing(site, people, visitor):
     page = visitor().get("/", headers={HEADER: "gwen"})
     assert page.status_code == 302
+
+
+def test_a_proxy_that_is_not_an_address_stops_the_start(storage):
+    with pytest.raises(ValueError, match="ACCORD_TRUSTED_PROXIES"):
+        create_app({"TESTING": True, "STORAGE": storage, "TRUSTED_USER_HEADER": HEADER,
+                    "TRUSTED_PROXIES": "proxy.internal"})
