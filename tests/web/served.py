@@ -12,10 +12,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,37 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--no-first-run", "--disable-sync"]
 SETTINGS_PREFIXES = ("PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CREATE_TABLE", "ACCORD_", "WEB_CONCURRENCY")
 FAILURE_SIGNS = ("Traceback", "WORKER TIMEOUT", "database is locked", "PoolTimeout")
+PG = {
+    "POSTGRES_DBNAME": os.environ.get("ACCORD_TEST_POSTGRES_DBNAME", "test"),
+    "POSTGRES_HOST": os.environ.get("ACCORD_TEST_POSTGRES_HOST", "127.0.0.1"),
+    "POSTGRES_PORT": os.environ.get("ACCORD_TEST_POSTGRES_PORT", "5432"),
+    "POSTGRES_USER": os.environ.get("ACCORD_TEST_POSTGRES_USER", "postgres"),
+    "POSTGRES_PASSWORD": os.environ.get("ACCORD_TEST_POSTGRES_PASSWORD", ""),
+}
+"""The tests' PostgreSQL server and database, as the ``storage`` fixture of tests/conftest.py uses them."""
+
+
+@contextlib.contextmanager
+def store_for_a_module(backend: str, folder: Path) -> Iterator[dict[str, str]]:
+    """A new, empty store kept for a whole module (the ``storage`` fixture makes one per test): ``accord.db``
+    in ``folder`` on SQLite, a schema of its own on PostgreSQL, dropped when the block ends."""
+    if backend == "sqlite":
+        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "accord.db")}
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+
+    def connect() -> psycopg.Connection:
+        return psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
+                               user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"] or None, autocommit=True,
+                               connect_timeout=5)
+
+    with connect() as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG}
+    finally:
+        with connect() as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def free_port() -> int:

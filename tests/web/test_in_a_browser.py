@@ -15,7 +15,6 @@ import json
 import os
 import re
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +26,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from bootstrap import create_app
 from bootstrap.services import Services
 from storage.settings import storage_env
-from tests.conftest import BACKENDS, PG, pg_connect
 from tests.web.conftest import OPERATOR, PEOPLE, password_of
-from tests.web.served import ROOT, Site, gunicorn, launch_chromium
+from tests.web.served import ROOT, Site, gunicorn, launch_chromium, store_for_a_module
 from web.navigation import NAVIGATION
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
+BACKENDS = ("sqlite", "postgres")
 FOCUSED_NAME = ("() => { const e = document.activeElement;"
                 " return e.labels && e.labels.length ? e.labels[0].textContent : e.textContent.trim() }")
 """The focused element's label, or its text: what a keyboard user is on."""
@@ -67,29 +66,16 @@ class Store:
 @pytest.fixture(scope="module", params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A fresh store for this module's tests, with the test people and their passwords."""
-    schema = None
-    if request.param == "sqlite":
-        settings = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                    "SQLITE_DBNAME": str(tmp_path_factory.mktemp("browser") / "accord.db")}
-    else:
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        with pg_connect() as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        settings = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": schema, **PG}
-    app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
-    try:
-        for name, role in {**PEOPLE, "dmitri": PEOPLE["alice"]}.items():
-            app.extensions["accord"].signin.add_user(OPERATOR, name, role)
-            app.extensions["accord"].signin.set_password(OPERATOR, name, password_of(name))
-        built = frozenset(link.label for link in NAVIGATION if link.endpoint in app.view_functions)
-    finally:
-        app.extensions["accord"].close()
-    try:
+    with store_for_a_module(request.param, tmp_path_factory.mktemp("browser")) as settings:
+        app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
+        try:
+            for name, role in {**PEOPLE, "dmitri": PEOPLE["alice"]}.items():
+                app.extensions["accord"].signin.add_user(OPERATOR, name, role)
+                app.extensions["accord"].signin.set_password(OPERATOR, name, password_of(name))
+            built = frozenset(link.label for link in NAVIGATION if link.endpoint in app.view_functions)
+        finally:
+            app.extensions["accord"].close()
         yield Store(settings, request.param, built)
-    finally:
-        if schema:
-            with pg_connect() as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="module")
