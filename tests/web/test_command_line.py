@@ -7,6 +7,7 @@ import os
 import re
 import select
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,9 +62,8 @@ def test_set_password_refuses_a_short_password_or_an_unknown_user(accord):
 
 def test_set_password_asks_twice_on_a_terminal(storage, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(STORAGE_PREFIXES)} | storage
-    accord_cli = str(ROOT / ".venv" / "bin" / "accord")
-    if not Path(accord_cli).exists():
-        accord_cli = "accord"
+    candidates = (ROOT / ".venv" / "bin" / "accord", Path(sys.executable).with_name("accord"))
+    accord_cli = next(str(path) for path in candidates if path.exists())
     subprocess.run([accord_cli, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([accord_cli, "users", "add", "bruno", "--role", "legal_officer"], env=env, check=True,
                    capture_output=True, cwd=ROOT)
