@@ -25,7 +25,7 @@ def relative(value: date | datetime | None, now: datetime | None = None) -> str:
     for size, unit in ((365 * 86400, "year"), (30 * 86400, "month"), (86400, "day"), (3600, "hour"),
                        (60, "minute")):
         if seconds >= size:
-            count = int(seconds // size)
+            count = round(seconds / size)
             text = f"{count} {unit}{'s' if count != 1 else ''}"
             return f"in {text}" if ahead else f"{text} ago"
     return "now" if isinstance(value, datetime) else "today"
