@@ -1,6 +1,7 @@
 """The composition root: ``create_app`` reads the configuration, plugs storage into the workflows and the
-views (``bootstrap.services``), and the API into Flask; the ``accord`` command (``bootstrap.cli``) does the
-same for operators. Nothing is built at import time: each gunicorn worker builds its own after the fork."""
+views (``bootstrap.services``), and the API and the pages into Flask; the ``accord`` command
+(``bootstrap.cli``) does the same for operators. Nothing is built at import time: each gunicorn worker builds
+its own after the fork."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from typing import Any
 from flask import Flask
 
 import api
-from bootstrap.config import DEFAULTS
+import web
+from bootstrap.config import DEFAULTS, SignInSettings
 from bootstrap.services import Services
 from storage.settings import check_storage_settings, storage_env
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Defaults, then ``ACCORD_*`` environment variables, then ``config`` (tests)."""
-    app = Flask("accord")
+    app = Flask("accord", static_folder=None)  # the pages serve their own assets (web/static)
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("ACCORD")
     app.config.update(config or {})
@@ -29,9 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         storage["CREATE_TABLE"] = "n"
     elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         os.makedirs(os.path.dirname(os.path.abspath(storage["SQLITE_DBNAME"])), exist_ok=True)
-    services = Services(storage, int(app.config["DB_POOL_SIZE"]), float(app.config["TOKEN_CACHE_SECONDS"]))
+    services = Services(storage, int(app.config["DB_POOL_SIZE"]), float(app.config["TOKEN_CACHE_SECONDS"]),
+                        SignInSettings.from_config(app.config))
     app.extensions["accord"] = services
     api.init_app(app)
+    web.init_app(app)  # after the API: its error pages leave the API's problem+json in place
 
     if app.config["CREATE_TABLES"]:
         services.create_tables()

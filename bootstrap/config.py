@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+
+from domain.signin import SessionRules
+from workflows.signin import trusted_networks
 
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
@@ -13,4 +19,39 @@ DEFAULTS: dict[str, Any] = {
     "READ_WAIT_SECONDS": 5.0,
     "DB_POOL_SIZE": 4,
     "TOKEN_CACHE_SECONDS": 0.0,  # > 0 trades immediate revocation for one store read less per request
+    # The pages (web/): Flask's own cookie settings under their names; the cookie is signed with a key kept in
+    # the store unless SECRET_KEY gives one. SESSION_COOKIE_SECURE=false only for plain-HTTP demos.
+    "SECRET_KEY": None,
+    "SESSION_COOKIE_NAME": "accord_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_IDLE_MINUTES": 30,  # a signed-in session ends after this long without a request...
+    "SESSION_ABSOLUTE_HOURS": 12,  # ...and this long after signing in, whatever
+    "TRUSTED_USER_HEADER": None,  # e.g. "X-Remote-User": the SSO proxy's user, honoured only from...
+    "TRUSTED_PROXIES": "",  # ...these addresses or networks, comma-separated ("10.0.0.5, 10.1.0.0/16")
+    "BASE_URL": "http://127.0.0.1:8000",  # where the pages are, for links the command line prints
 }
+
+
+@dataclass(frozen=True)
+class SignInSettings:
+    """What the sign-in service takes from the configuration: how long sessions last, and which addresses are
+    the single-sign-on proxies whose user header is trusted."""
+
+    rules: SessionRules = field(default_factory=SessionRules)
+    trusted_proxies: str | tuple[str, ...] = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SignInSettings:
+        """The settings, checked now: a proxy that is not an address or a network stops the start."""
+        proxies = config.get("TRUSTED_PROXIES") or ""
+        try:
+            trusted_networks(proxies)
+        except ValueError as error:
+            raise ValueError(f"ACCORD_TRUSTED_PROXIES: {error}") from None
+        return cls(
+            rules=SessionRules(idle=timedelta(minutes=float(config["SESSION_IDLE_MINUTES"])),
+                               absolute=timedelta(hours=float(config["SESSION_ABSOLUTE_HOURS"]))),
+            trusted_proxies=proxies if isinstance(proxies, str) else tuple(str(p) for p in proxies),
+        )

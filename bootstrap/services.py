@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
+from bootstrap.config import SignInSettings
 from domain.records import record_of
 from projections.agreements import AgreementList
 from projections.db import Database
@@ -19,15 +20,19 @@ from projections.register import Register
 from projections.stored_events import stored_record
 from storage import archive, audit
 from storage.application import StoredApplication
+from storage.credentials import StoredCredentials
 from storage.log import page_reader
+from storage.sessions import StoredSessions
 from storage.settings import backend_of
 from storage.sqlite_gate import SoleRunner, gate_for
 from storage.stored import FastMapper
 from storage.views import database_for, title_index_warning
+from web.passwords import Argon2Passwords
 from workflows.access import AccessService
 from workflows.application import AccordApplication
 from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, describe_topic, step_name
+from workflows.signin import SignInService
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +81,12 @@ class AuditTrail:
 class Services:
     """One Accord application per process, and the services and views built on it."""
 
-    def __init__(self, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0):
+    def __init__(self, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0,
+                 sign_in: SignInSettings | None = None):
         self.storage = storage
         self.pool_size = pool_size
         self.token_cache_seconds = token_cache_seconds
+        self.sign_in = sign_in or SignInSettings()
         self._lock = threading.Lock()
         self._app: AccordApplication | None = None
         self._runner: threading.Thread | None = None
@@ -106,6 +113,13 @@ class Services:
         return AccessService(self.app, cache_seconds=self.token_cache_seconds)
 
     @cached_property
+    def signin(self) -> SignInService:
+        """Passwords, invitations and sessions: kept in tables of their own beside the events."""
+        return SignInService(self.app, self.access, StoredCredentials(self.db), StoredSessions(self.db),
+                             Argon2Passwords(), rules=self.sign_in.rules,
+                             trusted_proxies=self.sign_in.trusted_proxies)
+
+    @cached_property
     def audit(self) -> AuditTrail:
         return AuditTrail(self.app)
 
@@ -128,6 +142,8 @@ class Services:
     def create_tables(self) -> None:
         _ = self.app  # the library creates the event store's tables unless CREATE_TABLE=n
         self.projections.create_tables()
+        StoredCredentials(self.db).create_tables()
+        StoredSessions(self.db).create_tables()
         warning = title_index_warning(self.db)
         if warning:
             log.warning("%s", warning)
@@ -166,5 +182,5 @@ class Services:
         if self._app is not None:
             self._app.close()
             self._app = None
-        for name in ("agreements", "enlargements", "access", "audit", "projections", "db"):
+        for name in ("agreements", "enlargements", "access", "signin", "audit", "projections", "db"):
             self.__dict__.pop(name, None)

@@ -2,11 +2,14 @@
 
 A token is never stored: an ``AccessToken`` aggregate is identified by a uuid5 of the token's sha256, and
 records the sha256 itself only to compare it in constant time. The ``UserDirectory`` keeps the list of
-users. Both are event-sourced, so granting and revoking access leaves an audit trail like any other step.
+users: those given a token, and those added to sign in with a password in a browser (``domain.signin`` keeps
+their sign-ins). Both are event-sourced, so granting and revoking access leaves an audit trail like any other
+step.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -19,6 +22,17 @@ from domain.values import Actor, Role
 T = "accord.access:"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/access")
 DIRECTORY_ID = uuid5(NAMESPACE, "user-directory")
+MAX_USERNAME_LENGTH = 100
+USERNAME_PUNCTUATION = frozenset("._-")
+
+
+def check_username(name: object) -> None:
+    """A username is 1 to 100 letters, digits, ".", "-" and "_" (letters and digits of any script)."""
+    if (not isinstance(name, str) or not 0 < len(name) <= MAX_USERNAME_LENGTH
+            or not all(c in USERNAME_PUNCTUATION or unicodedata.category(c)[0] == "L"
+                       or unicodedata.category(c) == "Nd" for c in name)):
+        raise InvalidValueError(f"a username is 1 to {MAX_USERNAME_LENGTH} letters, digits, '.', '-' or '_'",
+                                field="username")
 
 
 class AccessEvent(Aggregate.Event):
@@ -90,6 +104,8 @@ class UserDirectory(Chained, Aggregate):
         current = self.active_role(name)
         if new_user and current is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
+        if current is None:
+            check_username(name)
         if current is not None and current is not role:
             raise StageError(f"user {name} acts as {current.value}; one role per user", rule="one_role")
         self._token_issued(by=by, name=name, role=role, token_id=token_id)
@@ -100,6 +116,19 @@ class UserDirectory(Chained, Aggregate):
         if user is None or not user["active"]:
             user = self.users[name] = {"role": role.value, "tokens": [], "active": True, "since": None}
         user["tokens"].append(token_id)
+
+    def add(self, by: Actor, name: str, role: Role) -> None:
+        """Add a user who signs in with a password (set through an invitation), without a bearer token."""
+        by.check()
+        check_username(name)
+        role = Role(role)
+        if self.active_role(name) is not None:
+            raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
+        self._user_added(by=by, name=name, role=role)
+
+    @event("UserAdded", topic=T + "UserDirectory.UserAdded")
+    def _user_added(self, by: Actor, name: str, role: Role) -> None:
+        self.users[name] = {"role": role.value, "tokens": [], "active": True, "since": None}
 
     def revoke(self, by: Actor, name: str) -> list[UUID]:
         by.check()

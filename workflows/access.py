@@ -1,4 +1,5 @@
-"""Users and bearer tokens: issue (shown once), list, revoke, and authenticate."""
+"""Users and bearer tokens: issue (shown once), list, revoke, and authenticate. People who sign in with a
+password are added here too (without a token); ``workflows.signin`` keeps their passwords and sessions."""
 
 from __future__ import annotations
 
@@ -58,6 +59,20 @@ class AccessService:
         directory.issue(by, name, Role(role), access.id, new_user=new_user)
         self.app.save(directory, access)
         return token
+
+    def add_user(self, by: Actor, name: str, role: Role) -> None:
+        """Add a user without a token (they sign in with a password: ``workflows.signin``)."""
+        directory = self._directory(by)
+        directory.add(by, name, Role(role))
+        self.app.save(directory)
+
+    def active_role(self, name: str) -> Role | None:
+        """The role of an active user, None for an unknown or revoked name."""
+        try:
+            directory: UserDirectory = self.app.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return None
+        return directory.active_role(name)
 
     def users(self) -> list[UserInfo]:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bootstrap.cli.common import command_services, operator, where
-from bootstrap.seed.demo import seed_demo
+from bootstrap.seed.demo import demo_passwords, seed_demo
 from bootstrap.seed.history import load_history
 
 
@@ -16,13 +16,19 @@ def seed() -> None:
 
 @seed.command("demo")
 def seed_demo_command() -> None:
-    """Demo users (fresh tokens each run) and agreements in every stage; re-running adds no agreement."""
+    """Demo users (fresh passwords and tokens each run) and agreements in every stage; re-running adds no
+    agreement."""
     services = command_services(create_tables=True)
     click.echo(f"Seeding demo data into {where(services)}:")
     tokens = seed_demo(services.agreements, services.access, operator(), say=click.echo)
+    passwords = demo_passwords(services.signin, operator())
+    roles = services.access.users_by_name()
     click.echo("\nDemo tokens (send as 'Authorization: Bearer <token>'):")
     for name, token in tokens.items():
-        click.echo(f"  {name:7} {services.access.users_by_name()[name].role:14} {token}")
+        click.echo(f"  {name:7} {roles[name].role:14} {token}")
+    click.echo("\nDemo passwords (sign in to the pages in a browser):")
+    for name, password in passwords.items():
+        click.echo(f"  {name:7} {roles[name].role:14} password: {password}")
 
 
 @seed.command("history")

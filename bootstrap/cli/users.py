@@ -1,17 +1,23 @@
-"""``accord users``: add, list and revoke users and their bearer tokens."""
+"""``accord users``: add, list and revoke users and their bearer tokens; set a password, or invite someone to
+set theirs in a browser."""
 
 from __future__ import annotations
+
+import os
+import sys
 
 import click
 
 from bootstrap.cli.common import command_services, operator
+from bootstrap.config import DEFAULTS
 from domain.errors import DomainError
 from domain.values import Role
+from workflows.errors import WorkflowError
 
 
 @click.group()
 def users() -> None:
-    """Manage users and their bearer tokens."""
+    """Manage users, their bearer tokens and their passwords."""
 
 
 @users.command("add")
@@ -40,9 +46,42 @@ def users_list() -> None:
 @users.command("revoke")
 @click.argument("name")
 def users_revoke(name: str) -> None:
-    """Revoke user NAME and every token they hold."""
+    """Revoke user NAME: every token, session, password and invitation of theirs ends at once."""
     try:
-        count = command_services().access.revoke(operator(), name)
+        count = command_services().signin.revoke(operator(), name)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Revoked {name} ({count} token{'s' if count != 1 else ''}).")
+    click.echo(f"Revoked {name} ({count} token{'s' if count != 1 else ''}); their sessions have ended.")
+
+
+@users.command("set-password")
+@click.argument("name")
+def users_set_password(name: str) -> None:
+    """Set the password with which NAME signs in to the pages: read from standard input when it is not a
+    terminal (one line), asked for twice when it is. Their open sessions end."""
+    if sys.stdin.isatty():
+        password = click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    services = command_services()
+    try:
+        services.signin.set_password(operator(), name, password)
+    except (DomainError, WorkflowError) as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Password set for {name}.")
+
+
+@users.command("invite")
+@click.argument("name")
+@click.option("--base-url", default=None, help="Where the pages are served (default: ACCORD_BASE_URL, or "
+                                                "http://127.0.0.1:8000).")
+def users_invite(name: str, base_url: str | None) -> None:
+    """Print a one-time link, valid for 72 hours, where NAME sets their password."""
+    services = command_services()
+    try:
+        invitation = services.signin.invite(operator(), name)
+    except (DomainError, WorkflowError) as error:
+        raise click.ClickException(error.message) from None
+    root = (base_url or os.environ.get("ACCORD_BASE_URL") or DEFAULTS["BASE_URL"]).rstrip("/")
+    click.echo(f"Invitation for {name}, valid until {invitation.valid_until:%Y-%m-%d %H:%M} UTC, once "
+               f"(shown only now):\n{root}/invitations/{invitation.token}")

@@ -7,12 +7,15 @@ again replays the recorded results instead of adding anything.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import string
 from collections.abc import Callable
 from typing import Any
 
 from domain.values import Actor, Role, StepContext
 from workflows.access import AccessService
 from workflows.commands import AgreementService, Outcome
+from workflows.signin import SignInService
 
 DEMO_USERS = {
     "alice": Role.IR_OFFICER,
@@ -147,3 +150,13 @@ def seed_demo(agreements: AgreementService, access: AccessService, admin: Actor,
         counterparties=[{"name": "University of Nairobi", "kind": "institute", "country": "KE"}])
     say(f"  drafting:          {draft.id}  Nairobi MoU")
     return tokens
+
+
+def demo_passwords(signin: SignInService, admin: Actor) -> dict[str, str]:
+    """Give every demo user a fresh password (each run), to sign in to the pages; return them by user. Letters
+    and digits only, easy to copy from a terminal."""
+    passwords = {}
+    for name in DEMO_USERS:
+        passwords[name] = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+        signin.set_password(admin, name, passwords[name], how="demo")
+    return passwords

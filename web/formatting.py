@@ -1,0 +1,36 @@
+"""How pages write times: ISO dates and times in UTC, labelled so, with a relative hint ("in 3 days")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def utc_time(value: datetime | None) -> str:
+    """"2026-12-10 13:05 UTC"."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def relative(value: date | datetime | None, now: datetime | None = None) -> str:
+    """"3 months ago", "in 2 days", "today": a hint beside an exact date, never instead of it."""
+    if value is None:
+        return ""
+    now = now or datetime.now(UTC)
+    if isinstance(value, datetime):
+        seconds = (value - now).total_seconds()
+    else:
+        seconds = (value - now.date()).days * 86400.0
+    ahead, seconds = seconds > 0, abs(seconds)
+    for size, unit in ((365 * 86400, "year"), (30 * 86400, "month"), (86400, "day"), (3600, "hour"),
+                       (60, "minute")):
+        if seconds >= size:
+            count = round(seconds / size)
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if ahead else f"{text} ago"
+    return "now" if isinstance(value, datetime) else "today"
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence on a page: its first letter capitalised."""
+    return text[:1].upper() + text[1:]

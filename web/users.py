@@ -1,0 +1,77 @@
+"""The Users page (administrators): everyone who may use Accord, adding a user with a role (with an invitation
+link to set a password, shown once), a new invitation, and revoking a user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from domain.errors import DomainError
+from domain.values import Role
+from web.current import person, services, signed_in
+from web.formatting import sentence
+from web.navigation import role_name
+
+blp = Blueprint("users", __name__, url_prefix="/users")
+ADMINS = (Role.ADMIN,)
+ROLES = [(role.value, role_name(role)) for role in Role]
+
+
+def _page(status: int = 200, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+          invitation: Any = None) -> Any:
+    page = render_template("users.html", people=services().signin.people(), roles=ROLES,
+                           form=form or {"username": "", "role": ""}, errors=errors or {}, invitation=invitation)
+    return page, status
+
+
+def _link(invitation: Any) -> str:
+    return url_for("web.signin.invitation", token=invitation.token, _external=True)
+
+
+@blp.get("")
+@signed_in(ADMINS)
+def index() -> Any:
+    return _page()
+
+
+@blp.post("")
+@signed_in(ADMINS)
+def add() -> Any:
+    form = {"username": request.form.get("username", "").strip(), "role": request.form.get("role", "")}
+    errors = {}
+    if not form["username"]:
+        errors["username"] = "Enter a username"
+    if form["role"] not in {value for value, _ in ROLES}:
+        errors["role"] = "Choose a role"
+    if errors:
+        return _page(422, form, errors)
+    try:
+        invitation = services().signin.add_user(person(), form["username"], Role(form["role"]))
+    except DomainError as error:
+        return _page(422, form, {error.field if error.field in form else "username": sentence(error.message)})
+    return _page(201, invitation={"user": invitation.user, "link": _link(invitation),
+                                  "valid_until": invitation.valid_until, "added": True})
+
+
+@blp.post("/<name>/invitation")
+@signed_in(ADMINS)
+def invite(name: str) -> Any:
+    invitation = services().signin.invite(person(), name)
+    return _page(201, invitation={"user": invitation.user, "link": _link(invitation),
+                                  "valid_until": invitation.valid_until, "added": False})
+
+
+@blp.get("/<name>/revoke")
+@signed_in(ADMINS)
+def revoke_form(name: str) -> Any:
+    return render_template("revoke.html", name=name)
+
+
+@blp.post("/<name>/revoke")
+@signed_in(ADMINS)
+def revoke(name: str) -> Any:
+    count = services().signin.revoke(person(), name)
+    flash(f"Revoked {name}: their sessions have ended, and {count} token{'s' if count != 1 else ''} "
+          "no longer work.")
+    return redirect(url_for("web.users.index"))
