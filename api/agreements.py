@@ -13,6 +13,7 @@ from api.reads import PageSchema
 from api.schemas import (
     AgreementCreateSchema,
     AgreementSchema,
+    IsoDate,
 )
 from domain.records import plain
 from domain.values import AgreementKind, Stage, Status
@@ -62,7 +63,7 @@ class AgreementListQuerySchema(PageSchema):
     country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
     counterparty = fields.String(validate=validate.Length(1, 300), metadata={"description": "name contains"})
     q = fields.String(validate=validate.Length(1, 300), metadata={"description": "title contains"})
-    expires_before = fields.Date()
+    expires_before = IsoDate()
     stalled_for_days = fields.Integer(validate=validate.Range(min=0, max=36500))
     sort = fields.String(load_default="-updated_at", validate=validate.OneOf(
         [f"{d}{c}" for c in queries.SORTABLE for d in ("", "-")]))

@@ -10,7 +10,15 @@ from marshmallow import Schema, fields, validate
 from api.current import services
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
-from api.schemas import COUNTRY, DocumentSchema, StateSchema, StepContextSchema, entries_count, recent_entries
+from api.schemas import (
+    COUNTRY,
+    DocumentSchema,
+    IsoDate,
+    StateSchema,
+    StepContextSchema,
+    entries_count,
+    recent_entries,
+)
 from domain.values import ProcessStatus, Stage, Target
 from projections import queries
 from workflows.definitions import values_of
@@ -22,7 +30,7 @@ blp = Blueprint("enlargements", __name__, url_prefix="/api/v1/enlargements",
 class EnlargementCreateSchema(StepContextSchema):
     state = fields.Nested(StateSchema, required=True)
     target = fields.String(required=True, validate=validate.OneOf(values_of(Target)))
-    applied_on = fields.Date(required=True, metadata={
+    applied_on = IsoDate(required=True, metadata={
         "description": "the application letter, or the Council decision that opens the process"})
 
 
@@ -37,21 +45,21 @@ class EnlargementSchema(Schema):
     created_at = fields.DateTime()
     created_by = fields.String()
     updated_at = fields.DateTime()
-    applied_on = fields.Date()
-    task_force_on = fields.Date(allow_none=True)
+    applied_on = IsoDate()
+    task_force_on = IsoDate(allow_none=True)
     task_force_report = fields.Nested(DocumentSchema, allow_none=True)
-    task_force_report_on = fields.Date(allow_none=True)
-    negotiation_authorised_on = fields.Date(allow_none=True)
+    task_force_report_on = IsoDate(allow_none=True)
+    negotiation_authorised_on = IsoDate(allow_none=True)
     current_text = fields.Nested(DocumentSchema, allow_none=True)
     legal_clearance = fields.String()
     rounds_held = entries_count("negotiation rounds", "record_round")
     recent_rounds = recent_entries("negotiation rounds", "record_round")
-    approved_on = fields.Date(allow_none=True)
-    signed_on = fields.Date(allow_none=True)
+    approved_on = IsoDate(allow_none=True)
+    signed_on = IsoDate(allow_none=True)
     signatories = fields.List(fields.String())
-    ratification_notified_on = fields.Date(allow_none=True)
-    effective_on = fields.Date(allow_none=True)
-    ended_on = fields.Date(allow_none=True)
+    ratification_notified_on = IsoDate(allow_none=True)
+    effective_on = IsoDate(allow_none=True)
+    ended_on = IsoDate(allow_none=True)
 
 
 class EnlargementListQuerySchema(PageSchema):

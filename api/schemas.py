@@ -12,6 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from domain.dates import date_from_text, date_text
 from domain.values import RECENT_ENTRIES, AgreementKind, Clearance, PartyKind, Stage, Status
 from workflows.definitions import DEFINITIONS, Field, values_of
 
@@ -38,6 +39,15 @@ class InputSchema(Schema):
         if _has_nul(data):
             raise ValidationError("text may not contain the NUL character (\\u0000)")
         return data
+
+
+class IsoDate(fields.Date):
+    """A real-world date, written and read as exactly YYYY-MM-DD (``domain.dates``): marshmallow's own
+    ``Date`` would also read 20240101 or a week date such as 2024-W01-1."""
+
+    SERIALIZATION_FUNCS = {"iso": date_text, "iso8601": date_text}
+    DESERIALIZATION_FUNCS = {"iso": date_from_text, "iso8601": date_from_text}
+    default_error_messages = {"invalid": "Not a valid date: a day of the calendar, as YYYY-MM-DD."}
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -98,14 +108,14 @@ class AgreementCreateSchema(StepContextSchema):
     counterparties = BoundedList(fields.Nested(CounterpartySchema), least=1, most=50, required=True)
     summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
     parent_id = fields.UUID(load_default=None, allow_none=True)
-    expires_on = fields.Date(load_default=None, allow_none=True)
+    expires_on = IsoDate(load_default=None, allow_none=True)
 
 
 def _field(f: Field) -> fields.Field:
     required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
     meta = {"metadata": {"description": f.description}} if f.description else {}
     if f.type == "date":
-        return fields.Date(**required, **meta)
+        return IsoDate(**required, **meta)
     if f.type == "document":
         return fields.Nested(DocumentSchema, **required, **meta)
     if f.type == "state":
@@ -137,12 +147,12 @@ copies its fields (a tenth of a step request's time in the API layer)."""
 class SignatureSchema(Schema):
     party = fields.String()
     signatory = fields.String()
-    signed_on = fields.Date()
+    signed_on = IsoDate()
     place = fields.String(allow_none=True)
 
 
 class EntrySchema(Schema):
-    on = fields.Date()
+    on = IsoDate()
     summary = fields.String()
 
 
@@ -180,10 +190,10 @@ class AgreementSchema(Schema):
     recent_rounds = recent_entries("negotiation rounds", "record_round")
     signatures = fields.List(fields.Nested(SignatureSchema))
     unsigned_parties = fields.List(fields.String())
-    effective_on = fields.Date(allow_none=True)
-    expires_on = fields.Date(allow_none=True)
-    suspended_on = fields.Date(allow_none=True)
-    closed_on = fields.Date(allow_none=True)
+    effective_on = IsoDate(allow_none=True)
+    expires_on = IsoDate(allow_none=True)
+    suspended_on = IsoDate(allow_none=True)
+    closed_on = IsoDate(allow_none=True)
     milestones_recorded = entries_count("implementation milestones", "record_milestone")
     recent_milestones = recent_entries("implementation milestones", "record_milestone")
 

@@ -35,6 +35,7 @@ from uuid import UUID
 
 from eventsourcing.domain import get_topic
 
+from domain.dates import date_text
 from domain.errors import InvalidValueError
 
 GENESIS = "0" * 64
@@ -98,8 +99,10 @@ def canonical(value: Any) -> Any:
         data: Any = value.value
     elif isinstance(value, UUID):
         data = value.hex
-    elif isinstance(value, (date, datetime)):
+    elif isinstance(value, datetime):
         data = value.isoformat()
+    elif isinstance(value, date):
+        data = date_text(value)
     elif isinstance(value, Decimal):
         data = str(value)
     else:

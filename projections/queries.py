@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.dates import date_text, time_from_text, time_text
 from projections import titles
-from projections.agreements import iso
 from projections.db import Database, like_contains
 from projections.journal import entry_of
 
@@ -62,11 +62,11 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
         params.append(like_contains(filters["counterparty"]))
     if filters.get("expires_before"):
         where.append("a.expires_on IS NOT NULL AND a.expires_on < ? AND a." + OPEN)
-        params.append(iso(filters["expires_before"]))
+        params.append(date_text(filters["expires_before"]))
     if filters.get("stalled_for_days") is not None:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=filters["stalled_for_days"])
         where.append("a.updated_at < ? AND a." + OPEN)
-        params.append(iso(cutoff))
+        params.append(time_text(cutoff))
     given = {k for k, v in filters.items() if v is not None}
     if filters.get("q"):
         return _title_search(db, filters["q"], given == {"q"}, source, where, params, order, page, per_page)
@@ -156,12 +156,12 @@ def dashboard(db: Database, stalled_days: int = 90, expiring_days: int = 180,
     stalled = db.query(
         f"SELECT id, title, stage, status, updated_at, last_step FROM agreement_list "
         f"WHERE updated_at < ? AND {OPEN} ORDER BY updated_at, id",
-        (iso(now - timedelta(days=stalled_days)),))
+        (time_text(now - timedelta(days=stalled_days)),))
     today = now.date()
     expiring = db.query(
         f"SELECT id, title, stage, status, expires_on FROM agreement_list "
         f"WHERE expires_on IS NOT NULL AND expires_on >= ? AND expires_on <= ? AND {OPEN} ORDER BY expires_on, id",
-        (iso(today), iso(today + timedelta(days=expiring_days))))
+        (date_text(today), date_text(today + timedelta(days=expiring_days))))
     total = sum(counts["stage"].values())
     enlargements = {
         column: {r["k"]: int(r["n"]) for r in db.query(
@@ -189,12 +189,12 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
         params.append(type)
     if recorded_from:
         where.append("recorded_at >= ?")
-        params.append(iso(recorded_from))
+        params.append(time_text(recorded_from))
     if recorded_to:
         where.append("recorded_at < ?")
-        params.append(iso(recorded_to))
+        params.append(time_text(recorded_to))
     rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", [*params, limit])
-    return [{**entry_of(r), "recorded_at": datetime.fromisoformat(r["recorded_at"])} for r in rows]
+    return [{**entry_of(r), "recorded_at": time_from_text(r["recorded_at"])} for r in rows]
 
 
 
