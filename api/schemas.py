@@ -141,7 +141,7 @@ STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
 }
 STEP_LOADERS: dict[tuple[str, int, str], Schema] = {key: schema() for key, schema in STEP_SCHEMAS.items()}
 """One instance of each step schema, made once: a schema keeps no state between loads, and making one
-copies its fields (a tenth of a step request's time in the API layer)."""
+copies its fields, a cost a step request would otherwise pay every time."""
 
 
 class SignatureSchema(Schema):

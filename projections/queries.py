@@ -22,8 +22,8 @@ total is then a lower bound. Counting every match of a common word would read as
 are matches, a number that grows with the list."""
 LOOKUP_COST = {"sqlite": 8, "postgres": 2}
 """Looking one title match up and sorting it costs about as much as walking this many rows in sort order and
-testing their titles (measured with bench.projections: about 5 against 0.55 us on SQLite, whose index gives
-each match's id from its own table, and 1 against 0.8 us on PostgreSQL)."""
+testing their titles, on each engine: more on SQLite, whose index gives each match's id from a table of its own,
+to be looked up in agreement_list (the measured costs are in bench/RESULTS.md)."""
 TITLE_CONTAINS = "a.title_key LIKE ? ESCAPE '\\'"
 
 

@@ -67,9 +67,9 @@ class SQLiteDatabase:
             # loss they roll back together to an earlier consistent point and catch up again, so their commits
             # need not wait for the disk (in WAL mode NORMAL still survives any crash of the process).
             conn.execute("PRAGMA synchronous=NORMAL")
-            # Some builds (Debian's) zero every page a view frees, dropped tables' too (a rebuild wrote a third
-            # more). The rows of a view repeat what the events in the same file hold, so zeroing them hides
-            # nothing: FAST zeroes only what costs no extra write.
+            # Some builds (Debian's) zero every page a view frees, dropped tables' too, which makes a rebuild
+            # write much more. The rows of a view repeat what the events in the same file hold, so zeroing them
+            # hides nothing: FAST zeroes only what costs no extra write.
             conn.execute("PRAGMA secure_delete=FAST")
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
