@@ -1,7 +1,12 @@
-"""Marshmallow schemas: the HTTP shapes of agreements, steps and history entries.
+"""Marshmallow schemas every resource shares: field types, value objects, what a client sends to create an
+agreement or an enlargement process and to take a step, and the shapes of steps and history entries. Each
+resource's own answers (its body, list query and summary schemas, and its presenter) are in its module
+(``api.agreements``, ``api.enlargements``).
 
 Step input schemas are generated from the workflow definitions, so the API accepts exactly the fields a
-definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``).
+definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``). This module is the one
+part of api/ that the browser pages may import (ARCHITECTURE.md), so that a form and a request are checked by
+the same schema.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from domain.dates import date_from_text, date_text
-from domain.values import RECENT_ENTRIES, AgreementKind, Clearance, PartyKind, Stage, Status
+from domain.values import RECENT_ENTRIES, AgreementKind, PartyKind, Target
 from workflows.definitions import DEFINITIONS, Field, values_of
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hexadecimal digits")
@@ -102,48 +107,6 @@ class StepContextSchema(InputSchema):
                               metadata={"description": "an external reference, e.g. a Council document"})
 
 
-class AgreementCreateSchema(StepContextSchema):
-    title = fields.String(required=True, validate=validate.Length(1, 500))
-    kind = fields.String(required=True, validate=validate.OneOf(values_of(AgreementKind)))
-    counterparties = BoundedList(fields.Nested(CounterpartySchema), least=1, most=50, required=True)
-    summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
-    parent_id = fields.UUID(load_default=None, allow_none=True)
-    expires_on = IsoDate(load_default=None, allow_none=True)
-
-
-def _field(f: Field) -> fields.Field:
-    required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
-    meta = {"metadata": {"description": f.description}} if f.description else {}
-    if f.type == "date":
-        return IsoDate(**required, **meta)
-    if f.type == "document":
-        return fields.Nested(DocumentSchema, **required, **meta)
-    if f.type == "state":
-        return fields.Nested(StateSchema, **required, **meta)
-    if f.type == "names":
-        return BoundedList(fields.String(validate=validate.Length(1, 300)), least=1, most=20, **required, **meta)
-    if f.type == "enum":
-        return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
-    length = 10000 if f.type == "text" else 500
-    return fields.String(validate=validate.Length(1, length), **required, **meta)
-
-
-def _step_schema_name(kind: str, version: int, step: str) -> str:
-    return "".join(p.title() for p in f"{kind}_{step}".split("_")) + f"V{version}Step"
-
-
-STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
-    (kind, version, s.name): StepContextSchema.from_dict(
-        {f.name: _field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
-    )
-    for (kind, version), workflow in DEFINITIONS.items()
-    for s in workflow.steps
-}
-STEP_LOADERS: dict[tuple[str, int, str], Schema] = {key: schema() for key, schema in STEP_SCHEMAS.items()}
-"""One instance of each step schema, made once: a schema keeps no state between loads, and making one
-copies its fields, a cost a step request would otherwise pay every time."""
-
-
 class SignatureSchema(Schema):
     party = fields.String()
     signatory = fields.String()
@@ -169,39 +132,58 @@ def recent_entries(what: str, step: str) -> fields.List:
                        f"in the history (its {step} entries)"})
 
 
-class AgreementSchema(Schema):
-    id = fields.UUID()
-    kind = fields.String(metadata={"enum": values_of(AgreementKind)})
-    title = fields.String()
-    summary = fields.String(allow_none=True)
-    counterparties = fields.List(fields.Nested(CounterpartySchema))
-    parent_id = fields.UUID(allow_none=True)
-    stage = fields.String(metadata={"enum": values_of(Stage)})
-    status = fields.String(metadata={"enum": values_of(Status)})
-    version = fields.Integer()
-    workflow_version = fields.Integer()
-    created_at = fields.DateTime()
-    created_by = fields.String()
-    updated_at = fields.DateTime()
-    current_text = fields.Nested(DocumentSchema, allow_none=True)
-    legal_clearance = fields.String(metadata={"enum": values_of(Clearance)})
-    finalised_text = fields.Nested(DocumentSchema, allow_none=True)
-    rounds_held = entries_count("negotiation rounds", "record_round")
-    recent_rounds = recent_entries("negotiation rounds", "record_round")
-    signatures = fields.List(fields.Nested(SignatureSchema))
-    unsigned_parties = fields.List(fields.String())
-    effective_on = IsoDate(allow_none=True)
-    expires_on = IsoDate(allow_none=True)
-    suspended_on = IsoDate(allow_none=True)
-    closed_on = IsoDate(allow_none=True)
-    milestones_recorded = entries_count("implementation milestones", "record_milestone")
-    recent_milestones = recent_entries("implementation milestones", "record_milestone")
+class AgreementCreateSchema(StepContextSchema):
+    title = fields.String(required=True, validate=validate.Length(1, 500))
+    kind = fields.String(required=True, validate=validate.OneOf(values_of(AgreementKind)))
+    counterparties = BoundedList(fields.Nested(CounterpartySchema), least=1, most=50, required=True)
+    summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
+    parent_id = fields.UUID(load_default=None, allow_none=True)
+    expires_on = IsoDate(load_default=None, allow_none=True)
+
+
+class EnlargementCreateSchema(StepContextSchema):
+    state = fields.Nested(StateSchema, required=True)
+    target = fields.String(required=True, validate=validate.OneOf(values_of(Target)))
+    applied_on = IsoDate(required=True, metadata={
+        "description": "the application letter, or the Council decision that opens the process"})
+
+
+def _schema_field(f: Field) -> fields.Field:
+    required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
+    meta = {"metadata": {"description": f.description}} if f.description else {}
+    if f.type == "date":
+        return IsoDate(**required, **meta)
+    if f.type == "document":
+        return fields.Nested(DocumentSchema, **required, **meta)
+    if f.type == "state":
+        return fields.Nested(StateSchema, **required, **meta)
+    if f.type == "names":
+        return BoundedList(fields.String(validate=validate.Length(1, 300)), least=1, most=20, **required, **meta)
+    if f.type == "enum":
+        return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
+    length = 10000 if f.type == "text" else 500
+    return fields.String(validate=validate.Length(1, length), **required, **meta)
+
+
+def _step_schema_name(kind: str, version: int, step: str) -> str:
+    return "".join(p.title() for p in f"{kind}_{step}".split("_")) + f"V{version}Step"
+
+
+STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
+    (kind, version, s.name): StepContextSchema.from_dict(
+        {f.name: _schema_field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
+    )
+    for (kind, version), workflow in DEFINITIONS.items()
+    for s in workflow.steps
+}
+STEP_LOADERS: dict[tuple[str, int, str], Schema] = {key: schema() for key, schema in STEP_SCHEMAS.items()}
+"""One instance of each step schema, made once: a schema keeps no state between loads, and making one
+copies its fields, a cost a step request would otherwise pay every time."""
 
 
 class StateQuerySchema(InputSchema):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    as_of = UtcDateTime(
-                                  metadata={"description": "a timestamp; UTC unless it names an offset"})
+    as_of = UtcDateTime(metadata={"description": "a timestamp; UTC unless it names an offset"})
 
 
 class StepFieldSchema(Schema):

@@ -12,7 +12,7 @@ from projections import titles
 from projections.db import Database, like_contains
 from projections.journal import entry_of
 
-SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
+AGREEMENT_SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
 COUNTED = {"stage", "status", "kind", "country"}
 """Filters whose totals come from agreement_counts instead of counting rows."""
 OPEN = "stage <> 'closed'"
@@ -42,12 +42,12 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
     after a page. A title search (``q``): see ``_title_search``.
     """
     where, params = [], []
-    source, order = "agreement_list a", _order(sort, SORTABLE)
+    source, order = "agreement_list a", _order(sort, AGREEMENT_SORTABLE)
     country = filters.get("country")
     by_country = bool(country) and sort.lstrip("-") == "updated_at"
     if by_country:
         source = "agreement_countries c JOIN agreement_list a ON a.id = c.agreement_id"
-        order = _order(sort, SORTABLE, "c.updated_at", "c.agreement_id")
+        order = _order(sort, AGREEMENT_SORTABLE, "c.updated_at", "c.agreement_id")
         where.append("c.country = ?")
         params.append(country)
     elif country:
