@@ -45,7 +45,7 @@ NOT_HASHED = frozenset({"timestamp", "hash", "prev_hash", "originator_id", "orig
 def type_tag(value: Any) -> str | None:
     """The name under which the store's JSON transcoder tags a value of this type (None: plain JSON).
 
-    workflows/application.py registers its transcodings under these same names.
+    storage/transcodings.py registers the store's transcodings under these same names.
     """
     if isinstance(value, Enum):
         return "enum." + type(value).__name__

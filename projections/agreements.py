@@ -100,10 +100,11 @@ class AgreementList(TableView):
         ]
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        self._parties = []  # the counterparties of the agreements created in this batch (``change`` adds them)
+        self._parties = []  # the counterparties of the agreements created in this batch (``apply_event`` adds them)
         super().apply(cursor, changes)
 
-    def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
+    def write_side_tables(self, cursor: Cursor, before: dict[str, dict[str, Any]],
+                          after: dict[str, dict[str, Any]]) -> None:
         """Keep ``agreement_parties``, ``agreement_counts`` (how many agreements per (stage, status, kind), for
         all countries ("*") and per country, so that a list's total does not count rows),
         ``agreement_countries`` and the title index."""
@@ -126,7 +127,7 @@ class AgreementList(TableView):
         upsert_rows(cursor, "agreement_countries", COUNTRY_COLUMNS, ("country", "agreement_id"), countries)
         titles.keep(cursor, self.fts, before, after)
 
-    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+    def apply_event(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         kind = self._kinds.get(change.topic)
         if kind is None:
             cls = resolve_topic(change.topic)
@@ -137,13 +138,13 @@ class AgreementList(TableView):
         if first_version and name not in DECODED:
             stored = orjson.loads(change.state)
             if "class_version" not in stored:
-                self._change_from_stored(rows, change, name, step, stored)
+                self._apply_stored(rows, change, name, step, stored)
                 return
-        self._change_decoded(rows, change, name, step)
+        self._apply_decoded(rows, change, name, step)
 
-    def _change_from_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str,
-                            stored: dict[str, Any]) -> None:
-        """``_change_decoded`` from the event's stored JSON (its dates and enums are kept as the text the list
+    def _apply_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str,
+                      stored: dict[str, Any]) -> None:
+        """``_apply_decoded`` from the event's stored JSON (its dates and enums are kept as the text the list
         shows)."""
         key = change.aggregate_id
         if name == "Created":
@@ -161,7 +162,7 @@ class AgreementList(TableView):
         if name == "Corrected":
             _correct(row, stored["field"], stored["value"])
 
-    def _change_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str) -> None:
+    def _apply_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str) -> None:
         event = change.event
         key = change.aggregate_id
         if isinstance(event, A.Created):

@@ -101,24 +101,25 @@ class TableView(View):
     table: str
     columns: tuple[str, ...]
 
-    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+    def apply_event(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         """Apply one event to the rows (keyed by aggregate id); a created event adds its row."""
         raise NotImplementedError
 
-    def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
-        """Called with the touched rows before and after the batch (a row new in the batch is not in
-        ``before``), in the batch's transaction: for summaries kept beside the rows."""
+    def write_side_tables(self, cursor: Cursor, before: dict[str, dict[str, Any]],
+                          after: dict[str, dict[str, Any]]) -> None:
+        """Write the tables the view keeps beside its rows (summaries, indexes), in the batch's transaction:
+        ``before`` and ``after`` are the touched rows before and after the batch (a row new in the batch is not
+        in ``before``)."""
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        mine = changes  # the engine gives a view only the events it wants: this view's aggregates' (undecoded)
-        if not mine:
+        if not changes:  # the engine gives a view only the events it wants, undecoded
             return
-        ids = sorted({c.aggregate_id for c in mine})
+        ids = sorted({c.aggregate_id for c in changes})
         rows = {r["id"]: dict(r) for r in rows_where_in(cursor, self.table, "id", ids)}
         before = {key: dict(row) for key, row in rows.items()}
-        for change in mine:
-            self.change(rows, change)
-        self.changed(cursor, before, {i: rows[i] for i in ids})
+        for change in changes:
+            self.apply_event(rows, change)
+        self.write_side_tables(cursor, before, {i: rows[i] for i in ids})
         upsert_rows(cursor, self.table, self.columns, ("id",),
                     [tuple(rows[i][c] for c in self.columns) for i in ids if i in before])
         insert_rows(cursor, self.table, self.columns,  # rows new in this batch (COPY on PostgreSQL)

@@ -44,7 +44,7 @@ class EnlargementList(TableView):
               for c in ("stage", "status", "target", "country", "updated_at", "applied_on")),
         ]
 
-    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+    def apply_event(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         event = change.event
         key, name = str(event.originator_id), type(event).__name__
         if isinstance(event, E.Created):

@@ -222,7 +222,7 @@ def participation(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
         if best is None or rank < CAPACITY_ORDER.index(best["capacity"]):
             chosen[row["party_key"]] = dict(row)
     return sorted(
-        (_entry(r) for r in chosen.values()),
+        (_participant(r) for r in chosen.values()),
         key=lambda e: (CAPACITY_ORDER.index(e["capacity"]), e["party"].casefold()),
     )
 
@@ -236,10 +236,10 @@ def timeline(db: Database, party: str, known_at: str) -> list[dict[str, Any]]:
     rows = db.query(
         f"SELECT * FROM participation WHERE {AS_KNOWN} AND {key_clause} ORDER BY began_on, capacity, source_id",
         (known_at, known_at, value))
-    return [_entry(r) for r in rows]
+    return [_participant(r) for r in rows]
 
 
-def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
+def _participant(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "party": row["party"], "kind": row["party_kind"], "country": row["country"], "capacity": row["capacity"],
         "since": row["began_on"], "until": row["ended_on"],

@@ -22,10 +22,8 @@ from domain.dates import date_from_text
 from domain.values import STORED_ENUMS, STORED_VALUES
 
 
-class NotPlain(ValueError):
+class NeedsLibraryMapper(ValueError):
     """Raised for stored JSON that only the library's mapper decodes faithfully."""
-
-
 
 
 ENUM_MEMBERS: dict[str, dict[Any, Any]] = {"enum." + e.__name__: dict(e._value2member_map_) for e in STORED_ENUMS}
@@ -38,16 +36,17 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def typed_stored(value: Any) -> Any:
+def decoded(value: Any) -> Any:
     """A stored JSON value decoded as the application's transcoder decodes it (dates, enums, value objects).
-    A float is NotPlain: orjson parses an integer beyond 64 bits as one, where the transcoder keeps it exact."""
+    A float raises NeedsLibraryMapper: orjson parses an integer beyond 64 bits as one, where the transcoder
+    keeps it exact."""
     kind = type(value)
     if kind is float:
-        raise NotPlain("float")
+        raise NeedsLibraryMapper("float")
     if kind is dict:
         tag = value.get("_type_")
         if tag is None or len(value) != 2 or "_data_" not in value:
-            return {k: typed_stored(v) if type(v) in NESTED else v for k, v in value.items()}
+            return {k: decoded(v) if type(v) in NESTED else v for k, v in value.items()}
         data = value["_data_"]
         members = ENUM_MEMBERS.get(tag)
         if members is not None:
@@ -57,17 +56,17 @@ def typed_stored(value: Any) -> Any:
             return scalar(data)
         cls, names = VALUE_CLASSES.get(tag) or (None, None)
         if cls is None or type(data) is not dict or data.keys() != names:
-            raise NotPlain(tag)
+            raise NeedsLibraryMapper(tag)
         obj = _new(cls)  # frozen dataclasses without __post_init__: what their __init__ would set
-        _set(obj, "__dict__", {k: typed_stored(v) if type(v) in NESTED else v for k, v in data.items()})
+        _set(obj, "__dict__", {k: decoded(v) if type(v) in NESTED else v for k, v in data.items()})
         return obj
     if kind is list:
-        return [typed_stored(v) if type(v) in NESTED else v for v in value]
+        return [decoded(v) if type(v) in NESTED else v for v in value]
     return value
 
 
 NESTED = frozenset({dict, list, float})
-"""The values ``typed_stored`` must see (floats only to refuse them)."""
+"""The values ``decoded`` must see (floats only to refuse them)."""
 
 
 class FastMapper:
@@ -90,12 +89,12 @@ class FastMapper:
             try:
                 state = orjson.loads(stored.state)
                 if type(state) is dict and "class_version" not in state:
-                    state = {k: typed_stored(v) if type(v) in NESTED else v for k, v in state.items()}
+                    state = {k: decoded(v) if type(v) in NESTED else v for k, v in state.items()}
                     state["originator_id"] = stored.originator_id
                     state["originator_version"] = stored.originator_version
                     event = _new(cls)
                     _set(event, "__dict__", state)
                     return event
-            except (NotPlain, KeyError, TypeError, ValueError):
+            except (NeedsLibraryMapper, KeyError, TypeError, ValueError):
                 pass
         return self.mapper.to_domain_event(stored)

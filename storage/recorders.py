@@ -35,7 +35,7 @@ from storage.sqlite_gate import gate_writers
 CHAIN_TABLE = "accord_log_chain"
 
 
-def stored_event_hash(state: bytes) -> str:
+def carried_hash(state: bytes) -> str:
     """The hash a stored event carries (orjson; the standard parser for what orjson refuses, such as an
     integer beyond 64 bits)."""
     try:
@@ -47,7 +47,7 @@ def stored_event_hash(state: bytes) -> str:
 def chain_rows(previous: str, positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[tuple]:
     rows = []
     for position, stored in zip(positions, stored_events, strict=True):
-        event_hash = stored_event_hash(stored.state)
+        event_hash = carried_hash(stored.state)
         previous = running_hash(previous, event_hash)
         rows.append((position, event_hash, previous, str(stored.originator_id), stored.originator_version))
     return rows
@@ -181,7 +181,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             return None
         params: list[Any] = []
         for stored in stored_events:
-            event_hash = stored_event_hash(stored.state)
+            event_hash = carried_hash(stored.state)
             params += (stored.originator_id, stored.originator_version, stored.topic, stored.state,
                        event_hash, GENESIS, event_hash, str(stored.originator_id), stored.originator_version)
         query = b"; ".join([*self.transaction_start, *[self.append_event] * len(stored_events)])

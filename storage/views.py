@@ -7,13 +7,15 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import OperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from storage.sqlite_gate import WriterGate
 
 
 class Cursor(Protocol):
@@ -25,10 +27,6 @@ class Cursor(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def fetchone(self) -> Any: ...
-
-
-class WriterGate(Protocol):
-    def held(self, timeout: float) -> AbstractContextManager[Any]: ...
 
 
 @cache
