@@ -197,8 +197,6 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
     return [{**entry_of(r), "recorded_at": time_from_text(r["recorded_at"])} for r in rows]
 
 
-
-
 CAPACITY_ORDER = ("member", "associate_member_pre_stage", "associate_member", "cooperation_partner")
 INSTITUTIONAL = set(CAPACITY_ORDER[:3])
 AS_KNOWN = "recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)"

@@ -68,8 +68,8 @@ def test_journal_entries_from_stored_json_equal_entries_from_decoded_events(serv
         return queries.journal(engine.db, limit=10_000)
 
     decoded = []
-    real = journal._from_event
-    monkeypatch.setattr(journal, "_from_event", lambda change: decoded.append(change.topic) or real(change))
+    real = journal._row_from_decoded
+    monkeypatch.setattr(journal, "_row_from_decoded", lambda change: decoded.append(change.topic) or real(change))
     fast = entries()
     assert len(fast) == len(logged) and not decoded, "every row read from the stored JSON"
     monkeypatch.setattr(journal, "describe_topic", lambda topic: None)  # every event decoded by the mapper
