@@ -4,9 +4,9 @@ resource's own answers (its body, list query and summary schemas, and its presen
 (``api.agreements``, ``api.enlargements``).
 
 Step input schemas are generated from the workflow definitions, so the API accepts exactly the fields a
-definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``). This module is the one
-part of api/ that the browser pages may import (ARCHITECTURE.md), so that a form and a request are checked by
-the same schema.
+definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``). This module is the part
+of api/ that the browser pages may share (the layer table, tests/architecture/test_layers.py), so that a form
+and a request are checked by the same schema.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ upcasts only the mapper applies) goes to the library's mapper.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,7 +17,7 @@ import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from domain.dates import date_from_text
+from domain.dates import date_from_text, time_from_text
 from domain.values import STORED_ENUMS, STORED_VALUES
 
 
@@ -30,7 +29,7 @@ ENUM_MEMBERS: dict[str, dict[Any, Any]] = {"enum." + e.__name__: dict(e._value2m
 VALUE_CLASSES: dict[str, tuple[type, frozenset[str]]] = {
     "value." + cls.__name__: (cls, frozenset(f.name for f in dataclasses.fields(cls))) for cls in STORED_VALUES
 }
-SCALARS = {"date": date_from_text, "datetime_iso": datetime.fromisoformat, "uuid_hex": UUID,
+SCALARS = {"date": date_from_text, "datetime_iso": time_from_text, "uuid_hex": UUID,
            "decimal_str": Decimal}
 _new = object.__new__
 _set = object.__setattr__
