@@ -20,9 +20,9 @@ from projections.stored_events import stored_record
 from storage import archive, audit
 from storage.application import StoredApplication
 from storage.log import page_reader
-from storage.mapper import FastMapper
 from storage.settings import backend_of
 from storage.sqlite_gate import SoleRunner, gate_for
+from storage.stored_mapper import FastMapper
 from storage.views import database_for, title_index_warning
 from workflows.access import AccessService
 from workflows.application import AccordApplication

@@ -50,13 +50,12 @@ class Journal(View):
             if topic not in described:
                 described[topic] = self.describe_topic(topic)
             kind_step = described[topic]
-            row = self._row_from_stored(change, kind_step) if kind_step is not None else None
-            row = row or self._row_from_decoded(change)
+            row = (self._from_stored(change, kind_step) if kind_step is not None else None) or self._from_event(change)
             rows.append((change.position, change.aggregate_id, row[0], change.version, *row[1:]))
         insert_rows(cursor, "journal", COLUMNS, rows)
 
     @staticmethod
-    def _row_from_stored(change: Change, kind_step: tuple[str, str]) -> tuple[Any, ...] | None:
+    def _from_stored(change: Change, kind_step: tuple[str, str]) -> tuple[Any, ...] | None:
         """The row's fields read straight from the stored JSON (None: an event only the mapper reads)."""
         try:
             raw = orjson.loads(change.state)
@@ -66,8 +65,7 @@ class Journal(View):
         except (KeyError, TypeError, ValueError):
             return None
 
-    def _row_from_decoded(self, change: Change) -> tuple[Any, ...]:
-        """The row's fields from the decoded event (its fields written in the stored JSON's tagged form)."""
+    def _from_event(self, change: Change) -> tuple[Any, ...]:
         event = change.event
         aggregate_type, step = self.describe(event)
         fields = {k: canonical(v) for k, v in vars(event).items() if k not in NOT_FIELDS}

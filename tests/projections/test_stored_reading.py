@@ -1,4 +1,4 @@
-"""Views decode the log without the library's mapper where they can (storage.mapper): the events they get,
+"""Views decode the log without the library's mapper where they can (storage.stored_mapper): the events they get,
 and the journal rows written from stored JSON, must equal what the mapper gives, for every event type that the
 demo, the published participation record and the access events hold, and an upcast event class must still go
 through the mapper."""
@@ -16,7 +16,7 @@ from bootstrap.seed.history import load_history
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, Role
 from projections import agreements, queries
-from storage.mapper import FastMapper
+from storage.stored_mapper import FastMapper
 from tests.projections.helpers import ICA, Walk, Writer, party
 
 
@@ -68,8 +68,8 @@ def test_journal_entries_from_stored_json_equal_entries_from_decoded_events(serv
         return queries.journal(engine.db, limit=10_000)
 
     decoded = []
-    real = journal._row_from_decoded
-    monkeypatch.setattr(journal, "_row_from_decoded", lambda change: decoded.append(change.topic) or real(change))
+    real = journal._from_event
+    monkeypatch.setattr(journal, "_from_event", lambda change: decoded.append(change.topic) or real(change))
     fast = entries()
     assert len(fast) == len(logged) and not decoded, "every row read from the stored JSON"
     monkeypatch.setattr(journal, "describe_topic", lambda topic: None)  # every event decoded by the mapper
