@@ -152,7 +152,7 @@ def register(app: Flask) -> None:
     def invalid_fields(error: ValidationError) -> Response:
         errors = _flatten_messages(error.messages)
         return problem_response(422, "Unprocessable Content", "invalid fields: " + ", ".join(sorted(errors)),
-                       "invalid-fields", errors=errors)
+                                "invalid-fields", errors=errors)
 
     @app.errorhandler(DomainError)
     def rule_broken(error: DomainError) -> Response:
@@ -175,12 +175,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(wf.VersionConflictError)
     def conflict(error: wf.VersionConflictError) -> Response:
         return problem_response(409, "Version conflict", error.message, "version-conflict",
-                       current_version=error.details.get("current_version"))
+                                current_version=error.details.get("current_version"))
 
     @app.errorhandler(wf.IdempotencyKeyReusedError)
     def key_reused(error: wf.IdempotencyKeyReusedError) -> Response:
         return problem_response(422, "Idempotency key reused", error.message, "idempotency-key-reused",
-                       rule="idempotency_key")
+                                rule="idempotency_key")
 
     @app.errorhandler(wf.StorageUnavailableError)
     @app.errorhandler(OperationalError)
@@ -188,10 +188,10 @@ def register(app: Flask) -> None:
     def unavailable(error: Exception) -> Response:
         log.warning("storage unavailable: %s", error)
         return problem_response(503, "Service Unavailable", "the event store is unavailable; retry shortly",
-                       "storage-unavailable", headers={"Retry-After": "5"})
+                                "storage-unavailable", headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
-                       "internal")
+                                "internal")

@@ -25,7 +25,7 @@ def ready() -> Any:
         positions = accord.projections.positions()
     except Exception as error:  # noqa: BLE001 - any storage failure means "not ready"
         return problem_response(503, "Service Unavailable", f"storage unreachable: {type(error).__name__}",
-                       "storage-unavailable", headers={"Retry-After": "5"}, storage=accord.backend)
+                                "storage-unavailable", headers={"Retry-After": "5"}, storage=accord.backend)
     return {
         "status": "ready", "storage": accord.backend, "head_position": head,
         "projections": {name: {"position": p, "lag": head - p} for name, p in sorted(positions.items())},
