@@ -312,9 +312,10 @@ class Projections:
         runs in the web workers, so fewer, larger batches leave them more time to serve requests.
 
         A restored store stops the loop with ``RestoreDetectedError``. Storage errors are retried with a
-        growing pause; after ``max_failures`` in a row the last one is raised.
+        growing pause; after ``max_failures`` in a row the last one is raised. A ``stop()`` that comes before
+        the loop starts (a SIGTERM while the runner's thread is starting) ends it at once: a stopped engine
+        stays stopped.
         """
-        self._stop.clear()
         failures = 0
         while not self._stop.is_set():
             try:
@@ -333,6 +334,7 @@ class Projections:
             self._wanted.clear()
 
     def stop(self) -> None:
+        """End ``run``: the one in progress after its current batch, or the next one as soon as it starts."""
         self._stop.set()
         self._wanted.set()
 

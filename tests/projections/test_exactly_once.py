@@ -425,6 +425,18 @@ def test_stop_takes_effect_after_the_current_batch(services):
     assert applied == [(view, 5) for view in engine.views]  # one batch, applied to every view in one pass
 
 
+def test_a_stop_that_comes_before_the_runner_starts_ends_it_at_once(services):
+    engine = services.projections
+    engine.stop()  # a SIGTERM that arrives while the runner's thread is still starting
+    thread = threading.Thread(target=engine.run, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    stopped = not thread.is_alive()
+    engine.stop()  # were the stop lost, this one ends the runner the test started
+    thread.join(timeout=10)
+    assert stopped, "a stop that came before the runner started was lost"
+
+
 def test_a_settling_catch_up_stops_at_the_first_short_batch_and_leaves_later_events_for_the_next_round(services):
     writer = Writer(services.agreements, Random(SEED))
     writer.write(23)
