@@ -16,10 +16,9 @@ timeout = int(os.environ.get("ACCORD_WORKER_TIMEOUT", "30"))  # a stuck worker i
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers rarely: after a worker retires, clients with persistent connections all reconnect to the
-# surviving worker and stay there (a 10-minute soak at max_requests 10,000 ran on one worker most of the
-# time: -40% throughput). Behind a proxy that opens one upstream connection per request this does not
-# arise; for direct persistent clients, keepalive = 0 keeps workers balanced. Worker memory is bounded
-# (fixed-size caches).
+# surviving worker and stay there, leaving the new worker idle and the throughput much lower. Behind a proxy
+# that opens one upstream connection per request this does not arise; for direct persistent clients,
+# keepalive = 0 keeps workers balanced. Worker memory is bounded (fixed-size caches).
 max_requests = 200000
 max_requests_jitter = 20000
 

@@ -1,4 +1,6 @@
-"""/api/v1/enlargements: enlargement processes (the routes themselves are in api/processes.py)."""
+"""/api/v1/enlargements: enlargement processes. How a process answers (its body, the list's query and
+summary, and ``body_of``, which presents a process to its body schema); what a client sends to create one is
+``api.schemas.EnlargementCreateSchema``, and the routes themselves are in ``api.processes``."""
 
 from __future__ import annotations
 
@@ -10,20 +12,21 @@ from marshmallow import Schema, fields, validate
 from api.current import services
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
-from api.schemas import COUNTRY, DocumentSchema, StateSchema, StepContextSchema, entries_count, recent_entries
+from api.schemas import (
+    COUNTRY,
+    DocumentSchema,
+    EnlargementCreateSchema,
+    IsoDate,
+    StateSchema,
+    entries_count,
+    recent_entries,
+)
 from domain.values import ProcessStatus, Stage, Target
 from projections import queries
 from workflows.definitions import values_of
 
 blp = Blueprint("enlargements", __name__, url_prefix="/api/v1/enlargements",
                 description="Enlargement processes: Associate Membership (also in the pre-stage) and Membership")
-
-
-class EnlargementCreateSchema(StepContextSchema):
-    state = fields.Nested(StateSchema, required=True)
-    target = fields.String(required=True, validate=validate.OneOf(values_of(Target)))
-    applied_on = fields.Date(required=True, metadata={
-        "description": "the application letter, or the Council decision that opens the process"})
 
 
 class EnlargementSchema(Schema):
@@ -37,21 +40,21 @@ class EnlargementSchema(Schema):
     created_at = fields.DateTime()
     created_by = fields.String()
     updated_at = fields.DateTime()
-    applied_on = fields.Date()
-    task_force_on = fields.Date(allow_none=True)
+    applied_on = IsoDate()
+    task_force_on = IsoDate(allow_none=True)
     task_force_report = fields.Nested(DocumentSchema, allow_none=True)
-    task_force_report_on = fields.Date(allow_none=True)
-    negotiation_authorised_on = fields.Date(allow_none=True)
+    task_force_report_on = IsoDate(allow_none=True)
+    negotiation_authorised_on = IsoDate(allow_none=True)
     current_text = fields.Nested(DocumentSchema, allow_none=True)
     legal_clearance = fields.String()
     rounds_held = entries_count("negotiation rounds", "record_round")
     recent_rounds = recent_entries("negotiation rounds", "record_round")
-    approved_on = fields.Date(allow_none=True)
-    signed_on = fields.Date(allow_none=True)
+    approved_on = IsoDate(allow_none=True)
+    signed_on = IsoDate(allow_none=True)
     signatories = fields.List(fields.String())
-    ratification_notified_on = fields.Date(allow_none=True)
-    effective_on = fields.Date(allow_none=True)
-    ended_on = fields.Date(allow_none=True)
+    ratification_notified_on = IsoDate(allow_none=True)
+    effective_on = IsoDate(allow_none=True)
+    ended_on = IsoDate(allow_none=True)
 
 
 class EnlargementListQuerySchema(PageSchema):
@@ -83,29 +86,40 @@ class EnlargementSummarySchema(Schema):
     ended_on = fields.String(allow_none=True)
 
 
-def view_of(process: Any) -> dict[str, Any]:
-    """The process as the API shows it."""
-    def doc(d: Any) -> dict[str, Any] | None:
-        return dict(vars(d)) if d is not None else None
-
+def body_of(process: Any) -> dict[str, Any]:
+    """The process as ``EnlargementSchema`` writes it: enums as their values; value objects and dates as they
+    are, for the schema's nested schemas and date fields to write; lists copied, never the aggregate's own."""
     return {
-        "id": process.id, "state": dict(vars(process.state)), "target": process.target.value,
-        "stage": process.stage.value, "status": process.status.value, "version": process.version,
-        "workflow_version": process.workflow_version, "created_at": process.created_on,
-        "created_by": process.created_by, "updated_at": process.modified_on, "applied_on": process.applied_on,
-        "task_force_on": process.task_force_on, "task_force_report": doc(process.task_force_report),
+        "id": process.id,
+        "state": process.state,
+        "target": process.target.value,
+        "stage": process.stage.value,
+        "status": process.status.value,
+        "version": process.version,
+        "workflow_version": process.workflow_version,
+        "created_at": process.created_on,
+        "created_by": process.created_by,
+        "updated_at": process.modified_on,
+        "applied_on": process.applied_on,
+        "task_force_on": process.task_force_on,
+        "task_force_report": process.task_force_report,
         "task_force_report_on": process.task_force_report_on,
-        "negotiation_authorised_on": process.negotiation_authorised_on, "current_text": doc(process.current_text),
-        "legal_clearance": process.legal_clearance.value, "rounds_held": process.rounds_held,
-        "recent_rounds": [dict(vars(r)) for r in process.recent_rounds],
-        "approved_on": process.approved_on, "signed_on": process.signed_on, "signatories": list(process.signatories),
-        "ratification_notified_on": process.ratification_notified_on, "effective_on": process.effective_on,
+        "negotiation_authorised_on": process.negotiation_authorised_on,
+        "current_text": process.current_text,
+        "legal_clearance": process.legal_clearance.value,
+        "rounds_held": process.rounds_held,
+        "recent_rounds": list(process.recent_rounds),
+        "approved_on": process.approved_on,
+        "signed_on": process.signed_on,
+        "signatories": list(process.signatories),
+        "ratification_notified_on": process.ratification_notified_on,
+        "effective_on": process.effective_on,
         "ended_on": process.ended_on,
     }
 
 
 add_routes(blp, Resource(
-    kind="enlargement", noun="enlargement process", service=lambda: services().enlargements, present=view_of,
+    kind="enlargement", noun="enlargement process", service=lambda: services().enlargements, present=body_of,
     create_schema=EnlargementCreateSchema, schema=EnlargementSchema, list_query_schema=EnlargementListQuerySchema,
     summary_schema=EnlargementSummarySchema, list_rows=queries.list_enlargements, view="enlargements",
 ))

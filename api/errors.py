@@ -97,8 +97,10 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.slug, self.extra = status, title, detail, slug, extra
 
 
-def problem(status: int, title: str, detail: str, slug: str | None = None, headers: dict | None = None,
-            **extra: Any) -> Response:
+def problem_response(status: int, title: str, detail: str, slug: str | None = None, headers: dict | None = None,
+                     **extra: Any) -> Response:
+    """The application/problem+json response of a problem: ``slug`` names its type (urn:accord:problem:<slug>),
+    ``extra`` adds members (those that are None are left out)."""
     body = {
         "type": f"urn:accord:problem:{slug}" if slug else "about:blank",
         "title": title,
@@ -134,7 +136,7 @@ def register(app: Flask) -> None:
             detail = " ".join(str(m) for m in errors["_schema"])
             errors = None
         headers = {"WWW-Authenticate": "Bearer"} if error.code == 401 else None
-        return problem(error.code or 500, error.name, detail, errors=errors, headers=headers)
+        return problem_response(error.code or 500, error.name, detail, errors=errors, headers=headers)
 
     @app.errorhandler(Problem)
     def api_problem(error: Problem) -> Response:
@@ -144,52 +146,52 @@ def register(app: Flask) -> None:
             headers["WWW-Authenticate"] = 'Bearer realm="accord"'
         if extra.pop("headers_retry", False):
             headers["Retry-After"] = "1"
-        return problem(error.status, error.title, error.detail, error.slug, headers=headers, **extra)
+        return problem_response(error.status, error.title, error.detail, error.slug, headers=headers, **extra)
 
     @app.errorhandler(ValidationError)
     def invalid_fields(error: ValidationError) -> Response:
         errors = _flatten_messages(error.messages)
-        return problem(422, "Unprocessable Content", "invalid fields: " + ", ".join(sorted(errors)),
-                       "invalid-fields", errors=errors)
+        return problem_response(422, "Unprocessable Content", "invalid fields: " + ", ".join(sorted(errors)),
+                                "invalid-fields", errors=errors)
 
     @app.errorhandler(DomainError)
     def rule_broken(error: DomainError) -> Response:
         errors = {error.field: [error.message]} if error.field else None
-        return problem(422, "Step refused", error.message, "rule", rule=error.rule, errors=errors)
+        return problem_response(422, "Step refused", error.message, "rule", rule=error.rule, errors=errors)
 
     @app.errorhandler(wf.StepNotAllowedError)
     def step_not_allowed(error: wf.StepNotAllowedError) -> Response:
-        return problem(422, "Step not allowed now", error.message, "rule", rule=error.rule)
+        return problem_response(422, "Step not allowed now", error.message, "rule", rule=error.rule)
 
     @app.errorhandler(wf.NotFoundError)
     @app.errorhandler(wf.UnknownStepError)
     def not_found(error: wf.WorkflowError) -> Response:
-        return problem(404, "Not Found", error.message, "not-found")
+        return problem_response(404, "Not Found", error.message, "not-found")
 
     @app.errorhandler(wf.ForbiddenError)
     def forbidden(error: wf.ForbiddenError) -> Response:
-        return problem(403, "Forbidden", error.message, "forbidden", rule="role")
+        return problem_response(403, "Forbidden", error.message, "forbidden", rule="role")
 
     @app.errorhandler(wf.VersionConflictError)
     def conflict(error: wf.VersionConflictError) -> Response:
-        return problem(409, "Version conflict", error.message, "version-conflict",
-                       current_version=error.details.get("current_version"))
+        return problem_response(409, "Version conflict", error.message, "version-conflict",
+                                current_version=error.details.get("current_version"))
 
     @app.errorhandler(wf.IdempotencyKeyReusedError)
     def key_reused(error: wf.IdempotencyKeyReusedError) -> Response:
-        return problem(422, "Idempotency key reused", error.message, "idempotency-key-reused",
-                       rule="idempotency_key")
+        return problem_response(422, "Idempotency key reused", error.message, "idempotency-key-reused",
+                                rule="idempotency_key")
 
     @app.errorhandler(wf.StorageUnavailableError)
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     def unavailable(error: Exception) -> Response:
         log.warning("storage unavailable: %s", error)
-        return problem(503, "Service Unavailable", "the event store is unavailable; retry shortly",
-                       "storage-unavailable", headers={"Retry-After": "5"})
+        return problem_response(503, "Service Unavailable", "the event store is unavailable; retry shortly",
+                                "storage-unavailable", headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
-        return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
-                       "internal")
+        return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
+                                "internal")

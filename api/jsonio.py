@@ -3,9 +3,10 @@
 Every request body is parsed and every answer written as JSON; orjson does both several times faster than
 the standard library, which Flask uses. Anything orjson refuses and the standard library accepts (NaN, lone
 surrogates) goes to the standard library, and so does a text with a run of 19 digits or more (orjson reads
-an integer beyond 64 bits as a float, the standard library as an integer): what is accepted and what it
-means are unchanged. Answers keep Flask's sorted keys and its compact form; dates, times and dataclasses still go
-through Flask's own conversion (``default``); text is written as UTF-8 rather than as ``\\u`` escapes.
+an integer beyond 64 bits as a float, the standard library as an integer): what is accepted, and what it
+means, are the standard library's. Answers keep Flask's sorted keys and its compact form; dates, times and
+dataclasses go through Flask's own conversion (``default``); text is written as UTF-8 rather than as ``\\u``
+escapes.
 """
 
 from __future__ import annotations

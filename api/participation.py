@@ -13,9 +13,9 @@ from api.auth import roles_allowed
 from api.current import services
 from api.errors import problems
 from api.reads import FreshnessSchema, wait_for_views
-from api.schemas import UtcDateTime
+from api.schemas import IsoDate, UtcDateTime
+from domain.dates import date_text, time_text
 from projections import queries
-from projections.agreements import iso
 from workflows.definitions import READERS
 
 blp = Blueprint("participation", __name__, url_prefix="/api/v1/participation",
@@ -23,7 +23,7 @@ blp = Blueprint("participation", __name__, url_prefix="/api/v1/participation",
 
 
 class RegisterQuerySchema(FreshnessSchema):
-    on = fields.Date(metadata={"description": "the date asked about (default: today, UTC)"})
+    on = IsoDate(metadata={"description": "the date asked about (default: today, UTC)"})
     known_at = UtcDateTime(metadata={
         "description": "answer as the system knew it at this time (default: now)"})
 
@@ -49,7 +49,7 @@ class ParticipantSchema(Schema):
 
 
 class RegisterSchema(Schema):
-    on = fields.Date()
+    on = IsoDate()
     known_at = fields.String()
     count = fields.Integer()
     participants = fields.List(fields.Nested(ParticipantSchema))
@@ -62,7 +62,7 @@ class TimelineSchema(Schema):
 
 
 def _known_at(query: dict[str, Any]) -> str:
-    return iso(query.get("known_at") or datetime.now(UTC))
+    return time_text(query.get("known_at") or datetime.now(UTC))
 
 
 @blp.route("")
@@ -76,7 +76,7 @@ class Register(MethodView):
         wait_for_views(query, ["register"])
         on = query.get("on") or datetime.now(UTC).date()
         known_at = _known_at(query)
-        rows = queries.participation(services().db, on.isoformat(), known_at)
+        rows = queries.participation(services().db, date_text(on), known_at)
         return {"on": on, "known_at": known_at, "count": len(rows), "participants": rows}
 
 

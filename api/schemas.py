@@ -1,7 +1,12 @@
-"""Marshmallow schemas: the HTTP shapes of agreements, steps and history entries.
+"""Marshmallow schemas every resource shares: field types, value objects, what a client sends to create an
+agreement or an enlargement process and to take a step, and the shapes of steps and history entries. Each
+resource's own answers (its body, list query and summary schemas, and its presenter) are in its module
+(``api.agreements``, ``api.enlargements``).
 
 Step input schemas are generated from the workflow definitions, so the API accepts exactly the fields a
-definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``).
+definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``). This module is the part
+of api/ that the browser pages may share (the layer table, tests/architecture/test_layers.py), so that a form
+and a request are checked by the same schema.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from domain.values import RECENT_ENTRIES, AgreementKind, Clearance, PartyKind, Stage, Status
+from domain.dates import date_from_text, date_text
+from domain.values import RECENT_ENTRIES, AgreementKind, PartyKind, Target
 from workflows.definitions import DEFINITIONS, Field, values_of
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hexadecimal digits")
@@ -38,6 +44,15 @@ class InputSchema(Schema):
         if _has_nul(data):
             raise ValidationError("text may not contain the NUL character (\\u0000)")
         return data
+
+
+class IsoDate(fields.Date):
+    """A real-world date, written and read as exactly YYYY-MM-DD (``domain.dates``): marshmallow's own
+    ``Date`` would also read 20240101 or a week date such as 2024-W01-1."""
+
+    SERIALIZATION_FUNCS = {"iso": date_text, "iso8601": date_text}
+    DESERIALIZATION_FUNCS = {"iso": date_from_text, "iso8601": date_from_text}
+    default_error_messages = {"invalid": "Not a valid date: a day of the calendar, as YYYY-MM-DD."}
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -92,20 +107,52 @@ class StepContextSchema(InputSchema):
                               metadata={"description": "an external reference, e.g. a Council document"})
 
 
+class SignatureSchema(Schema):
+    party = fields.String()
+    signatory = fields.String()
+    signed_on = IsoDate()
+    place = fields.String(allow_none=True)
+
+
+class EntrySchema(Schema):
+    on = IsoDate()
+    summary = fields.String()
+
+
+def entries_count(what: str, step: str) -> fields.Integer:
+    """How many ``what`` an aggregate has recorded (each one a ``step`` event in its history)."""
+    return fields.Integer(metadata={"description": f"how many {what} were recorded (each one a {step} entry "
+                                                   "in the history)"})
+
+
+def recent_entries(what: str, step: str) -> fields.List:
+    """The latest few ``what``: the state keeps only these; the history has them all."""
+    return fields.List(fields.Nested(EntrySchema), metadata={
+        "description": f"the latest {RECENT_ENTRIES} {what} at most, oldest first; every one, however many, is "
+                       f"in the history (its {step} entries)"})
+
+
 class AgreementCreateSchema(StepContextSchema):
     title = fields.String(required=True, validate=validate.Length(1, 500))
     kind = fields.String(required=True, validate=validate.OneOf(values_of(AgreementKind)))
     counterparties = BoundedList(fields.Nested(CounterpartySchema), least=1, most=50, required=True)
     summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
     parent_id = fields.UUID(load_default=None, allow_none=True)
-    expires_on = fields.Date(load_default=None, allow_none=True)
+    expires_on = IsoDate(load_default=None, allow_none=True)
 
 
-def _field(f: Field) -> fields.Field:
+class EnlargementCreateSchema(StepContextSchema):
+    state = fields.Nested(StateSchema, required=True)
+    target = fields.String(required=True, validate=validate.OneOf(values_of(Target)))
+    applied_on = IsoDate(required=True, metadata={
+        "description": "the application letter, or the Council decision that opens the process"})
+
+
+def _schema_field(f: Field) -> fields.Field:
     required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
     meta = {"metadata": {"description": f.description}} if f.description else {}
     if f.type == "date":
-        return fields.Date(**required, **meta)
+        return IsoDate(**required, **meta)
     if f.type == "document":
         return fields.Nested(DocumentSchema, **required, **meta)
     if f.type == "state":
@@ -124,74 +171,19 @@ def _step_schema_name(kind: str, version: int, step: str) -> str:
 
 STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
     (kind, version, s.name): StepContextSchema.from_dict(
-        {f.name: _field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
+        {f.name: _schema_field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
     )
     for (kind, version), workflow in DEFINITIONS.items()
     for s in workflow.steps
 }
 STEP_LOADERS: dict[tuple[str, int, str], Schema] = {key: schema() for key, schema in STEP_SCHEMAS.items()}
 """One instance of each step schema, made once: a schema keeps no state between loads, and making one
-copies its fields (a tenth of a step request's time in the API layer)."""
-
-
-class SignatureSchema(Schema):
-    party = fields.String()
-    signatory = fields.String()
-    signed_on = fields.Date()
-    place = fields.String(allow_none=True)
-
-
-class EntrySchema(Schema):
-    on = fields.Date()
-    summary = fields.String()
-
-
-def entries_count(what: str, step: str) -> fields.Integer:
-    """How many ``what`` an aggregate has recorded (each one a ``step`` event in its history)."""
-    return fields.Integer(metadata={"description": f"how many {what} were recorded (each one a {step} entry "
-                                                   "in the history)"})
-
-
-def recent_entries(what: str, step: str) -> fields.List:
-    """The latest few ``what``: the state keeps only these; the history has them all."""
-    return fields.List(fields.Nested(EntrySchema), metadata={
-        "description": f"the latest {RECENT_ENTRIES} {what} at most, oldest first; every one, however many, is "
-                       f"in the history (its {step} entries)"})
-
-
-class AgreementSchema(Schema):
-    id = fields.UUID()
-    kind = fields.String(metadata={"enum": values_of(AgreementKind)})
-    title = fields.String()
-    summary = fields.String(allow_none=True)
-    counterparties = fields.List(fields.Nested(CounterpartySchema))
-    parent_id = fields.UUID(allow_none=True)
-    stage = fields.String(metadata={"enum": values_of(Stage)})
-    status = fields.String(metadata={"enum": values_of(Status)})
-    version = fields.Integer()
-    workflow_version = fields.Integer()
-    created_at = fields.DateTime()
-    created_by = fields.String()
-    updated_at = fields.DateTime()
-    current_text = fields.Nested(DocumentSchema, allow_none=True)
-    legal_clearance = fields.String(metadata={"enum": values_of(Clearance)})
-    finalised_text = fields.Nested(DocumentSchema, allow_none=True)
-    rounds_held = entries_count("negotiation rounds", "record_round")
-    recent_rounds = recent_entries("negotiation rounds", "record_round")
-    signatures = fields.List(fields.Nested(SignatureSchema))
-    unsigned_parties = fields.List(fields.String())
-    effective_on = fields.Date(allow_none=True)
-    expires_on = fields.Date(allow_none=True)
-    suspended_on = fields.Date(allow_none=True)
-    closed_on = fields.Date(allow_none=True)
-    milestones_recorded = entries_count("implementation milestones", "record_milestone")
-    recent_milestones = recent_entries("implementation milestones", "record_milestone")
+copies its fields, a cost a step request would otherwise pay every time."""
 
 
 class StateQuerySchema(InputSchema):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    as_of = UtcDateTime(
-                                  metadata={"description": "a timestamp; UTC unless it names an offset"})
+    as_of = UtcDateTime(metadata={"description": "a timestamp; UTC unless it names an offset"})
 
 
 class StepFieldSchema(Schema):

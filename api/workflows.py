@@ -24,7 +24,6 @@ class WorkflowSchema(Schema):
     steps = fields.List(fields.Dict())
 
 
-
 @blp.route("")
 class Workflows(MethodView):
     @blp.response(200, WorkflowSchema(many=True))

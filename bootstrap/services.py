@@ -25,7 +25,7 @@ from storage.log import page_reader
 from storage.sessions import StoredSessions
 from storage.settings import backend_of
 from storage.sqlite_gate import SoleRunner, gate_for
-from storage.stored import FastMapper
+from storage.stored_mapper import FastMapper
 from storage.views import database_for, title_index_warning
 from web.passwords import Argon2Passwords
 from workflows.access import AccessService

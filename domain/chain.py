@@ -35,6 +35,7 @@ from uuid import UUID
 
 from eventsourcing.domain import get_topic
 
+from domain.dates import date_text
 from domain.errors import InvalidValueError
 
 GENESIS = "0" * 64
@@ -44,7 +45,7 @@ NOT_HASHED = frozenset({"timestamp", "hash", "prev_hash", "originator_id", "orig
 def type_tag(value: Any) -> str | None:
     """The name under which the store's JSON transcoder tags a value of this type (None: plain JSON).
 
-    workflows/application.py registers its transcodings under these same names.
+    storage/transcodings.py registers the store's transcodings under these same names.
     """
     if isinstance(value, Enum):
         return "enum." + type(value).__name__
@@ -98,8 +99,10 @@ def canonical(value: Any) -> Any:
         data: Any = value.value
     elif isinstance(value, UUID):
         data = value.hex
-    elif isinstance(value, (date, datetime)):
+    elif isinstance(value, datetime):
         data = value.isoformat()
+    elif isinstance(value, date):
+        data = date_text(value)
     elif isinstance(value, Decimal):
         data = str(value)
     else:

@@ -10,6 +10,8 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.dates import date_text
+
 META_FIELDS = frozenset({"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic",
                          "hash", "prev_hash"})
 """An event's attributes that say who, when and where it belongs, not what the step recorded."""
@@ -31,8 +33,10 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, date):
+        return date_text(value)
     if isinstance(value, UUID):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -12,9 +11,11 @@ import orjson
 from eventsourcing.utils import resolve_topic
 
 from domain.agreement import CooperationAgreement
+from domain.dates import date_text, time_text
 from projections import titles
 from projections.db import Cursor, insert_rows, upsert_rows
 from projections.engine import Change, TableView
+from projections.stored_events import recorded_time_text
 
 A = CooperationAgreement
 COLUMNS = (
@@ -35,23 +36,7 @@ STAGE_STATUS = {
 }
 
 
-def iso(value: date | datetime | None) -> str | None:
-    """Dates as YYYY-MM-DD; times as UTC ISO text with microseconds, so text order is time order."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.isoformat()
-
-
-def utc_text(stored_time: str) -> str:
-    """A stored ISO timestamp as ``iso()`` writes it (UTC, microseconds, Z), without parsing the usual form."""
-    if len(stored_time) == 32 and stored_time.endswith("+00:00"):
-        return stored_time[:26] + "Z"
-    return iso(datetime.fromisoformat(stored_time))  # type: ignore[return-value]
-
-
-def _date(stored: dict[str, Any], field: str) -> str | None:
+def _stored_text(stored: dict[str, Any], field: str) -> str | None:
     """A date or enum field of a stored event as the list keeps it (the store keeps that text)."""
     value = stored[field]
     return None if value is None else value["_data_"]
@@ -115,10 +100,11 @@ class AgreementList(TableView):
         ]
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        self._parties = []  # the counterparties of the agreements created in this batch (``change`` adds them)
+        self._parties = []  # the counterparties of the agreements created in this batch (``apply_event`` adds them)
         super().apply(cursor, changes)
 
-    def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
+    def write_side_tables(self, cursor: Cursor, before: dict[str, dict[str, Any]],
+                          after: dict[str, dict[str, Any]]) -> None:
         """Keep ``agreement_parties``, ``agreement_counts`` (how many agreements per (stage, status, kind), for
         all countries ("*") and per country, so that a list's total does not count rows),
         ``agreement_countries`` and the title index."""
@@ -141,7 +127,7 @@ class AgreementList(TableView):
         upsert_rows(cursor, "agreement_countries", COUNTRY_COLUMNS, ("country", "agreement_id"), countries)
         titles.keep(cursor, self.fts, before, after)
 
-    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+    def apply_event(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         kind = self._kinds.get(change.topic)
         if kind is None:
             cls = resolve_topic(change.topic)
@@ -152,42 +138,43 @@ class AgreementList(TableView):
         if first_version and name not in DECODED:
             stored = orjson.loads(change.state)
             if "class_version" not in stored:
-                self._change_from_stored(rows, change, name, step, stored)
+                self._apply_stored(rows, change, name, step, stored)
                 return
-        self._change_decoded(rows, change, name, step)
+        self._apply_decoded(rows, change, name, step)
 
-    def _change_from_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str,
-                            stored: dict[str, Any]) -> None:
-        """``_change_decoded`` from the event's stored JSON (its dates and enums are kept as the text the list
+    def _apply_stored(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str,
+                      stored: dict[str, Any]) -> None:
+        """``_apply_decoded`` from the event's stored JSON (its dates and enums are kept as the text the list
         shows)."""
         key = change.aggregate_id
         if name == "Created":
             parent = stored["parent_id"]
             row = rows[key] = self._created(
                 key, change.position, stored["kind"]["_data_"], stored["title"], stored["workflow_version"],
-                str(UUID(parent["_data_"])) if parent else None, _date(stored, "expires_on"),
+                str(UUID(parent["_data_"])) if parent else None, _stored_text(stored, "expires_on"),
                 [(p["name"], p["country"], p["kind"]["_data_"])
                  for p in (party["_data_"] for party in stored["counterparties"])])
         else:
             row = rows[key]
         field = SPECIAL.get(name)
-        _step(row, name, step, change, utc_text(stored["timestamp"]["_data_"]), stored["by"]["_data_"]["name"],
-              _date(stored, field) if field else None)
+        _step(row, name, step, change, recorded_time_text(stored["timestamp"]["_data_"]),
+              stored["by"]["_data_"]["name"], _stored_text(stored, field) if field else None)
         if name == "Corrected":
             _correct(row, stored["field"], stored["value"])
 
-    def _change_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str) -> None:
+    def _apply_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str) -> None:
         event = change.event
         key = change.aggregate_id
         if isinstance(event, A.Created):
             rows[key] = self._created(
                 key, change.position, event.kind.value, event.title, event.workflow_version,
-                str(event.parent_id) if event.parent_id else None, iso(event.expires_on),
+                str(event.parent_id) if event.parent_id else None,
+                date_text(event.expires_on) if event.expires_on else None,
                 [(p.name, p.country, p.kind.value) for p in event.counterparties])
         row = rows[key]
         field = SPECIAL.get(name)
-        _step(row, name, step, change, iso(event.timestamp), event.by.name,
-              _text(getattr(event, field)) if field else None)
+        _step(row, name, step, change, time_text(event.timestamp), event.by.name,
+              _event_text(getattr(event, field)) if field else None)
         if name == "Corrected":
             _correct(row, event.field, event.value)
 
@@ -254,9 +241,9 @@ def _correct(row: dict[str, Any], field: str, value: str) -> None:
         row["title_key"] = value.casefold()
 
 
-def _text(value: Any) -> str | None:
+def _event_text(value: Any) -> str:
     """An event's enum or date as the list keeps it."""
-    return value.value if isinstance(value, Enum) else iso(value)
+    return value.value if isinstance(value, Enum) else date_text(value)
 
 
 def _count_keys(row: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:

@@ -62,8 +62,8 @@ def upsert_rows(cursor: Cursor, table: str, columns: Sequence[str], key: Sequenc
 
     SQLite: one statement per row, run in process. PostgreSQL: the rows are copied (COPY) into a temporary
     table of this session and merged by one ``INSERT ... SELECT``, a few round trips for any number of rows
-    instead of one statement each (a statement of many ``VALUES`` was measured no faster, and its text, which
-    varies with the number of rows, filled psycopg's caches of prepared queries)."""
+    instead of one statement each (a statement of many ``VALUES`` is no faster, and its text, which varies
+    with the number of rows, would fill psycopg's caches of prepared queries)."""
     if not rows:
         return
     if update is None:

@@ -29,10 +29,10 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON ", re.IGNORECASE)
 REBUILD_BATCH = 10000
-"""Events per transaction when rebuilding. Memory is bounded by the batch, not the log (about 16-22 MiB of
-Python heap at this size). Each batch rewrites the rows of every agreement it touches, which are spread over
-the whole view, so fewer, larger batches write much less (measured: 15-25% faster than 5,000). A batch holds
-SQLite's write lock about 0.2-0.3 s here; web writes wait that long during a rebuild."""
+"""Events per transaction when rebuilding. Memory is bounded by the batch, not the log. Each batch rewrites
+the rows of every agreement it touches, which are spread over the whole view, so fewer, larger batches write
+much less; but a batch holds SQLite's write lock while it is written, and web writes wait that long during a
+rebuild. This size weighs the two (the measurements behind it are in bench/RESULTS.md)."""
 
 TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS accord_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL, "
                 "last_event TEXT, ddl TEXT NOT NULL)")
@@ -101,24 +101,25 @@ class TableView(View):
     table: str
     columns: tuple[str, ...]
 
-    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+    def apply_event(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         """Apply one event to the rows (keyed by aggregate id); a created event adds its row."""
         raise NotImplementedError
 
-    def changed(self, cursor: Cursor, before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> None:
-        """Called with the touched rows before and after the batch (a row new in the batch is not in
-        ``before``), in the batch's transaction: for summaries kept beside the rows."""
+    def write_side_tables(self, cursor: Cursor, before: dict[str, dict[str, Any]],
+                          after: dict[str, dict[str, Any]]) -> None:
+        """Write the tables the view keeps beside its rows (summaries, indexes), in the batch's transaction:
+        ``before`` and ``after`` are the touched rows before and after the batch (a row new in the batch is not
+        in ``before``)."""
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
-        mine = changes  # the engine gives a view only the events it wants: this view's aggregates' (undecoded)
-        if not mine:
+        if not changes:  # the engine gives a view only the events it wants, undecoded
             return
-        ids = sorted({c.aggregate_id for c in mine})
+        ids = sorted({c.aggregate_id for c in changes})
         rows = {r["id"]: dict(r) for r in rows_where_in(cursor, self.table, "id", ids)}
         before = {key: dict(row) for key, row in rows.items()}
-        for change in mine:
-            self.change(rows, change)
-        self.changed(cursor, before, {i: rows[i] for i in ids})
+        for change in changes:
+            self.apply_event(rows, change)
+        self.write_side_tables(cursor, before, {i: rows[i] for i in ids})
         upsert_rows(cursor, self.table, self.columns, ("id",),
                     [tuple(rows[i][c] for c in self.columns) for i in ids if i in before])
         insert_rows(cursor, self.table, self.columns,  # rows new in this batch (COPY on PostgreSQL)
@@ -306,14 +307,15 @@ class Projections:
         (or until a reader waits for a position, ``wait_for``), and again.
 
         Under a steady load the views are so brought up to date in one batch per round, not in a batch of
-        the one or two events recorded since the last: a view's work per batch (reading the log and the rows
-        it changes, one transaction) costs the same for 5 events as for 100, and runs in the web workers on
-        the embedded deployment (0.32 ms of CPU per event in batches of 5, 0.08 ms in batches of 100).
+        the one or two events recorded since the last: most of a view's work per batch (reading the log and
+        the rows it changes, one transaction) does not grow with the batch, and on the embedded deployment it
+        runs in the web workers, so fewer, larger batches leave them more time to serve requests.
 
         A restored store stops the loop with ``RestoreDetectedError``. Storage errors are retried with a
-        growing pause; after ``max_failures`` in a row the last one is raised.
+        growing pause; after ``max_failures`` in a row the last one is raised. A ``stop()`` that comes before
+        the loop starts (a SIGTERM while the runner's thread is starting) ends it at once: a stopped engine
+        stays stopped.
         """
-        self._stop.clear()
         failures = 0
         while not self._stop.is_set():
             try:
@@ -332,6 +334,7 @@ class Projections:
             self._wanted.clear()
 
     def stop(self) -> None:
+        """End ``run``: the one in progress after its current batch, or the next one as soon as it starts."""
         self._stop.set()
         self._wanted.set()
 
@@ -353,8 +356,8 @@ class Projections:
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """Python's cycle collector paused: a rebuild allocates millions of small containers (parsed events,
-    rows), each a reason for a collection that walks the batch's objects again (10-15% of a rebuild). Reference
-    counting still frees everything a batch leaves; cycles wait for the next collection after it."""
+    rows), each a reason for a collection that walks the batch's objects again, a sizeable part of a rebuild's
+    time. Reference counting frees everything a batch leaves; cycles wait for the next collection after it."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.dates import date_text, time_text
 from domain.enlargement import EnlargementProcess
-from projections.agreements import iso
 from projections.engine import Change, TableView
 
 E = EnlargementProcess
@@ -44,24 +44,24 @@ class EnlargementList(TableView):
               for c in ("stage", "status", "target", "country", "updated_at", "applied_on")),
         ]
 
-    def change(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
+    def apply_event(self, rows: dict[str, dict[str, Any]], change: Change) -> None:
         event = change.event
         key, name = str(event.originator_id), type(event).__name__
         if isinstance(event, E.Created):
             rows[key] = {"id": key, "state": event.state.name, "country": event.state.country,
                          "target": event.target.value, "stage": "drafting", "status": "draft",
-                         "workflow_version": event.workflow_version, "created_at": iso(event.timestamp),
-                         "created_by": event.by.name, "applied_on": iso(event.applied_on),
+                         "workflow_version": event.workflow_version, "created_at": time_text(event.timestamp),
+                         "created_by": event.by.name, "applied_on": date_text(event.applied_on),
                          "effective_on": None, "ended_on": None}
         row = rows[key]
-        row.update(version=event.originator_version, updated_at=iso(event.timestamp), position=change.position,
+        row.update(version=event.originator_version, updated_at=time_text(event.timestamp), position=change.position,
                    last_actor=event.by.name, last_step=self.step_name("enlargement", name))
         if name in STAGE_STATUS:
             stage, status = STAGE_STATUS[name]
             row.update(status=status, **({"stage": stage} if stage else {}))
         if name == "EnteredIntoForce":
-            row["effective_on"] = iso(event.effective_on)
+            row["effective_on"] = date_text(event.effective_on)
         elif name == "ParticipationEnded":
-            row["ended_on"] = iso(event.effective_on)
+            row["ended_on"] = date_text(event.effective_on)
         elif name == "Corrected":
             row[event.field] = event.value

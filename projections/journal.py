@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 
 from domain.chain import canonical
-from projections.agreements import iso, utc_text
+from domain.dates import time_text
 from projections.db import Cursor, insert_rows
 from projections.engine import Change, View
-from projections.stored_events import stored_record
+from projections.stored_events import recorded_time_text, stored_record
 
 COLUMNS = ("position", "aggregate_id", "aggregate_type", "version", "type", "recorded_at", "actor", "role",
            "event_json")
@@ -60,7 +60,7 @@ class Journal(View):
         try:
             raw = orjson.loads(change.state)
             by = raw["by"]["_data_"]
-            return (kind_step[0], kind_step[1], utc_text(raw["timestamp"]["_data_"]), by["name"],
+            return (kind_step[0], kind_step[1], recorded_time_text(raw["timestamp"]["_data_"]), by["name"],
                     by["role"]["_data_"], change.state.decode("utf-8"))
         except (KeyError, TypeError, ValueError):
             return None
@@ -69,7 +69,7 @@ class Journal(View):
         event = change.event
         aggregate_type, step = self.describe(event)
         fields = {k: canonical(v) for k, v in vars(event).items() if k not in NOT_FIELDS}
-        return (aggregate_type, step, iso(event.timestamp), event.by.name, event.by.role.value,
+        return (aggregate_type, step, time_text(event.timestamp), event.by.name, event.by.role.value,
                 orjson.dumps(fields).decode("utf-8"))
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.dates import date_text, time_from_text, time_text
 from projections import titles
-from projections.agreements import iso
 from projections.db import Database, like_contains
 from projections.journal import entry_of
 
-SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
+AGREEMENT_SORTABLE = ("title", "created_at", "updated_at", "expires_on", "stage", "status", "kind")
 COUNTED = {"stage", "status", "kind", "country"}
 """Filters whose totals come from agreement_counts instead of counting rows."""
 OPEN = "stage <> 'closed'"
@@ -22,8 +22,8 @@ total is then a lower bound. Counting every match of a common word would read as
 are matches, a number that grows with the list."""
 LOOKUP_COST = {"sqlite": 8, "postgres": 2}
 """Looking one title match up and sorting it costs about as much as walking this many rows in sort order and
-testing their titles (measured with bench.projections: about 5 against 0.55 us on SQLite, whose index gives
-each match's id from its own table, and 1 against 0.8 us on PostgreSQL)."""
+testing their titles, on each engine: more on SQLite, whose index gives each match's id from a table of its own,
+to be looked up in agreement_list (the measured costs are in bench/RESULTS.md)."""
 TITLE_CONTAINS = "a.title_key LIKE ? ESCAPE '\\'"
 
 
@@ -42,12 +42,12 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
     after a page. A title search (``q``): see ``_title_search``.
     """
     where, params = [], []
-    source, order = "agreement_list a", _order(sort, SORTABLE)
+    source, order = "agreement_list a", _order(sort, AGREEMENT_SORTABLE)
     country = filters.get("country")
     by_country = bool(country) and sort.lstrip("-") == "updated_at"
     if by_country:
         source = "agreement_countries c JOIN agreement_list a ON a.id = c.agreement_id"
-        order = _order(sort, SORTABLE, "c.updated_at", "c.agreement_id")
+        order = _order(sort, AGREEMENT_SORTABLE, "c.updated_at", "c.agreement_id")
         where.append("c.country = ?")
         params.append(country)
     elif country:
@@ -62,11 +62,11 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
         params.append(like_contains(filters["counterparty"]))
     if filters.get("expires_before"):
         where.append("a.expires_on IS NOT NULL AND a.expires_on < ? AND a." + OPEN)
-        params.append(iso(filters["expires_before"]))
+        params.append(date_text(filters["expires_before"]))
     if filters.get("stalled_for_days") is not None:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=filters["stalled_for_days"])
         where.append("a.updated_at < ? AND a." + OPEN)
-        params.append(iso(cutoff))
+        params.append(time_text(cutoff))
     given = {k for k, v in filters.items() if v is not None}
     if filters.get("q"):
         return _title_search(db, filters["q"], given == {"q"}, source, where, params, order, page, per_page)
@@ -156,12 +156,12 @@ def dashboard(db: Database, stalled_days: int = 90, expiring_days: int = 180,
     stalled = db.query(
         f"SELECT id, title, stage, status, updated_at, last_step FROM agreement_list "
         f"WHERE updated_at < ? AND {OPEN} ORDER BY updated_at, id",
-        (iso(now - timedelta(days=stalled_days)),))
+        (time_text(now - timedelta(days=stalled_days)),))
     today = now.date()
     expiring = db.query(
         f"SELECT id, title, stage, status, expires_on FROM agreement_list "
         f"WHERE expires_on IS NOT NULL AND expires_on >= ? AND expires_on <= ? AND {OPEN} ORDER BY expires_on, id",
-        (iso(today), iso(today + timedelta(days=expiring_days))))
+        (date_text(today), date_text(today + timedelta(days=expiring_days))))
     total = sum(counts["stage"].values())
     enlargements = {
         column: {r["k"]: int(r["n"]) for r in db.query(
@@ -189,14 +189,12 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
         params.append(type)
     if recorded_from:
         where.append("recorded_at >= ?")
-        params.append(iso(recorded_from))
+        params.append(time_text(recorded_from))
     if recorded_to:
         where.append("recorded_at < ?")
-        params.append(iso(recorded_to))
+        params.append(time_text(recorded_to))
     rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", [*params, limit])
-    return [{**entry_of(r), "recorded_at": datetime.fromisoformat(r["recorded_at"])} for r in rows]
-
-
+    return [{**entry_of(r), "recorded_at": time_from_text(r["recorded_at"])} for r in rows]
 
 
 CAPACITY_ORDER = ("member", "associate_member_pre_stage", "associate_member", "cooperation_partner")
@@ -222,7 +220,7 @@ def participation(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
         if best is None or rank < CAPACITY_ORDER.index(best["capacity"]):
             chosen[row["party_key"]] = dict(row)
     return sorted(
-        (_entry(r) for r in chosen.values()),
+        (_participant(r) for r in chosen.values()),
         key=lambda e: (CAPACITY_ORDER.index(e["capacity"]), e["party"].casefold()),
     )
 
@@ -236,10 +234,10 @@ def timeline(db: Database, party: str, known_at: str) -> list[dict[str, Any]]:
     rows = db.query(
         f"SELECT * FROM participation WHERE {AS_KNOWN} AND {key_clause} ORDER BY began_on, capacity, source_id",
         (known_at, known_at, value))
-    return [_entry(r) for r in rows]
+    return [_participant(r) for r in rows]
 
 
-def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
+def _participant(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "party": row["party"], "kind": row["party_kind"], "country": row["country"], "capacity": row["capacity"],
         "since": row["began_on"], "until": row["ended_on"],

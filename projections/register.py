@@ -16,8 +16,8 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.agreement import CooperationAgreement
+from domain.dates import date_text, time_text
 from domain.enlargement import EnlargementProcess
-from projections.agreements import iso
 from projections.db import Cursor, insert_rows
 from projections.engine import Change, View
 
@@ -79,11 +79,11 @@ class Register(View):
                 batch.add_parties(source, [(party_key(p.kind.value, p.name, p.country), p.name, p.kind.value,
                                             p.country, "cooperation_partner") for p in event.counterparties])
             elif name in ("EnteredIntoForce", "Resumed") and isinstance(event, (A.Event, E.Event)):
-                batch.begin(source, change, iso(event.effective_on))
+                batch.begin(source, change, date_text(event.effective_on))
             elif name in ("ParticipationEnded", "Terminated", "Suspended") and isinstance(event, (A.Event, E.Event)):
-                batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=iso(event.effective_on))
+                batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.effective_on))
             elif name == "Expired" and isinstance(event, A.Event):
-                batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=iso(event.expired_on))
+                batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.expired_on))
             elif name == "Corrected" and event.field in ("effective_on", "ended_on"):
                 column = "began_on" if event.field == "effective_on" else "ended_on"
                 previous = event.previous
@@ -124,7 +124,7 @@ class _Batch:
     def begin(self, source: str, change: Change, began_on: str) -> None:
         """A period of participation begins for every party of the source (entry into force, resumption)."""
         kind = "agreement" if isinstance(change.event, A.Event) else "enlargement"
-        recorded = iso(change.event.timestamp)
+        recorded = time_text(change.event.timestamp)
         for key in sorted(self.parties[source]):
             p = self.parties[source][key]
             self._add(source, {
@@ -136,7 +136,7 @@ class _Batch:
     def supersede(self, source: str, change: Change, which: Callable[[dict[str, Any]], bool], **new: Any) -> None:
         """Close the source's current rows matching ``which`` as of this event, and record them again with
         ``new`` values (a period ended, or a date corrected)."""
-        recorded = iso(change.event.timestamp)
+        recorded = time_text(change.event.timestamp)
         matching = sorted((r for r in self.current[source] if which(r)), key=lambda r: r["party_key"])
         for row in matching:
             self.current[source].remove(row)

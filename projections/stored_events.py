@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from domain.dates import time_from_text, time_text
 from domain.records import HIDDEN_FIELDS
 from domain.values import STORED_VALUES
 
@@ -68,6 +69,15 @@ def stored_record(stored: Mapping[str, Any], strict: bool = True) -> dict[str, A
         }
     except (KeyError, TypeError, AttributeError) as error:
         raise NotPlain(str(error)) from None
+
+
+def recorded_time_text(stored_time: str) -> str:
+    """An event's stored time (its ``timestamp``'s ISO text) as the views keep it (``domain.dates.time_text``).
+    The store writes UTC times with microseconds and "+00:00", which only needs its "Z": no datetime is made
+    for those."""
+    if len(stored_time) == 32 and stored_time.endswith("+00:00"):
+        return stored_time[:26] + "Z"
+    return time_text(time_from_text(stored_time))
 
 
 def dashed(aggregate_hex: str) -> str:

@@ -13,13 +13,13 @@ the row. It is indexed by trigrams (every run of three characters):
   The extension is created if missing (in schema ``public``, so that it outlives any one schema); if it
   cannot be, the index is left out, the server logs a warning, and so does ``title_index_warning`` (called
   by ``Services.create_tables``); searches then scan agreement_titles. New titles wait in the index's
-  pending list (256 kB at most, read by every search: a few hundred titles, well under a millisecond) and
-  are merged in bulk, much cheaper than one at a time (a rebuild of the agreements view, measured: 12,000
-  events/s merging one at a time, 16,000-18,000 with the pending list, 20,000 with no index at all).
+  pending list (256 kB at most, a few hundred titles, read by every search) and are merged in bulk, much
+  cheaper than one at a time: a rebuild of the agreements view adds every title anew.
 
 A search of fewer than three characters (after casefolding) has no trigram to look up: it scans
-agreement_list as before. Either way ``%``, ``_`` and ``\\`` are literal characters. How a search counts its
-matches and chooses between looking its page up and walking the sort order: ``queries.list_agreements``.
+agreement_list, testing each title. Either way ``%``, ``_`` and ``\\`` are literal characters. How a search
+counts its matches and chooses between looking its page up and walking the sort order:
+``queries.list_agreements``.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def keep(cursor: Cursor, fts: bool, before: dict[str, dict[str, Any]], after: di
     changed = [row for key, row in after.items() if key in before and before[key]["title_key"] != row["title_key"]]
     if fts:
         # in rowid order: FTS5 writes out what it holds whenever a rowid comes below the last one (a segment
-        # for each title out of order, merged later: measured 10x slower)
+        # for each title out of order, all merged later: many times the work)
         _many(cursor, f"INSERT INTO {TABLE} (rowid, id, title_key) VALUES (?, ?, ?)",
               sorted((r["created_position"], r["id"], r["title_key"]) for r in new))
         _many(cursor, f"UPDATE {TABLE} SET title_key = ? WHERE rowid = ?",

@@ -18,8 +18,8 @@ from eventsourcing.persistence import EventStore, JSONTranscoder, Recording, Sto
 from storage.hashing import hash_new_events_fast
 from storage.log import select_positioned_events
 from storage.recorders import ChainedPostgresRecorder, harden_postgres
-from storage.stored import FastMapper
 from storage.stored_json import StoredJSONTranscoder
+from storage.stored_mapper import FastMapper
 from storage.transcodings import register_domain_values
 
 

@@ -18,7 +18,7 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
 
 from domain.chain import GENESIS, running_hash
-from storage.audit import chain, stored_rows
+from storage.audit import chain_links, stored_rows
 from storage.hashing import stored_hash_matches
 from storage.recorders import insert_exported
 
@@ -35,7 +35,7 @@ class ImportRefusedError(Exception):
 
 def export_lines(recorder: ApplicationRecorder, mapper: Mapper, describe: Describe) -> Iterator[str]:
     """The store as JSON Lines (each line ends with a newline), streamed."""
-    links = chain(recorder)
+    links = chain_links(recorder)
     running = GENESIS
     for position, aggregate, version, topic, state in stored_rows(recorder):
         raw = orjson.loads(state)

@@ -25,7 +25,7 @@ MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True)
-class Problem:
+class ChainProblem:
     position: int
     aggregate_id: str | None
     version: int | None
@@ -38,12 +38,12 @@ class Verification:
     events_checked: int = 0
     head_position: int = 0
     head_hash: str = GENESIS
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ChainProblem] = field(default_factory=list)
 
     def add(self, position: int, aggregate_id: Any, version: int | None, problem: str) -> None:
         self.ok = False
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(position, str(aggregate_id) if aggregate_id else None, version, problem))
+            self.problems.append(ChainProblem(position, str(aggregate_id) if aggregate_id else None, version, problem))
 
 
 Link = tuple[int, str, str, str, int]
@@ -61,7 +61,7 @@ def stored_rows(recorder: ApplicationRecorder, up_to: int | None = None) -> Iter
     return paged(lambda after: event_page(recorder, after, up_to, PAGE))
 
 
-def chain(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Link]:
+def chain_links(recorder: ApplicationRecorder, up_to: int | None = None) -> Iterator[Link]:
     return paged(lambda after: chain_page(recorder, after, up_to, PAGE))
 
 
@@ -71,7 +71,7 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
     result = Verification()
     last: dict[str, tuple[int, str]] = {}
     running = GENESIS
-    links = chain(recorder, up_to)
+    links = chain_links(recorder, up_to)
     link = next(links, None)
     checked = 0
     for position, aggregate, version, topic, state in stored_rows(recorder, up_to):

@@ -35,7 +35,7 @@ from storage.sqlite_gate import gate_writers
 CHAIN_TABLE = "accord_log_chain"
 
 
-def stored_event_hash(state: bytes) -> str:
+def carried_hash(state: bytes) -> str:
     """The hash a stored event carries (orjson; the standard parser for what orjson refuses, such as an
     integer beyond 64 bits)."""
     try:
@@ -47,7 +47,7 @@ def stored_event_hash(state: bytes) -> str:
 def chain_rows(previous: str, positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[tuple]:
     rows = []
     for position, stored in zip(positions, stored_events, strict=True):
-        event_hash = stored_event_hash(stored.state)
+        event_hash = carried_hash(stored.state)
         previous = running_hash(previous, event_hash)
         rows.append((position, event_hash, previous, str(stored.originator_id), stored.originator_version))
     return rows
@@ -84,9 +84,9 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """The library's insert (BEGIN, the events, COMMIT, its errors translated by its ``SQLiteTransaction``)
-        with the chain rows, without its three generator context managers around the transaction. With the
-        pool's own writer connection (``GatedSQLiteConnectionPool``) this cut an insert from 316k to 222k
-        instructions (valgrind; the library's own insert: 207k, of which SQLite's insert and commit 65k).
+        with the chain rows, on the pool's one writer connection (``GatedSQLiteConnectionPool``), without the
+        library's three generator context managers around the transaction: each step's save passes here, and
+        those managers cost more than SQLite's own insert and commit.
 
         Writers of this process take turns (the writer gate, or the library's writer lock where there is no
         gate), so the chain's end this save leaves can be remembered once it has committed, before the next
@@ -181,7 +181,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             return None
         params: list[Any] = []
         for stored in stored_events:
-            event_hash = stored_event_hash(stored.state)
+            event_hash = carried_hash(stored.state)
             params += (stored.originator_id, stored.originator_version, stored.topic, stored.state,
                        event_hash, GENESIS, event_hash, str(stored.originator_id), stored.originator_version)
         query = b"; ".join([*self.transaction_start, *[self.append_event] * len(stored_events)])
@@ -197,8 +197,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
 
 def insert_exported(recorder: Any, rows: Sequence[tuple[int, StoredEvent, str, str]]) -> None:
-    """(position, stored event, event hash, running hash) rows, as read from an export."""
-    """Insert events at their original positions, with their chain rows, in one transaction (import)."""
+    """Insert events at their original positions, with their chain rows, in one transaction (import): ``rows``
+    are (position, stored event, event hash, running hash), as read from an export."""
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=True) as c:
             c.executemany(
@@ -284,8 +284,8 @@ def ping_only_idle(pool: Any, idle_seconds: float = PING_IDLE_SECONDS) -> None:
     """Pre-ping (POSTGRES_PRE_PING) only connections not handed out in the last ``idle_seconds``.
 
     The ping finds connections a server restart broke while they sat in the pool; one handed out a moment
-    ago was working a moment ago, and pinging it anyway cost a round trip on every call (a fifth of a
-    step's time, profiled). If the server goes away in that moment, the call fails at once like any call
+    ago was working a moment ago, and pinging it anyway would cost a round trip on every call, a large part
+    of a step's time. If the server goes away in that moment, the call fails at once like any call
     during an outage (503, circuit breaker), and the pool discards the broken connection when it returns.
     psycopg_pool has no public setting for this: it wraps the pool's own check (``_check``)."""
     check = getattr(pool, "_check", None)

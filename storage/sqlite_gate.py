@@ -1,12 +1,12 @@
 """Writers to one SQLite file take turns through a gate that wakes the next one at once.
 
 SQLite lets one connection write at a time. A connection that finds the file locked waits in SQLite's busy
-handler, which sleeps and tries again: 1, 2, 5, 10, 15, 20, 25 ... 100 ms. Under load (two gunicorn workers
-writing events, and the views written in one of them) those sleeps left the processor a third idle and
-stretched the slowest requests to hundreds of milliseconds, although each write holds the lock for well
-under a millisecond. The gate queues writers in the kernel instead: a thread first takes its process's
-lock, then an exclusive ``flock`` on ``<database>-lock`` beside the database file, and is woken the moment
-the previous writer lets go. SQLite's own locking is unchanged underneath; a writer that does not use the
+handler, which sleeps and tries again: 1, 2, 5, 10, 15, 20, 25 ... 100 ms. Under load (several gunicorn
+workers writing events, and the views written in one of them) writers sleep long after the lock is free,
+since each write holds it for far less than those sleeps: the processor idles while the slowest requests
+wait. The gate queues writers in the kernel instead: a thread first takes its process's lock, then an
+exclusive ``flock`` on ``<database>-lock`` beside the database file, and is woken the moment the previous
+writer lets go. SQLite's own locking is unchanged underneath; a writer that does not use the
 gate (the ``sqlite3`` shell, an older Accord) is still kept out by it, only without the prompt wake-up.
 
 The gate is held for one write transaction and released when it commits or rolls back; the kernel
@@ -203,8 +203,8 @@ class SoleRunner:
         self._fd: int | None = None
 
     def take(self) -> bool:
-        """True if this process now holds the turn (or the lock file cannot be made: then every runner runs,
-        as before); False if another process holds it."""
+        """True if this process now holds the turn (or the lock file cannot be made: then every worker's
+        runner runs, each applying what the others have not); False if another process holds it."""
         if self._fd is not None:
             return True
         try:

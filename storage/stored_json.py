@@ -3,8 +3,8 @@
 The library encodes with ``json.JSONEncoder`` (compact, UTF-8), which calls back into Python for every value
 of a registered type (an enum member, a date, a value object...) and builds a tagged mapping for it. The
 ``StoredJSONTranscoder`` tags those values in one walk, with one function per type made once (a value
-object's fields read directly), and lets orjson write the JSON: the same bytes, for two thirds of the
-instructions. Where orjson would write something else, or the library would refuse, the library's own
+object's fields read directly), and lets orjson write the JSON: the same bytes, with no call back into
+Python per value. Where orjson would write something else, or the library would refuse, the library's own
 encoder writes (and raises): floats (orjson writes 1e16 where json writes 1e+16, null for NaN), subclasses
 of str, int, list, tuple and dict (json writes them as their base type, even when a transcoding is
 registered for them), dict keys that are not exactly str, unregistered types, and whatever orjson refuses

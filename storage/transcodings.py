@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.chain import type_tag
+from domain.dates import date_from_text, date_text
 from domain.values import STORED_ENUMS, STORED_VALUES
 
 
@@ -20,10 +21,10 @@ class DateAsISO(Transcoding):
     name = type_tag(date(2000, 1, 1))
 
     def encode(self, obj: date) -> str:
-        return obj.isoformat()
+        return date_text(obj)
 
     def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
+        return date_from_text(data)
 
 
 def enum_transcoding(enum: type[Enum]) -> Transcoding:

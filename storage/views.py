@@ -7,13 +7,15 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import OperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from storage.sqlite_gate import WriterGate
 
 
 class Cursor(Protocol):
@@ -25,10 +27,6 @@ class Cursor(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def fetchone(self) -> Any: ...
-
-
-class WriterGate(Protocol):
-    def held(self, timeout: float) -> AbstractContextManager[Any]: ...
 
 
 @cache
@@ -67,9 +65,9 @@ class SQLiteDatabase:
             # loss they roll back together to an earlier consistent point and catch up again, so their commits
             # need not wait for the disk (in WAL mode NORMAL still survives any crash of the process).
             conn.execute("PRAGMA synchronous=NORMAL")
-            # Some builds (Debian's) zero every page a view frees, dropped tables' too (a rebuild wrote a third
-            # more). The rows of a view repeat what the events in the same file hold, so zeroing them hides
-            # nothing: FAST zeroes only what costs no extra write.
+            # Some builds (Debian's) zero every page a view frees, dropped tables' too, which makes a rebuild
+            # write much more. The rows of a view repeat what the events in the same file hold, so zeroing them
+            # hides nothing: FAST zeroes only what costs no extra write.
             conn.execute("PRAGMA secure_delete=FAST")
             conn.row_factory = sqlite3.Row
             self._local.conn = conn

@@ -21,17 +21,17 @@ NOT_HASHED = {"timestamp", "hash", "prev_hash", "originator_id", "originator_ver
 NOT_SHOWN = NOT_HASHED | {"by", "context", "originator_topic", "class_version", "token_sha256"}
 
 
-def plain(value):
+def untagged(value):
     """A stored value as the export shows it: the transcoder's {"_type_", "_data_"} wrappers replaced by
     their data (UUIDs with dashes)."""
     if isinstance(value, dict):
         if set(value) == {"_type_", "_data_"}:
             if value["_type_"] == "uuid_hex":
                 return str(uuid.UUID(value["_data_"]))
-            return plain(value["_data_"])
-        return {str(k): plain(v) for k, v in value.items()}
+            return untagged(value["_data_"])
+        return {str(k): untagged(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [untagged(v) for v in value]
     return value
 
 
@@ -63,11 +63,11 @@ def verify(lines, prove_position=None, prove_hash=None):
                               stored["prev_hash"], stored)
         if computed != stored["hash"] or stored["hash"] != line["hash"]:
             problems.append(f"{where}: the event's content does not match its hash")
-        by, context = plain(stored.get("by", {})), plain(stored.get("context") or {})
+        by, context = untagged(stored.get("by", {})), untagged(stored.get("context") or {})
         shown = (line["actor"], line["role"], line["reason"], line["reference"])
         if shown != (by.get("name"), by.get("role"), context.get("reason"), context.get("reference")):
             problems.append(f"{where}: the decoded actor, role, reason or reference differ from the stored event")
-        data = {k: plain(v) for k, v in stored.items() if k not in NOT_SHOWN}
+        data = {k: untagged(v) for k, v in stored.items() if k not in NOT_SHOWN}
         if line["recorded_at"] != stored["timestamp"]["_data_"] or any(
                 line["data"].get(k) != v for k, v in data.items()):
             problems.append(f"{where}: the decoded time or data differ from the stored event")

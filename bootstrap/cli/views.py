@@ -8,8 +8,10 @@ import threading
 import time
 
 import click
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from bootstrap.cli.common import command_services
+from bootstrap.services import Services
 from projections.engine import Projections, RestoreDetectedError
 
 
@@ -34,11 +36,11 @@ def projections_status() -> None:
 def projections_run(poll: float, max_failures: int) -> None:
     """Run until SIGTERM/SIGINT, applying new events to every view exactly once.
 
-    Resumes where it stopped; a second copy is harmless. Exits 2 if the event store is behind a view
-    (an older backup was restored): rebuild that view first.
+    Resumes where it stopped; a second copy is harmless. Started while the database is unreachable, it waits
+    for it as it does once running. Exits 2 if the event store is behind a view (an older backup was
+    restored): rebuild that view first.
     """
-    engine = command_services().projections
-    head = start_up(engine, max_failures)
+    engine, head = engine_once_storage_answers(command_services(), max_failures)
 
     def stop(signum: int, frame: object) -> None:
         click.echo(f"signal {signum}: stopping after the current batch", err=True)
@@ -74,21 +76,23 @@ def projections_run(poll: float, max_failures: int) -> None:
     click.echo("projection runner stopped cleanly", err=True)
 
 
-def start_up(engine: Projections, max_failures: int) -> int:
-    """Bring the views' tables up to date and read the log's head, retrying storage failures as the runner
-    does (a database still starting, or slow to give a first connection, is not a reason to exit)."""
-    for failure in range(1, max_failures + 1):
+def engine_once_storage_answers(services: Services, max_failures: int) -> tuple[Projections, int]:
+    """The projection engine, its views' tables as this version defines them, and the log's head, once storage
+    answers: a runner started during a database outage retries with a growing pause, as its loop does, and
+    gives up (exit status 1) after ``max_failures`` failures in a row."""
+    failures = 0
+    while True:
         try:
+            engine = services.projections
             bring_views_up_to_date(engine)
-            return engine.head()
-        except RestoreDetectedError:
-            raise
-        except Exception as error:  # noqa: BLE001 - storage not reachable yet: wait and retry
-            if failure >= max_failures:
-                raise click.ClickException(f"cannot start: {error}") from None
-            click.echo(f"projection runner: storage not ready ({error}); retrying", err=True)
-            time.sleep(min(5.0, 0.2 * 2 ** min(failure, 5)))
-    raise click.ClickException("cannot start: --max-failures must be at least 1")
+            return engine, engine.head()
+        except (OperationalError, InterfaceError) as error:
+            failures += 1
+            if failures >= max_failures:
+                click.echo(f"error: cannot continue: {error}", err=True)
+                sys.exit(1)
+            click.echo(f"projection runner: {error} (failure {failures}); retrying", err=True)
+            time.sleep(min(5.0, 0.2 * 2 ** min(failures, 5)))
 
 
 def bring_views_up_to_date(engine: Projections) -> None:

@@ -13,6 +13,7 @@ from domain.access import DIRECTORY_ID
 from domain.values import Actor, Role
 from tests.api.helpers import (
     AGREEMENTS,
+    API,
     agreement_fields,
     assert_problem,
     create_agreement,
@@ -22,6 +23,7 @@ from tests.api.helpers import (
 )
 
 MAX_CONTENT_LENGTH = 256 * 1024
+DATE_MESSAGE = "Not a valid date: a day of the calendar, as YYYY-MM-DD."
 
 
 @dataclass
@@ -137,6 +139,21 @@ CASES: list[tuple[str, int, Callable[[World], Any], dict[str, Any]]] = [
      {"errors": {"document": {"sha256": ["must be 64 lowercase hexadecimal digits"]}}}),
     ("bad date", 422, lambda w: w.step("bruno", "correct", field="expires_on", value="31/12/2031"),
      {"rule": "invalid_value"}),
+    ("a date without its dashes on create", 422, lambda w: w.create("alice", **agreement_fields(
+        expires_on="20301231")), {"errors": {"expires_on": [DATE_MESSAGE]}}),
+    ("a week date on create", 422, lambda w: w.create("alice", **agreement_fields(expires_on="2030-W52-1")),
+     {"errors": {"expires_on": [DATE_MESSAGE]}}),
+    ("a day that is not in the calendar", 422, lambda w: w.create("alice", **agreement_fields(
+        expires_on="2031-02-29")), {"errors": {"expires_on": [DATE_MESSAGE]}}),
+    ("an enlargement applied on a date without its dashes", 422, lambda w: w.client.post(
+        f"{API}/enlargements", headers=w.auth("alice"), json={
+            "state": {"name": "Estonia", "country": "EE"}, "target": "member", "applied_on": "20240101"}),
+     {"errors": {"applied_on": [DATE_MESSAGE]}}),
+    ("a list filtered by a date without its dashes", 422, lambda w: w.client.get(
+        f"{AGREEMENTS}?expires_before=20301231", headers=w.auth("alice")),
+     {"errors": {"expires_before": [DATE_MESSAGE]}}),
+    ("the register on a week date", 422, lambda w: w.client.get(
+        f"{API}/participation?on=2024-W01-1", headers=w.auth("alice")), {"errors": {"on": [DATE_MESSAGE]}}),
     ("unknown review outcome", 422, lambda w: w.step("bruno", "complete_legal_review", outcome="fine"), {}),
     ("a step of another stage", 422, lambda w: w.step(
         "alice", "record_round", held_on="2024-09-12", summary="Too early."), {"rule": "stage"}),

@@ -60,7 +60,7 @@ def test_a_verification_position_past_64_bits_is_refused_not_a_server_error(clie
 
 
 UTC_OVERFLOW = bug("an aware timestamp whose UTC value falls outside years 1-9999 overflows in "
-                   "projections.agreements.iso (astimezone) -> 500")
+                   "domain.dates.time_text (astimezone) -> 500")
 
 
 @pytest.mark.parametrize("storage", [pytest.param(b, marks=UTC_OVERFLOW) for b in both], indirect=True)

@@ -205,7 +205,7 @@ def test_sort_orders_by_each_sortable_column_then_by_id_in_the_same_direction(cl
     assert [r["id"] for r in default] == [r["id"] for r in sorted(default, key=lambda r: (r["updated_at"], r["id"]),
                                                                   reverse=True)], "default: -updated_at"
     assert portfolio.slug_of(default[0]["id"]) == "japan"
-    for column in queries.SORTABLE:
+    for column in queries.AGREEMENT_SORTABLE:
         if column in ("stage", "status", "kind"):
             assert len({r[column] for r in default}) < len(default), "the fixture must have ties"
         for direction in ("", "-"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -16,7 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from bootstrap import cli
+from bootstrap.services import Services
 from projections.engine import INDEX_NAME, RestoreDetectedError
+from storage.settings import storage_env
+from tests.conftest import PG
 from tests.projections.helpers import (
     Runner,
     Writer,
@@ -283,6 +287,48 @@ def test_accord_projections_run_exits_2_and_says_how_to_rebuild_when_the_store_i
     assert "accord projections rebuild journal" in runner.output
 
 
+def test_a_runner_started_before_its_database_answers_waits_for_it_then_runs(tmp_path):
+    """SQLite stands in for an unreachable database: the runner's file is in a folder that does not exist yet."""
+    storage = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "later" / "accord.db")}
+    runner = Runner(storage)
+    try:
+        assert wait_until(lambda: "(failure 1); retrying" in runner.output, 30), runner.output
+        assert runner.alive(), runner.output
+        (tmp_path / "later").mkdir()
+        store = Services(storage_env({}, storage))
+        store.create_tables()
+        Writer(store.agreements, Random(SEED)).write(5)
+        assert runner.wait_started(), runner.output
+        assert wait_until(lambda: caught_up(store), 30), runner.output
+        code = runner.terminate()
+    finally:
+        runner.kill()
+    store.close()
+    assert code == 0, runner.output
+    assert "Traceback" not in runner.output
+
+
+def test_a_runner_whose_database_never_answers_gives_up_after_max_failures(unused_port):
+    storage = {**PG, "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_PORT": str(unused_port),
+               "POSTGRES_CONNECT_TIMEOUT": "1"}
+    runner = Runner(storage, "--max-failures", "2")
+    try:
+        code = runner.wait(timeout=60)
+    finally:
+        runner.kill()
+    assert code == 1, runner.output
+    assert "(failure 1); retrying" in runner.output and "error: cannot continue" in runner.output, runner.output
+    assert "Traceback" not in runner.output
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A local TCP port that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 # ---- read your writes, lag ------------------------------------------------------------------------
 
 def test_min_position_waits_for_the_view_then_answers_and_times_out_with_503(client, auth, services):
@@ -412,6 +458,18 @@ def test_stop_takes_effect_after_the_current_batch(services):
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert applied == [(view, 5) for view in engine.views]  # one batch, applied to every view in one pass
+
+
+def test_a_stop_that_comes_before_the_runner_starts_ends_it_at_once(services):
+    engine = services.projections
+    engine.stop()  # a SIGTERM that arrives while the runner's thread is still starting
+    thread = threading.Thread(target=engine.run, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    stopped = not thread.is_alive()
+    engine.stop()  # were the stop lost, this one ends the runner the test started
+    thread.join(timeout=10)
+    assert stopped, "a stop that came before the runner started was lost"
 
 
 def test_a_settling_catch_up_stops_at_the_first_short_batch_and_leaves_later_events_for_the_next_round(services):

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from domain.dates import time_text
 from projections import queries
-from projections.agreements import iso
 from tests.projections.enlargement_walk import FAR_FUTURE, PARTICIPATION, Process, register_over_http
 from tests.projections.helpers import ICA, Walk, party
 
@@ -40,7 +40,7 @@ def latvia(services, *, ended_on: str | None = None) -> Process:
 
 def latvia_on(services, on: str, known_at: datetime | str) -> list[tuple[str, str, Any]]:
     """Latvia's (capacity, since, until) on ``on`` as known at ``known_at``, from the register query."""
-    known = known_at if isinstance(known_at, str) else iso(known_at)
+    known = known_at if isinstance(known_at, str) else time_text(known_at)
     return [(p["capacity"], p["since"], p["until"]) for p in queries.participation(services.db, on, known)
             if p["country"] == LATVIA]
 
@@ -224,7 +224,7 @@ def test_an_end_corrected_and_then_its_start_corrected_keeps_both_corrections(se
 
 
 def partners_on(services, on: str, known_at: datetime | str = FAR_FUTURE) -> list[tuple[str, str]]:
-    known = known_at if isinstance(known_at, str) else iso(known_at)
+    known = known_at if isinstance(known_at, str) else time_text(known_at)
     return [(p["party"], p["since"]) for p in queries.participation(services.db, on, known)
             if p["capacity"] == "cooperation_partner"]
 

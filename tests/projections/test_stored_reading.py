@@ -1,4 +1,4 @@
-"""Views decode the log without the library's mapper where they can (storage.stored): the events they get,
+"""Views decode the log without the library's mapper where they can (storage.stored_mapper): the events they get,
 and the journal rows written from stored JSON, must equal what the mapper gives, for every event type that the
 demo, the published participation record and the access events hold, and an upcast event class must still go
 through the mapper."""
@@ -16,7 +16,7 @@ from bootstrap.seed.history import load_history
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, Role
 from projections import agreements, queries
-from storage.stored import FastMapper
+from storage.stored_mapper import FastMapper
 from tests.projections.helpers import ICA, Walk, Writer, party
 
 
@@ -90,8 +90,8 @@ def test_agreement_rows_from_stored_json_equal_rows_from_decoded_events(services
 
     decoded = []
     view = engine.views["agreements"]
-    real = view._change_decoded
-    monkeypatch.setattr(view, "_change_decoded", lambda rows, change, name, step: decoded.append(name) or real(
+    real = view._apply_decoded
+    monkeypatch.setattr(view, "_apply_decoded", lambda rows, change, name, step: decoded.append(name) or real(
         rows, change, name, step))
     fast = contents()
     assert not decoded and len(fast["agreement_list"]) >= 6, "every event read from its stored JSON"

@@ -15,9 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from api.agreements import AgreementCreateSchema
-from api.enlargements import EnlargementCreateSchema
-from api.schemas import STEP_SCHEMAS
+from api.schemas import STEP_SCHEMAS, AgreementCreateSchema, EnlargementCreateSchema
 from domain.values import Role
 from tests.security.helpers import (
     API,

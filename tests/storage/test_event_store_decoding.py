@@ -1,4 +1,4 @@
-"""The application's event store decodes stored events with storage.stored.FastMapper: aggregates are loaded
+"""The application's event store decodes stored events with storage.stored_mapper.FastMapper: aggregates are loaded
 and snapshotted from exactly the events the library's mapper gives, for every kind of event the demo, the
 published participation record and the access service store, and for numbers orjson reads differently."""
 
@@ -12,7 +12,7 @@ import pytest
 from bootstrap.seed.demo import seed_demo
 from bootstrap.seed.history import load_history
 from domain.values import Actor, Role
-from storage.stored import FastMapper
+from storage.stored_mapper import FastMapper
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.values import Actor, Role, StepContext
-from storage.audit import chain, verify
+from storage.audit import chain_links, verify
 
 
 def test_an_agreement_saved_on_each_backend_loads_back_equal(services):
@@ -33,9 +33,9 @@ def test_a_save_refused_by_the_store_records_none_of_its_events_and_the_next_sav
     with pytest.raises(IntegrityError):
         recorder.insert_events([new, stored])  # the second takes a version already recorded
     assert recorder.select_events(new.originator_id) == []
-    assert [link[0] for link in chain(recorder)] == [first.position]
+    assert [link[0] for link in chain_links(recorder)] == [first.position]
 
     later = services.agreements.create(fields, alice, StepContext(reason="after the refusal"))
     assert later.position > first.position
-    assert [link[0] for link in chain(recorder)] == [first.position, later.position]
+    assert [link[0] for link in chain_links(recorder)] == [first.position, later.position]
     assert verify(recorder).ok

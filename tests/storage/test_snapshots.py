@@ -94,7 +94,7 @@ def replayed(events):
 
 def replayed_up_to(services, aggregate_id, version: int | None):
     """The aggregate replayed from its first event (to ``version``; None: to the last), each stored event decoded
-    by the library's own mapper (the event store decodes with storage.stored.FastMapper)."""
+    by the library's own mapper (the event store decodes with storage.stored_mapper.FastMapper)."""
     stored = services.app.recorder.select_events(aggregate_id, lte=version)
     return replayed(map(services.app.mapper.to_domain_event, stored))
 

@@ -9,7 +9,6 @@ upcasts only the mapper applies) goes to the library's mapper.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,35 +17,35 @@ import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from domain.dates import date_from_text, time_from_text
 from domain.values import STORED_ENUMS, STORED_VALUES
 
 
-class NotPlain(ValueError):
+class NeedsLibraryMapper(ValueError):
     """Raised for stored JSON that only the library's mapper decodes faithfully."""
-
-
 
 
 ENUM_MEMBERS: dict[str, dict[Any, Any]] = {"enum." + e.__name__: dict(e._value2member_map_) for e in STORED_ENUMS}
 VALUE_CLASSES: dict[str, tuple[type, frozenset[str]]] = {
     "value." + cls.__name__: (cls, frozenset(f.name for f in dataclasses.fields(cls))) for cls in STORED_VALUES
 }
-SCALARS = {"date": date.fromisoformat, "datetime_iso": datetime.fromisoformat, "uuid_hex": UUID,
+SCALARS = {"date": date_from_text, "datetime_iso": time_from_text, "uuid_hex": UUID,
            "decimal_str": Decimal}
 _new = object.__new__
 _set = object.__setattr__
 
 
-def typed_stored(value: Any) -> Any:
+def decoded(value: Any) -> Any:
     """A stored JSON value decoded as the application's transcoder decodes it (dates, enums, value objects).
-    A float is NotPlain: orjson parses an integer beyond 64 bits as one, where the transcoder keeps it exact."""
+    A float raises NeedsLibraryMapper: orjson parses an integer beyond 64 bits as one, where the transcoder
+    keeps it exact."""
     kind = type(value)
     if kind is float:
-        raise NotPlain("float")
+        raise NeedsLibraryMapper("float")
     if kind is dict:
         tag = value.get("_type_")
         if tag is None or len(value) != 2 or "_data_" not in value:
-            return {k: typed_stored(v) if type(v) in NESTED else v for k, v in value.items()}
+            return {k: decoded(v) if type(v) in NESTED else v for k, v in value.items()}
         data = value["_data_"]
         members = ENUM_MEMBERS.get(tag)
         if members is not None:
@@ -56,17 +55,17 @@ def typed_stored(value: Any) -> Any:
             return scalar(data)
         cls, names = VALUE_CLASSES.get(tag) or (None, None)
         if cls is None or type(data) is not dict or data.keys() != names:
-            raise NotPlain(tag)
+            raise NeedsLibraryMapper(tag)
         obj = _new(cls)  # frozen dataclasses without __post_init__: what their __init__ would set
-        _set(obj, "__dict__", {k: typed_stored(v) if type(v) in NESTED else v for k, v in data.items()})
+        _set(obj, "__dict__", {k: decoded(v) if type(v) in NESTED else v for k, v in data.items()})
         return obj
     if kind is list:
-        return [typed_stored(v) if type(v) in NESTED else v for v in value]
+        return [decoded(v) if type(v) in NESTED else v for v in value]
     return value
 
 
 NESTED = frozenset({dict, list, float})
-"""The values ``typed_stored`` must see (floats only to refuse them)."""
+"""The values ``decoded`` must see (floats only to refuse them)."""
 
 
 class FastMapper:
@@ -89,12 +88,12 @@ class FastMapper:
             try:
                 state = orjson.loads(stored.state)
                 if type(state) is dict and "class_version" not in state:
-                    state = {k: typed_stored(v) if type(v) in NESTED else v for k, v in state.items()}
+                    state = {k: decoded(v) if type(v) in NESTED else v for k, v in state.items()}
                     state["originator_id"] = stored.originator_id
                     state["originator_version"] = stored.originator_version
                     event = _new(cls)
                     _set(event, "__dict__", state)
                     return event
-            except (NotPlain, KeyError, TypeError, ValueError):
+            except (NeedsLibraryMapper, KeyError, TypeError, ValueError):
                 pass
         return self.mapper.to_domain_event(stored)
