@@ -20,7 +20,6 @@ from bootstrap import cli
 from bootstrap.services import Services
 from projections.engine import INDEX_NAME, RestoreDetectedError
 from storage.settings import storage_env
-from tests.conftest import PG
 from tests.projections.helpers import (
     Runner,
     Writer,
@@ -36,7 +35,7 @@ from tests.projections.helpers import (
     snapshots,
     wait_until,
 )
-from tests.storage.stores import backend_of, use_store
+from tests.storage.stores import PG, backend_of, use_store
 
 EVENTS = 600
 KILLS = 5
