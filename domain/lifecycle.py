@@ -191,7 +191,7 @@ class Lifecycle(Chained):
         if self.legal_clearance is not Clearance.REQUESTED or self.current_text is None:
             raise StageError("no legal review is pending", rule="needs_pending_review")
         if by.name == self.text_attached_by:
-            raise FourEyesError("the text must be reviewed by someone other than who attached it")
+            raise FourEyesError("the text must be reviewed by someone other than who attached it", rule="four_eyes")
         self._legal_review_completed(
             by=by, context=context, outcome=ReviewOutcome(outcome), comments=comments,
             sha256=self.current_text.sha256,
