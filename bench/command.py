@@ -35,7 +35,9 @@ from bench.common import (
 from bootstrap.services import Services
 from storage.audit import verify
 from storage.recorders import CHAIN_TABLE, chain_rows
-from workflows.commands import ProcessService, to_domain
+from workflows.cache import working_copy
+from workflows.fields import to_domain
+from workflows.idempotency import with_digest
 
 GOAL = 0.70
 OPS = {"smoke": 20, "quick": 150, "full": 400}
@@ -193,8 +195,8 @@ class StrippedStep:
         entry = stepper.agreements[stepper.count % len(stepper.agreements)]
         name, actor = STEP_CYCLE[entry[2]]
         fields = step_fields(name, stepper.count)
-        aggregate = self.aggregates[entry[0]].working_copy()
-        context = ProcessService._with_digest(stepper.context(), actor, name, fields)
+        aggregate = working_copy(self.aggregates[entry[0]])
+        context = with_digest(stepper.context(), actor, name, fields)
         step_def = self.service.step_definition(self.service.workflow_of(aggregate), name)
         getattr(aggregate, name)(by=actor, context=context, **to_domain(step_def.fields, fields))
         if self.via == "save":
@@ -205,7 +207,7 @@ class StrippedStep:
                 self.app.recorder.insert_events(stored)
             else:
                 self._insert(stored[0])
-        self.aggregates[entry[0]] = aggregate.working_copy()
+        self.aggregates[entry[0]] = working_copy(aggregate)
         entry[1], entry[2] = aggregate.version, (entry[2] + 1) % len(STEP_CYCLE)
 
     def _insert(self, stored: Any) -> None:

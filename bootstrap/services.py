@@ -25,9 +25,10 @@ from storage.sqlite_gate import SoleRunner, gate_for
 from storage.stored import FastMapper
 from storage.views import database_for, title_index_warning
 from workflows.access import AccessService
+from workflows.agreements import AgreementService
 from workflows.application import AccordApplication
-from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, describe_topic, step_name
+from workflows.enlargements import EnlargementService
 
 log = logging.getLogger(__name__)
 
