@@ -245,13 +245,12 @@ def describe_class(cls: type) -> tuple[str, str]:
     return "access", _snake(f"{owner}{name}")
 
 
-def describe_topic(topic: str) -> tuple[str, str] | None:
-    """(aggregate type, public step name) of a stored event's topic, or None when events of its class may be
-    upcast (read them decoded then: only the decoder applies upcasts)."""
+def describe_topic(topic: str) -> tuple[str, str, int]:
+    """(aggregate type, public step name, class version) of a stored event's topic. An event stored at that
+    class version (its stored ``class_version``, 1 when it has none) reads from its stored JSON as it decodes;
+    one stored at an earlier version must be decoded, since only the decoder applies the upcasts."""
     cls = resolve_topic(topic)  # the library keeps resolved topics
-    if getattr(cls, "class_version", 1) != 1:
-        return None
-    return _described(cls)
+    return (*_described(cls), getattr(cls, "class_version", 1))
 
 
 @lru_cache(maxsize=256)

@@ -3,7 +3,8 @@
 - One open process per state and target at a time: the n-th process of a state towards a target has the id
   uuid5(country, target, n), so the event store itself enforces it (two concurrent creates cannot both take
   number n).
-- A state holds one status at a time: a new status entering into force ends the one it replaces, that day.
+- A state holds one status at a time: a new status entering into force ends the one it replaces, that day,
+  and the ended process records which process superseded it (``superseded_by``).
 - Correcting the start of the new status moves the end of the one it replaced with it.
 """
 
@@ -84,6 +85,7 @@ class EnlargementService(ProcessService):
                     context=StepContext(reason=f"superseded by {aggregate.target.value} ({aggregate.id})",
                                         reference=context.reference),
                     effective_on=values["effective_on"],
+                    superseded_by=aggregate.id,
                 )
                 ended.append(previous)
         return ended
@@ -94,14 +96,19 @@ class EnlargementService(ProcessService):
         moved = []
         for target in Target:
             for other in self.processes_of(process.state.country, target):
-                if other.id != process.id and other.ended_on is not None and other.ended_on.isoformat() == previous \
-                        and str(process.id) in (other_reason := self._end_reason(other)):
-                    other.correct(by=actor, context=StepContext(reason=f"follows the correction of {process.id}: "
-                                                                       f"{other_reason}", reference=context.reference),
-                                  field="ended_on", value=process.effective_on.isoformat())
-                    moved.append(other)
+                if other.id == process.id or other.ended_on is None or other.ended_on.isoformat() != previous:
+                    continue
+                ending = self.ending_of(other.id)
+                if ending is None or ending.superseded_by != process.id:
+                    continue
+                other.correct(by=actor, context=StepContext(reason=f"follows the correction of {process.id}: "
+                                                                   f"{ending.context.reason}",
+                                                            reference=context.reference),
+                              field="ended_on", value=process.effective_on.isoformat())
+                moved.append(other)
         return moved
 
-    def _end_reason(self, process: EnlargementProcess) -> str:
-        ended = [e for e in self.history(process.id) if e.type == "end_participation"]
-        return ended[-1].reason or "" if ended else ""
+    def ending_of(self, process_id: UUID) -> EnlargementProcess.ParticipationEnded | None:
+        """The event that ended a process's participation (with its reason and ``superseded_by``), or None."""
+        ended = [e for e in self.app.events.get(process_id) if isinstance(e, EnlargementProcess.ParticipationEnded)]
+        return ended[-1] if ended else None
