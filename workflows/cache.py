@@ -9,10 +9,10 @@ Three rules keep every answer the one a fresh load from the store would give:
   reaches the cache.
 - What never changes for an aggregate (that it exists, its class and its workflow version) may be read from
   the cached aggregate at whatever version this process last saw (``known``).
-- A step may run on a copy of the cached aggregate only when that copy is at the version the caller expects
-  (``copy_at``). Such a copy is unconfirmed: the store may hold later versions. Its save succeeds only if the
-  store is still at that version (the event store's unique key refuses it otherwise), and any refusal decided
-  on it is decided again on the store's state (``workflows.steps``).
+- A step may run on a copy of the cached aggregate only when it is at the version the caller expects. Such a
+  copy is unconfirmed: the store may hold later versions. Its save succeeds only if the store is still at
+  that version (the event store's unique key refuses it otherwise), and any refusal decided on it is decided
+  again on the store's state (``workflows.steps``).
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ class AggregateCache:
         return aggregate
 
     def known(self, aggregate_id: UUID) -> Any:
-        """The cached aggregate itself, at the version this process last saw, or None: only to read what never
-        changes (its class, its workflow version). Never change it, nor hand it out."""
+        """The cached aggregate itself, at the version this process last saw, or None: to read what never
+        changes (its class, its workflow version), and to take a ``working_copy`` of. Never change it, nor
+        hand it out."""
         if self.cache is None:
             return None
         try:
@@ -67,14 +68,6 @@ class AggregateCache:
         except KeyError:
             return None
         return cached if isinstance(cached, self.aggregate_class) else None
-
-    def copy_at(self, aggregate_id: UUID, version: int) -> Any:
-        """A copy of the cached aggregate if it is at ``version``, else None. The copy is unconfirmed (see the
-        module's docstring)."""
-        cached = self.known(aggregate_id)
-        if cached is None or cached.version != version:
-            return None
-        return working_copy(cached)
 
     def keep(self, aggregates: Any) -> None:
         """Keep a copy of each aggregate just saved, unless the cache holds a later version already."""

@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -31,7 +31,7 @@ from domain.errors import DomainError
 from domain.records import record_of
 from domain.values import Actor, Role, Stage, StepContext
 from workflows.application import AccordApplication
-from workflows.cache import AggregateCache
+from workflows.cache import AggregateCache, working_copy
 from workflows.definitions import READERS, StepDefinition, WorkflowDefinition, definition
 from workflows.errors import (
     ForbiddenError,
@@ -72,8 +72,7 @@ class HistoryEntry:
     prev_hash: str
 
 
-@dataclass(frozen=True)
-class StepRequest:
+class StepRequest(NamedTuple):
     """What a caller asks of a step: its fields (plain values as a client sends them, or domain values), the
     version of the aggregate the caller last read, and why (the step's context)."""
 
@@ -137,10 +136,9 @@ class ProcessService:
         self.require_role(actor, step_def.roles, f"take the step {step}")
         request = read(workflow, step_def)
         if loaded is None:
-            unconfirmed = self.cache.copy_at(aggregate_id, request.expected_version)
-            if unconfirmed is not None:
+            if seen.version == request.expected_version:
                 try:
-                    return self._step_on(unconfirmed, step_def, request, actor)
+                    return self._step_on(working_copy(seen), step_def, request, actor)  # unconfirmed
                 except (DomainError, WorkflowError) as refusal:
                     if isinstance(refusal, StorageUnavailableError):
                         raise
