@@ -32,8 +32,8 @@ from domain.records import plain
 from domain.values import StepContext
 from projections.db import Database
 from projections.queries import Page
-from workflows.commands import Outcome, ProcessService
-from workflows.definitions import CURRENT, DEFINITIONS, READERS
+from workflows.definitions import CURRENT, DEFINITIONS, READERS, StepDefinition, WorkflowDefinition
+from workflows.steps import Outcome, ProcessService, StepRequest
 
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -77,15 +77,12 @@ def idempotency_key() -> str | None:
     return key
 
 
-def if_match(required: bool = True) -> int | None:
-    """The version named by the If-Match header: required on every step (``required=False``: None when it is
-    missing or malformed, for a first look before the request is checked)."""
+def if_match() -> int:
+    """The version named by the If-Match header, required on every step."""
     header = request.headers.get("If-Match")
     value = (header or "").strip().removeprefix("W/").strip('"')
     if value.isascii() and value.isdigit():
         return int(value)
-    if not required:
-        return None
     if header is None:
         raise Problem(412, "Precondition Required",
                       'send If-Match: "<version>" with the version you last read (its ETag)',
@@ -96,6 +93,16 @@ def if_match(required: bool = True) -> int | None:
 def context_from(fields: dict[str, Any]) -> StepContext:
     return StepContext(reason=fields.pop("reason", None), reference=fields.pop("reference", None),
                        idempotency_key=idempotency_key())
+
+
+def step_request(workflow: WorkflowDefinition, step: StepDefinition) -> StepRequest:
+    """What this HTTP request asks of a step the caller may take: the version it expects (If-Match), the
+    step's fields (the JSON body, read by the step's schema: reason and reference go to the context) and its
+    Idempotency-Key. The command service calls it once the caller is known to be allowed the step."""
+    expected = if_match()
+    body = request.get_json() if request.get_data(cache=True) else {}
+    fields = STEP_LOADERS[(workflow.kind, workflow.version, step.name)].load(body if body is not None else {})
+    return StepRequest(fields=fields, expected_version=expected, context=context_from(fields))
 
 
 VERSION = validate.Range(min=1, max=2**31 - 1)
@@ -212,15 +219,7 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
         def post(self, step: str, **ids: Any) -> Any:
             """Take a workflow step; the body holds the step's fields (see GET .../steps)."""
             [aggregate_id] = ids.values()
-            service, actor = r.service(), current_actor()
-            aggregate, step_def = service.prepare(aggregate_id, step, actor, expected_version=if_match(required=False))
-            expected = if_match()
-            schema = STEP_LOADERS[(r.kind, aggregate.workflow_version, step_def.name)]
-            body = request.get_json() if request.get_data(cache=True) else {}
-            fields = schema.load(body if body is not None else {})
-            outcome = service.take_step(aggregate_id, step_def.name, fields, actor=actor, expected_version=expected,
-                                        context=context_from(fields), loaded=aggregate)
-            return written(outcome)
+            return written(r.service().take_requested_step(aggregate_id, step, current_actor(), step_request))
 
     @blp.route(f"/{id_param}/diff")
     class Diff(MethodView):

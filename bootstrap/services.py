@@ -29,9 +29,10 @@ from storage.stored_mapper import FastMapper
 from storage.views import database_for, title_index_warning
 from web.passwords import Argon2Passwords
 from workflows.access import AccessService
+from workflows.agreements import AgreementService
 from workflows.application import AccordApplication
-from workflows.commands import AgreementService, EnlargementService
 from workflows.definitions import describe_event, describe_topic, step_name
+from workflows.enlargements import EnlargementService
 from workflows.signin import SignInService
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,12 @@ class Application(StoredApplication, AccordApplication):
 
 def describe_stored(topic: str, stored: dict[str, Any], decode: Callable[[], Any]) -> tuple[str, str, dict[str, Any]]:
     """(aggregate type, step name, record) of a stored event: read from its stored JSON where that reads
-    faithfully (never for an event class with upcasts), else from the event ``decode`` gives."""
-    described = describe_topic(topic)
-    if described is not None and "class_version" not in stored:
+    faithfully (never for an event stored before its class's latest upcast), else from the event ``decode``
+    gives."""
+    kind, step, version = describe_topic(topic)
+    if stored.get("class_version", 1) == version:
         try:
-            return (*described, stored_record(stored))
+            return kind, step, stored_record(stored)
         except ValueError:  # a value only the decoder reads faithfully
             pass
     event = decode()

@@ -196,7 +196,7 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self._require_stage(Stage.NEGOTIATION, to="finalise the text")
         self._require_cleared_text("finalising it")
         if by.name == self.reviewed_by:
-            raise FourEyesError("the text must be finalised by someone other than who cleared it")
+            raise FourEyesError("the text must be finalised by someone other than who cleared it", rule="four_eyes")
         self._text_finalised(by=by, context=context)
 
     @event("TextFinalised", topic=T + "TextFinalised")

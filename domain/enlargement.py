@@ -7,9 +7,11 @@ user; they must follow each other in order. The process in force is what the par
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -27,6 +29,11 @@ from domain.values import (
 )
 
 T = "accord.enlargement:"  # prefix of every stored topic; never change a released topic
+
+SUPERSEDED_BY_V1 = re.compile(r"superseded by [a-z_]+ \((?P<id>[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\)")
+"""The reason the enlargement service gave a status it ended on a conversion, "superseded by <target>
+(<process id>)", as version 1 events of ``ParticipationEnded`` hold it (the only place their link to the
+superseding process is written)."""
 
 
 class EnlargementProcess(Lifecycle, Aggregate):
@@ -215,8 +222,12 @@ class EnlargementProcess(Lifecycle, Aggregate):
 
     # ---- the end of participation ----------------------------------------------------------------
 
-    def end_participation(self, by: Actor, context: StepContext, effective_on: date) -> None:
-        """The status ends (withdrawal, or conversion into another status); the reason is required."""
+    def end_participation(self, by: Actor, context: StepContext, effective_on: date,
+                          superseded_by: UUID | None = None) -> None:
+        """The status ends (withdrawal, or conversion into another status); the reason is required.
+
+        ``superseded_by`` is the process whose status replaced this one (the enlargement service ends a status
+        when the state's next one enters into force); None when the status simply ends."""
         self._check(by, context)
         self._require_stage(Stage.IMPLEMENTATION, to="end participation")
         if not context.reason or not context.reason.strip():
@@ -226,10 +237,32 @@ class EnlargementProcess(Lifecycle, Aggregate):
                 f"participation cannot end ({effective_on}) on or before it began ({self.effective_on})",
                 field="effective_on", rule="dates_in_order",
             )
-        self._participation_ended(by=by, context=context, effective_on=effective_on)
+        self._participation_ended(by=by, context=context, effective_on=effective_on, superseded_by=superseded_by)
 
-    @event("ParticipationEnded", topic=T + "ParticipationEnded")
-    def _participation_ended(self, by: Actor, context: StepContext, effective_on: date) -> None:
+    class ParticipationEnded(Event):
+        """The status ended on ``effective_on``; ``superseded_by`` links the process whose status replaced it.
+
+        Version 1 had no ``superseded_by``: the link was only in the reason text, which the enlargement
+        service wrote as "superseded by <target> (<process id>)". ``upcast_v1_v2`` reads that one generated
+        form, once, as it loads a version 1 event, so that old and new events give the same link; any other
+        reason (a withdrawal) links nothing. The stored event is never rewritten, so it still verifies against
+        the hash recorded with it.
+        """
+
+        TOPIC = T + "ParticipationEnded"
+        class_version = 2
+        effective_on: date
+        superseded_by: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            reason = getattr(state.get("context"), "reason", None) or ""
+            found = SUPERSEDED_BY_V1.fullmatch(reason)
+            state["superseded_by"] = UUID(found["id"]) if found else None
+
+    @event(ParticipationEnded)
+    def _participation_ended(self, by: Actor, context: StepContext, effective_on: date,
+                             superseded_by: UUID | None) -> None:
         self.ended_on = effective_on
         self.stage = Stage.CLOSED
         self.status = ProcessStatus.ENDED

@@ -52,7 +52,9 @@ class Lifecycle(Chained):
 
     State holds lists and dicts, never tuples, so that an aggregate restored from a snapshot (stored as
     JSON) equals the same aggregate replayed from its events. Nothing in it grows with the history: lists
-    that would (rounds, milestones) keep their latest entries and a count.
+    that would (rounds, milestones) keep their latest entries and a count. Every other value in it is
+    immutable, and events replace the items of its lists and dicts (or the containers themselves), never
+    change an item in place: so a copy of the state's containers is a copy of the aggregate.
 
     ``class_version`` is the version of that state as snapshots store it; an older snapshot is upcast when
     loaded (``upcast_v1_v2`` and so on), since the events it summarises never change.
@@ -87,22 +89,6 @@ class Lifecycle(Chained):
         rounds = state.pop("rounds")
         state["rounds_held"] = len(rounds)
         state["recent_rounds"] = rounds[-RECENT_ENTRIES:]
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return self.working_copy()
-
-    def working_copy(self) -> Any:
-        """A copy for one command (the aggregate cache keeps its own; ``deepcopy`` gives the same): every value
-        in the state is immutable, or a list or dict that events change only by replacing its items (never an
-        item in place), so copying those containers is enough, and costs far less than a deep copy."""
-        copy = object.__new__(type(self))
-        state = self.__dict__.copy()
-        for name, value in state.items():
-            kind = type(value)  # the state holds plain lists and dicts: no subclass to look for
-            if kind is list or kind is dict:
-                state[name] = value.copy()  # unlike dict(), dict.copy() clones a dict with deleted keys in one block
-        copy.__dict__ = state
-        return copy
 
     def _init_lifecycle(self) -> None:
         self.requests: dict[str, list[Any]] = {}
@@ -191,7 +177,7 @@ class Lifecycle(Chained):
         if self.legal_clearance is not Clearance.REQUESTED or self.current_text is None:
             raise StageError("no legal review is pending", rule="needs_pending_review")
         if by.name == self.text_attached_by:
-            raise FourEyesError("the text must be reviewed by someone other than who attached it")
+            raise FourEyesError("the text must be reviewed by someone other than who attached it", rule="four_eyes")
         self._legal_review_completed(
             by=by, context=context, outcome=ReviewOutcome(outcome), comments=comments,
             sha256=self.current_text.sha256,

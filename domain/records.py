@@ -13,8 +13,9 @@ from uuid import UUID
 from domain.dates import date_text
 
 META_FIELDS = frozenset({"by", "context", "originator_id", "originator_version", "timestamp", "originator_topic",
-                         "hash", "prev_hash"})
-"""An event's attributes that say who, when and where it belongs, not what the step recorded."""
+                         "hash", "prev_hash", "class_version"})
+"""An event's attributes that say who, when and where it belongs (and, in its stored JSON, which version of
+its class recorded it), not what the step recorded."""
 SECRET_FIELDS = frozenset({"token_sha256"})
 """Never shown in a record, even though they are not usable secrets."""
 HIDDEN_FIELDS = META_FIELDS | SECRET_FIELDS

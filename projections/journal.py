@@ -21,16 +21,16 @@ NOT_FIELDS = frozenset({"originator_id", "originator_version", "class_version"})
 class Journal(View):
     """One row per event: the columns the journal is filtered by, and ``event_json``, the event's fields as
     the store holds them (type tags and all), so nothing is decoded on the way in; ``entry_of`` reads a row
-    as a history entry (``domain.records.record_of``). An event the mapper must decode (an upcast class)
-    is kept as its decoded fields in the same form."""
+    as a history entry (``domain.records.record_of``). An event the mapper must decode (one stored before its
+    class's latest upcast) is kept as its decoded fields in the same form."""
 
     name = "journal"
     tables = ("journal",)
 
     def __init__(self, describe: Callable[[Any], tuple[str, str]],
-                 describe_topic: Callable[[str], tuple[str, str] | None] = lambda topic: None):
+                 describe_topic: Callable[[str], tuple[str, str, int] | None] = lambda topic: None):
         self.describe = describe  # event -> (aggregate type, public step name)
-        self.describe_topic = describe_topic  # stored topic -> the same, or None: decode the event
+        self.describe_topic = describe_topic  # stored topic -> the same and its class version, or None: decode
 
     def ddl(self, dialect: str) -> list[str]:
         return [
@@ -44,7 +44,7 @@ class Journal(View):
 
     def apply(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         rows = []
-        described: dict[str, tuple[str, str] | None] = {}
+        described: dict[str, tuple[str, str, int] | None] = {}
         for change in changes:
             topic = change.topic
             if topic not in described:
@@ -55,14 +55,17 @@ class Journal(View):
         insert_rows(cursor, "journal", COLUMNS, rows)
 
     @staticmethod
-    def _from_stored(change: Change, kind_step: tuple[str, str]) -> tuple[Any, ...] | None:
-        """The row's fields read straight from the stored JSON (None: an event only the mapper reads)."""
+    def _from_stored(change: Change, kind_step: tuple[str, str, int]) -> tuple[Any, ...] | None:
+        """The row's fields read straight from the stored JSON (None: an event only the mapper reads, such as
+        one stored before its class's latest upcast)."""
         try:
             raw = orjson.loads(change.state)
+            if raw.get("class_version", 1) != kind_step[2]:
+                return None
             by = raw["by"]["_data_"]
             return (kind_step[0], kind_step[1], recorded_time_text(raw["timestamp"]["_data_"]), by["name"],
                     by["role"]["_data_"], change.state.decode("utf-8"))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
     def _from_event(self, change: Change) -> tuple[Any, ...]:

@@ -35,6 +35,14 @@ class Field:
 
 @dataclass(frozen=True)
 class StepDefinition:
+    """One step of a workflow: its name (the aggregate's command), the stages it may be taken in, the roles
+    that may take it, the event it records, its fields, and the stage it moves to.
+
+    ``rule`` says in words what binds the step; ``rules`` names the rules the aggregate enforces on it, by
+    the slug its ``DomainError`` carries (``rule="..."`` at the raise in ``domain/``, also the ``rule`` of
+    the API's problem): search a slug to find where it is enforced. The stage guard (``stage``) and
+    malformed values (``invalid_value``) are common to every step and not listed."""
+
     name: str
     stages: tuple[Stage, ...]
     roles: tuple[Role, ...]
@@ -42,6 +50,7 @@ class StepDefinition:
     fields: tuple[Field, ...] = ()
     rule: str = ""
     moves_to: Stage | None = None
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,42 +102,55 @@ AGREEMENT_V1 = WorkflowDefinition(
         StepDefinition("attach_text", (DRAFTING, NEGOTIATION), (IR, LEGAL), "TextAttached", (DOCUMENT,),
                        rule="clears legal clearance"),
         StepDefinition("request_legal_review", (DRAFTING, NEGOTIATION), (IR,), "LegalReviewRequested",
-                       rule="needs a text"),
+                       rule="needs a text",
+                       rules=("needs_text", "review_pending", "already_cleared")),
         StepDefinition("complete_legal_review", (DRAFTING, NEGOTIATION), (LEGAL,), "LegalReviewCompleted",
                        (Field("outcome", "enum", choices=values_of(ReviewOutcome)),
                         Field("comments", "text", required=False)),
-                       rule="needs a pending request; four eyes: not by who attached the text"),
+                       rule="needs a pending request; four eyes: not by who attached the text",
+                       rules=("needs_pending_review", "four_eyes")),
         StepDefinition("open_negotiation", (DRAFTING,), (IR,), "NegotiationOpened",
-                       rule="current text cleared", moves_to=NEGOTIATION),
+                       rule="current text cleared", moves_to=NEGOTIATION,
+                       rules=("needs_cleared_text",)),
         StepDefinition("record_round", (NEGOTIATION,), (IR,), "RoundRecorded",
                        (Field("held_on", "date"), Field("summary", "text"))),
         StepDefinition("finalise_text", (NEGOTIATION,), (IR,), "TextFinalised",
-                       rule="current text cleared; four eyes: not by who cleared it", moves_to=SIGNATURE),
+                       rule="current text cleared; four eyes: not by who cleared it", moves_to=SIGNATURE,
+                       rules=("needs_cleared_text", "four_eyes")),
         StepDefinition("record_signature", (SIGNATURE,), (IR, LEGAL), "SignatureRecorded",
                        (Field("party", "string"), Field("signatory", "string"), Field("signed_on", "date"),
                         Field("place", "string", required=False)),
-                       rule="party is CERN or a counterparty, once each"),
+                       rule="party is CERN or a counterparty, once each",
+                       rules=("party_unknown", "signed_once")),
         StepDefinition("enter_into_force", (SIGNATURE,), (LEGAL,), "EnteredIntoForce",
                        (Field("effective_on", "date"),),
-                       rule="all parties signed; not before the last signature", moves_to=IMPLEMENTATION),
+                       rule="all parties signed; not before the last signature", moves_to=IMPLEMENTATION,
+                       rules=("all_parties_signed", "not_before_last_signature")),
         StepDefinition("record_milestone", (IMPLEMENTATION,), (IR,), "MilestoneRecorded",
                        (Field("on", "date"), Field("summary", "text"))),
         StepDefinition("renew", (IMPLEMENTATION,), (LEGAL,), "Renewed", (Field("expires_on", "date"),),
-                       rule="later than the current expiry"),
+                       rule="later than the current expiry",
+                       rules=("has_expiry", "later_expiry")),
         StepDefinition("suspend", (IMPLEMENTATION,), (LEGAL,), "Suspended", (Field("effective_on", "date"),),
-                       rule="status in force -> suspended"),
+                       rule="status in force -> suspended",
+                       rules=("status", "dates_in_order")),
         StepDefinition("resume", (IMPLEMENTATION,), (LEGAL,), "Resumed", (Field("effective_on", "date"),),
-                       rule="status suspended -> in force"),
+                       rule="status suspended -> in force",
+                       rules=("status", "dates_in_order")),
         StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated", (Field("effective_on", "date"),),
-                       rule="-> closed (terminated)", moves_to=CLOSED),
+                       rule="-> closed (terminated)", moves_to=CLOSED,
+                       rules=("dates_in_order",)),
         StepDefinition("expire", (IMPLEMENTATION,), (LEGAL,), "Expired",
-                       rule="expiry date has passed; -> closed (expired)", moves_to=CLOSED),
+                       rule="expiry date has passed; -> closed (expired)", moves_to=CLOSED,
+                       rules=("expiry_passed",)),
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
                        (Field("field", "enum", choices=("title", "expires_on", "effective_on")),
                         Field("value", "string")),
-                       rule="corrects a real-world date or the title; a new event, never a rewrite"),
+                       rule="corrects a real-world date or the title; a new event, never a rewrite",
+                       rules=("correctable_field", "changes_something", "has_effective_on",
+                              "not_before_last_signature")),
     ),
 )
 
@@ -145,42 +167,54 @@ ENLARGEMENT_V1 = WorkflowDefinition(
     ),
     steps=(
         StepDefinition("establish_task_force", (DRAFTING,), (IR,), "TaskForceEstablished",
-                       (Field("decided_on", "date"),), rule="Council decision on a fact-finding task force"),
+                       (Field("decided_on", "date"),), rule="Council decision on a fact-finding task force",
+                       rules=("task_force_once", "dates_in_order")),
         StepDefinition("submit_task_force_report", (DRAFTING,), (IR,), "TaskForceReportSubmitted",
-                       (Field("submitted_on", "date"), DOCUMENT), rule="after the task force"),
+                       (Field("submitted_on", "date"), DOCUMENT), rule="after the task force",
+                       rules=("needs_task_force", "report_once", "dates_in_order")),
         StepDefinition("authorise_negotiation", (DRAFTING,), (IR,), "NegotiationAuthorised",
                        (Field("decided_on", "date"),),
                        rule="Council authorises negotiation; after the task force's report if one was set up",
-                       moves_to=NEGOTIATION),
+                       moves_to=NEGOTIATION,
+                       rules=("task_force_report_pending", "dates_in_order")),
         StepDefinition("attach_text", (NEGOTIATION,), (IR, LEGAL), "TextAttached", (DOCUMENT,),
                        rule="clears legal clearance"),
-        StepDefinition("request_legal_review", (NEGOTIATION,), (IR,), "LegalReviewRequested", rule="needs a text"),
+        StepDefinition("request_legal_review", (NEGOTIATION,), (IR,), "LegalReviewRequested", rule="needs a text",
+                       rules=("needs_text", "review_pending", "already_cleared")),
         StepDefinition("complete_legal_review", (NEGOTIATION,), (LEGAL,), "LegalReviewCompleted",
                        (Field("outcome", "enum", choices=values_of(ReviewOutcome)),
                         Field("comments", "text", required=False)),
-                       rule="needs a pending request; four eyes: not by who attached the text"),
+                       rule="needs a pending request; four eyes: not by who attached the text",
+                       rules=("needs_pending_review", "four_eyes")),
         StepDefinition("record_round", (NEGOTIATION,), (IR,), "RoundRecorded",
                        (Field("held_on", "date"), Field("summary", "text"))),
         StepDefinition("approve_agreement", (NEGOTIATION,), (IR,), "AgreementApproved",
                        (Field("decided_on", "date"),), rule="Council approval; current text cleared",
-                       moves_to=SIGNATURE),
+                       moves_to=SIGNATURE,
+                       rules=("needs_cleared_text", "dates_in_order")),
         StepDefinition("sign_agreement", (SIGNATURE,), (IR,), "AgreementSigned",
-                       (Field("signed_on", "date"), Field("signatories", "names")), rule="once"),
+                       (Field("signed_on", "date"), Field("signatories", "names")), rule="once",
+                       rules=("signed_once", "dates_in_order")),
         StepDefinition("notify_ratification", (SIGNATURE,), (LEGAL,), "RatificationNotified",
-                       (Field("notified_on", "date"),), rule="after signature: the state completed its procedures"),
+                       (Field("notified_on", "date"),), rule="after signature: the state completed its procedures",
+                       rules=("needs_signature", "ratified_once", "dates_in_order")),
         StepDefinition("enter_into_force", (SIGNATURE,), (LEGAL,), "EnteredIntoForce",
                        (Field("effective_on", "date"),),
                        rule="signed and ratified; the register changes on effective_on; a status of the same "
-                            "state still in force ends that day", moves_to=IMPLEMENTATION),
+                            "state still in force ends that day", moves_to=IMPLEMENTATION,
+                       rules=("signed_and_ratified", "dates_in_order")),
         StepDefinition("end_participation", (IMPLEMENTATION,), (LEGAL,), "ParticipationEnded",
                        (Field("effective_on", "date"), Field("reason", "text")),
-                       rule="withdrawal or conversion; the reason is required", moves_to=CLOSED),
+                       rule="withdrawal or conversion; the reason is required", moves_to=CLOSED,
+                       rules=("dates_in_order",)),
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
                        (Field("field", "enum", choices=("applied_on", "effective_on", "ended_on")),
                         Field("value", "string")),
-                       rule="corrects a real-world date; a new event, never a rewrite"),
+                       rule="corrects a real-world date; a new event, never a rewrite",
+                       rules=("correctable_field", "changes_something", "dates_in_order", "has_effective_on",
+                              "has_ended_on")),
     ),
 )
 
@@ -211,13 +245,12 @@ def describe_class(cls: type) -> tuple[str, str]:
     return "access", _snake(f"{owner}{name}")
 
 
-def describe_topic(topic: str) -> tuple[str, str] | None:
-    """(aggregate type, public step name) of a stored event's topic, or None when events of its class may be
-    upcast (read them decoded then: only the decoder applies upcasts)."""
+def describe_topic(topic: str) -> tuple[str, str, int]:
+    """(aggregate type, public step name, class version) of a stored event's topic. An event stored at that
+    class version (its stored ``class_version``, 1 when it has none) reads from its stored JSON as it decodes;
+    one stored at an earlier version must be decoded, since only the decoder applies the upcasts."""
     cls = resolve_topic(topic)  # the library keeps resolved topics
-    if getattr(cls, "class_version", 1) != 1:
-        return None
-    return _described(cls)
+    return (*_described(cls), getattr(cls, "class_version", 1))
 
 
 @lru_cache(maxsize=256)

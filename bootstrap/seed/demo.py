@@ -14,8 +14,9 @@ from typing import Any
 
 from domain.values import Actor, Role, StepContext
 from workflows.access import AccessService
-from workflows.commands import AgreementService, Outcome
+from workflows.agreements import AgreementService
 from workflows.signin import SignInService
+from workflows.steps import Outcome
 
 DEMO_USERS = {
     "alice": Role.IR_OFFICER,

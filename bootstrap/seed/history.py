@@ -24,7 +24,9 @@ from importlib import resources
 from typing import Any
 
 from domain.values import Actor, Role, Stage, StepContext
-from workflows.commands import AgreementService, EnlargementService, Outcome, ProcessService
+from workflows.agreements import AgreementService
+from workflows.enlargements import EnlargementService
+from workflows.steps import Outcome, ProcessService
 
 LOADER = Actor("history-loader", Role.IR_OFFICER)
 REVIEWER = Actor("history-reviewer", Role.LEGAL_OFFICER)

@@ -205,3 +205,43 @@ def test_the_history_of_an_aggregate_that_is_no_agreement_is_not_found(world, re
     """The user directory's events (users, roles, token ids) are not an agreement's history."""
     response = world.client.get(f"{AGREEMENTS}/{DIRECTORY_ID}/history", headers=world.auth(reader))
     assert_problem(response, 404)
+
+
+# ---- a step request with several things wrong gets the answer about what concerns its caller first ------------
+# (not found, then forbidden, then the If-Match, the body and the Idempotency-Key, then the version, the stage
+# and the aggregate's own rules)
+
+def keyed(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": key}
+
+
+ORDER: list[tuple[str, int, str, Callable[[World], Any]]] = [
+    ("unknown id, no If-Match, bad body", 404, "not-found", lambda w: take_step(
+        w.client, w.auth("alice"), str(uuid4()), "withdraw", None, urgent=True)),
+    ("unknown step, no If-Match", 404, "not-found", lambda w: w.step("alice", "sign_in_blood", None)),
+    ("a legal step by an ir officer, no If-Match, bad body", 403, "forbidden", lambda w: w.step(
+        "alice", "complete_legal_review", None, outcome="fine")),
+    ("a legal step by an ir officer, bad If-Match", 403, "forbidden", lambda w: w.step(
+        "alice", "complete_legal_review", "soon", outcome="cleared")),
+    ("no If-Match, bad body", 412, "if-match-required", lambda w: w.step("alice", "request_legal_review", None,
+                                                                        urgent=True)),
+    ("bad If-Match, bad body", 400, "bad-if-match", lambda w: w.step("alice", "request_legal_review", "soon",
+                                                                    urgent=True)),
+    ("stale If-Match, bad body", 422, "invalid-fields", lambda w: w.step("alice", "request_legal_review", 1,
+                                                                        urgent=True)),
+    ("stale If-Match, bad key", 400, "bad-idempotency-key", lambda w: w.client.post(
+        f"{AGREEMENTS}/{w.id}/steps/request_legal_review", json={},
+        headers=w.auth("alice", **{"If-Match": '"1"'}, **keyed(" ")))),
+    ("stale If-Match, a step of another stage", 409, "version-conflict", lambda w: w.step(
+        "alice", "record_round", 1, held_on="2024-09-12", summary="Too early.")),
+    ("the right version and stage, refused by its aggregate", 422, "rule", lambda w: w.step(
+        "bruno", "complete_legal_review", 2, outcome="cleared")),
+]
+
+
+@pytest.mark.parametrize(("status", "slug", "send"), [c[1:] for c in ORDER], ids=[c[0] for c in ORDER])
+def test_a_step_request_is_answered_about_what_concerns_its_caller_first(world, services, status, slug, send):
+    head = services.app.recorder.max_notification_id()
+    body = assert_problem(send(world), status)
+    assert body["type"] == f"urn:accord:problem:{slug}", body
+    assert services.app.recorder.max_notification_id() == head

@@ -7,6 +7,7 @@ import pytest
 from bootstrap import create_app
 from tests.api.helpers import AGREEMENTS, API, assert_problem, create_agreement, take_step, version_of, walk
 from tests.storage.stores import PG
+from workflows.definitions import DEFINITIONS
 
 # The public vocabulary of the cooperation agreement workflow, as WORKFLOWS.md (v1) lists it.
 AGREEMENT_STEPS = {
@@ -68,6 +69,15 @@ def test_the_workflow_definitions_list_every_step_of_the_agreement_workflow(clie
     assert {f["name"] for f in steps["record_signature"]["fields"]} == {"party", "signatory", "signed_on", "place"}
     assert next(f for f in steps["complete_legal_review"]["fields"] if f["name"] == "outcome")["choices"] == [
         "cleared", "changes_requested"]
+
+
+def test_the_workflow_definitions_name_the_rules_each_step_is_bound_by(client, auth):
+    """Each step lists the slugs of the rules its aggregate enforces, as a refused step's problem names them."""
+    served = {w["kind"]: {s["name"]: s["rules"] for s in w["steps"]}
+              for w in client.get(f"{API}/workflows", headers=auth("eva")).get_json()}
+    assert served == {w.kind: {s.name: list(s.rules) for s in w.steps} for w in DEFINITIONS.values()}
+    assert served["agreement"]["complete_legal_review"] == ["needs_pending_review", "four_eyes"]
+    assert served["agreement"]["enter_into_force"] == ["all_parties_signed", "not_before_last_signature"]
 
 
 def test_the_workflow_definitions_need_a_token(client):

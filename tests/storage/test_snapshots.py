@@ -13,8 +13,8 @@ from eventsourcing.utils import get_topic
 from bootstrap import create_app
 from bootstrap.seed.demo import _sha
 from domain.values import RECENT_ENTRIES, Actor, Entry, Role, StepContext
-from workflows.commands import to_domain
 from workflows.errors import IdempotencyKeyReusedError
+from workflows.fields import to_domain
 
 ALICE, DMITRI = Actor("alice", Role.IR_OFFICER), Actor("dmitri", Role.IR_OFFICER)
 BRUNO, CARLA = Actor("bruno", Role.LEGAL_OFFICER), Actor("carla", Role.LEGAL_OFFICER)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
+import textwrap
 from datetime import date
 
 import pytest
 
+from domain import errors
 from domain.agreement import CooperationAgreement
+from domain.enlargement import EnlargementProcess
 from domain.errors import DomainError, StageError
 from domain.values import ORGANISATION, ReviewOutcome, Stage
 from tests.domain.lifecycle import (
@@ -28,7 +32,7 @@ from tests.domain.lifecycle import (
     suspended,
     with_text,
 )
-from workflows.definitions import AGREEMENT_V1
+from workflows.definitions import AGREEMENT_V1, DEFINITIONS
 
 TOPIC_PREFIX = "accord.agreement:"
 STEPS = AGREEMENT_V1.steps
@@ -157,3 +161,57 @@ def test_every_event_of_the_aggregate_is_recorded_by_some_step_of_the_definition
     }
 
     assert events - {"Event", "Created"} == {s.event for s in STEPS}
+
+
+# ---- every rule a step's definition names is enforced by that step's command ---------------------------------
+
+AGGREGATES = {"agreement": CooperationAgreement, "enlargement": EnlargementProcess}
+EVERY_STEP = [(kind, step) for (kind, _), workflow in DEFINITIONS.items() for step in workflow.steps]
+
+
+def rules_raised(aggregate: type, method: str, seen: set[str] | None = None) -> set[str]:
+    """The rule slugs the command ``method`` of ``aggregate`` raises, read from the source: each ``raise`` of a
+    domain error gives its ``rule="..."`` (else its class's default), and each method it calls on ``self`` (or
+    ``cls``) the slugs that one raises. Event bodies and properties raise nothing and are not followed."""
+    seen = set() if seen is None else seen
+    function = inspect.getattr_static(aggregate, method, None)
+    function = getattr(function, "__func__", function)  # a staticmethod or classmethod
+    if method in seen or not inspect.isfunction(function):
+        return set()
+    seen.add(method)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(function)))):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+            error = getattr(errors, node.exc.func.id, None)
+            named = [k.value.value for k in node.exc.keywords if k.arg == "rule" and isinstance(k.value, ast.Constant)]
+            if isinstance(error, type) and issubclass(error, DomainError):
+                found.update(named or [error.rule])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
+            found |= rules_raised(aggregate, node.func.attr, seen)
+    return found
+
+
+def test_the_rules_are_read_from_the_raises_of_a_command_and_the_methods_it_calls():
+    assert rules_raised(CooperationAgreement, "complete_legal_review") == {"stage", "needs_pending_review",
+                                                                           "four_eyes"}
+    assert rules_raised(CooperationAgreement, "enter_into_force") >= {"all_parties_signed",
+                                                                      "not_before_last_signature"}
+    assert "four_eye" not in rules_raised(CooperationAgreement, "finalise_text"), "a misspelt slug is not found"
+    assert "four_eyes" not in rules_raised(CooperationAgreement, "open_negotiation"), "nor one raised elsewhere"
+
+
+@pytest.mark.parametrize(("kind", "step"), EVERY_STEP, ids=lambda v: v if isinstance(v, str) else v.name)
+def test_every_rule_a_step_names_is_raised_by_that_step_of_its_aggregate(kind, step):
+    raised = rules_raised(AGGREGATES[kind], step.name)
+
+    assert set(step.rules) <= raised, f"{kind}.{step.name} names rules its command never raises"
+    assert len(set(step.rules)) == len(step.rules)
+    assert not {"stage", "invalid_value", "authenticated_actor"} & set(step.rules), "common to every step"
+
+
+def test_the_done_when_rules_are_named_by_their_steps():
+    """Four eyes on legal clearance, and no entry into force before the last signature."""
+    steps = {step.name: step for step in AGREEMENT_V1.steps}
+    assert "four_eyes" in steps["complete_legal_review"].rules
+    assert "not_before_last_signature" in steps["enter_into_force"].rules

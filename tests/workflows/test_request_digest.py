@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from domain.records import plain
 from domain.values import STORED_ENUMS, Actor, Counterparty, Document, PartyKind, ReviewOutcome, Role, StepContext
-from workflows.commands import request_digest, sorted_json
+from workflows.idempotency import request_digest, sorted_json
 
 ALICE = Actor("alice", Role.IR_OFFICER)
 

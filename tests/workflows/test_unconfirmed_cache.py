@@ -1,15 +1,19 @@
-"""A step whose If-Match names the version this process cached runs on the cached copy without first reading
-the store (workflows/commands.py ``_cached_at``). The answer must always be the one a fresh load gives: two
+"""A step whose If-Match names the version this process cached runs on a copy of the cached aggregate without
+first reading the store (``workflows.cache``). The answer must always be the one a fresh load gives: two
 applications on one store stand for two gunicorn workers, each with its own cache."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 import pytest
 
 from bootstrap.services import Services
 from domain.values import StepContext
+from tests.api.helpers import create_agreement, take_step, version_of
 from tests.workflows.two_workers import ALICE, BOB, TEXT, TEXT_2, started
 from workflows.errors import VersionConflictError
+from workflows.steps import StepRequest
 
 
 def event_reads(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[object]:
@@ -74,3 +78,35 @@ def test_a_retry_on_another_worker_with_a_stale_cache_replays_the_first_result(w
                                    StepContext(idempotency_key="retry-me"))
     assert again.replayed and (again.aggregate.version, again.position) == (2, first.position)
     assert len(list(a.agreements.history(agreement_id))) == 2
+
+
+def test_a_step_over_http_after_this_process_own_write_reads_nothing_of_the_agreement_before_saving(
+        client, auth, services, monkeypatch):
+    created = create_agreement(client, auth("alice"))
+    agreement_id = created.get_json()["id"]
+    reads = event_reads(services, monkeypatch)
+    attached = take_step(client, auth("alice"), agreement_id, "attach_text", version_of(created), **TEXT)
+    requested = take_step(client, auth("alice"), agreement_id, "request_legal_review", version_of(attached))
+    assert (attached.status_code, requested.status_code) == (200, 200), requested.get_json()
+    assert str(agreement_id) not in {str(r) for r in reads}, "both steps ran on the cached copy"
+    cached = services.app.repository.cache.get(UUID(agreement_id))
+    replayed = Services(services.storage).agreements.get(UUID(agreement_id))
+    assert vars(cached) == vars(replayed) and cached.version == version_of(requested) == 3
+
+
+def test_a_step_over_http_on_a_stale_cache_is_decided_on_the_store(workers):
+    """Worker a cached version 2; worker b moved the store to version 3: a's step at If-Match 3 is taken (after
+    a's cache is brought up to date from the store), a's step at If-Match 2 is a conflict naming version 3."""
+    a, b = workers
+    agreement_id, version = started(a)
+    a.agreements.take_step(agreement_id, "attach_text", TEXT, ALICE, version, StepContext())
+    b.agreements.take_step(agreement_id, "attach_text", TEXT_2, BOB, 2, StepContext())
+
+    def asked(expected: int):
+        return lambda workflow, step: StepRequest(fields={}, expected_version=expected, context=StepContext())
+
+    with pytest.raises(VersionConflictError) as conflict:
+        a.agreements.take_requested_step(agreement_id, "request_legal_review", ALICE, asked(2))
+    assert conflict.value.details["current_version"] == 3
+    taken = a.agreements.take_requested_step(agreement_id, "request_legal_review", ALICE, asked(3))
+    assert taken.aggregate.version == 4 and not taken.replayed

@@ -1,0 +1,50 @@
+"""A step's fields as domain values: dates, enums and value objects, from the plain values a client sends
+(JSON text, lists and objects) or from values that are domain values already."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.values import AgreementKind, Counterparty, Document, PartyKind, ReviewOutcome, State, Target
+from workflows.definitions import Field
+
+
+def _date(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "date": _date,
+    "uuid": lambda v: UUID(v) if isinstance(v, str) else v,
+    "document": lambda d: Document(**d),
+    "state": lambda d: State(name=d["name"], country=d["country"]),
+    "names": tuple,
+    "counterparties": lambda items: tuple(
+        Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")) for i in items
+    ),
+}
+"""How a field of each type (``Field.type``) becomes a domain value; text needs nothing."""
+
+ENUM_FIELDS: dict[str, type[Enum]] = {"outcome": ReviewOutcome, "kind": AgreementKind, "target": Target}
+"""The enum behind each ``enum`` field that the aggregate takes as an enum (others, such as ``correct``'s
+``field``, stay text)."""
+
+
+def to_domain(fields_def: Sequence[Field], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields ``fields_def`` declares, as domain values; a field that is missing or None is left out (the
+    aggregate's command gives it its default)."""
+    out: dict[str, Any] = {}
+    for f in fields_def:
+        if f.name not in fields or fields[f.name] is None:
+            continue
+        value = fields[f.name]
+        if f.type in CONVERTERS:
+            value = CONVERTERS[f.type](value)
+        elif f.type == "enum" and f.name in ENUM_FIELDS:
+            value = ENUM_FIELDS[f.name](value)
+        out[f.name] = value
+    return out
