@@ -19,14 +19,29 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import errors, home, signin, users
+from domain.values import Role
+from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, users
 from web.current import is_page, person, services
-from web.formatting import relative, utc_time
+from web.formatting import as_date, as_time, relative, utc_time, words
+from web.listing import page_numbers
 from web.navigation import links_for, role_name
 from web.pages import csrf, pages
+from web.processes import details, real_world_date
 from web.sessions import PageSessions
 
-for area in (signin, home, users):
+AREAS = (
+    signin,
+    home,
+    users,
+    agreements,
+    enlargements,
+    participation,
+    dashboard,
+    audit,
+)
+"""Each area's module, its blueprint registered under ``pages``: one line per area."""
+
+for area in AREAS:
     pages.register_blueprint(area.blp)
 errors.show_on(pages)
 
@@ -49,3 +64,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["utc_time"] = utc_time
     app.jinja_env.filters["relative"] = relative
+    app.jinja_env.filters["as_date"] = as_date
+    app.jinja_env.filters["as_time"] = as_time
+    app.jinja_env.filters["words"] = words
+    app.jinja_env.globals.update(page_exists=lambda endpoint: endpoint in app.view_functions,
+                                 page_numbers=page_numbers, real_world_date=real_world_date,
+                                 event_details=details, role_values=[role.value for role in Role])
