@@ -243,3 +243,11 @@ def _participant(row: Mapping[str, Any]) -> dict[str, Any]:
         "since": row["began_on"], "until": row["ended_on"],
         "source": {"type": row["source_type"], "id": row["source_id"]}, "recorded_at": row["recorded_from"],
     }
+
+
+def every_period(db: Database, known_at: str) -> list[dict[str, Any]]:
+    """Every period of every party's participation, as recorded at ``known_at``, by party then date: the
+    register's whole history, for its timeline."""
+    rows = db.query(f"SELECT * FROM participation WHERE {AS_KNOWN} ORDER BY party_key, began_on, capacity, source_id",
+                    (known_at, known_at))
+    return [_participant(r) for r in rows]
