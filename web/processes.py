@@ -6,6 +6,7 @@ that changed, and the events in between, as the API's diff gives them)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -101,20 +102,20 @@ def requested_page() -> int:
     return int(text) if text.isdigit() and 0 < int(text) < 2**31 else 1
 
 
-def real_world_date(entry: HistoryEntry) -> str | None:
-    """The date an event says something happened on (signed on, effective on, held on, ...), if it has one;
-    an expiry date is what the event sets, not when it happened."""
-    for key, value in entry.data.items():
+def real_world_date(data: Mapping[str, Any]) -> str | None:
+    """The date an event's fields say something happened on (signed on, effective on, held on, ...), if
+    any; an expiry date is what the event sets, not when it happened."""
+    for key, value in data.items():
         if (key == "on" or key.endswith("_on")) and key != "expires_on" and isinstance(value, str):
             return value
     return None
 
 
-def details(entry: HistoryEntry) -> list[tuple[str, str]]:
-    """The event's own fields, as (name in words, value) for the timeline."""
-    shown_date = real_world_date(entry)
+def details(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An event's own fields, as (name in words, value) for a timeline; the date shown apart is left out."""
+    shown_date = real_world_date(data)
     found = []
-    for key, value in entry.data.items():
+    for key, value in data.items():
         if isinstance(value, str) and value == shown_date and key != "expires_on":
             continue
         found.append((key.replace("_", " ").capitalize(), describe(value)))
