@@ -42,7 +42,7 @@ class BarChart:
 
 
 def bar_chart(chart_id: str, title: str, counts: Mapping[str, int], order: Sequence[str] | None = None,
-              width: int = 560, label_width: int = 220, bar_height: int = 22) -> BarChart:
+              width: int = 600, label_width: int = 260, bar_height: int = 22) -> BarChart:
     """A bar per label (in ``order`` when given, with 0 for a label not counted; else the counts' own)."""
     labels = list(order) if order is not None else sorted(counts, key=lambda k: (-counts[k], k))
     labels += [k for k in counts if k not in labels]
