@@ -5,7 +5,13 @@
 - ``web.pages``: the blueprint every area's blueprint hangs under: who is signed in, CSRF on every form,
   the templates and static assets (``web/templates``, ``web/static``: our own, nothing fetched elsewhere).
 - One blueprint per area: ``web.signin`` (sign in and out, invitations, one's own password), ``web.home``
-  (each role's home), ``web.users`` (the administrators' Users page).
+  (each role's home), ``web.users`` (the administrators' Users page), ``web.agreements`` and
+  ``web.enlargements`` (lists with their CSV, one agreement or process: state, history, diff),
+  ``web.participation`` (the register on a date, a party's page), ``web.dashboard``, ``web.audit`` (journal,
+  verification, export).
+- What they share: ``web.listing`` (a list's query string, pages, CSV), ``web.processes`` (the state shown,
+  the history a page at a time, the diff), ``web.charts`` (SVG charts laid out on the server, drawn by
+  ``charts.html``), ``web.formatting`` (dates and times as people read them).
 - ``web.navigation``: the header's links and each role's home, from UI.md's table.
 - ``web.errors``: error pages (the API keeps its problem+json).
 
@@ -13,6 +19,11 @@ A new area is a module with a ``Blueprint``, registered on ``pages`` below; its 
 ``@signed_in(roles)`` from ``web.current``, render a template that extends ``base.html`` and use the macros of
 ``macros.html``. Forms post a ``csrf_token`` field (the ``csrf()`` macro); pages send a Content-Security-Policy
 that allows scripts, styles and images from Accord itself only (no inline script or style attribute).
+
+Jinja globals for every page: ``page_exists(endpoint)`` (a link or a panel shown only once its page is
+built, e.g. ``web.steps.new_agreement``), and, for timelines, ``real_world_date``, ``event_details`` and
+``page_numbers``. A page of one agreement or process shows ``steps_panel(kind, id)`` when a module defines
+that global ("What you can do now").
 """
 
 from __future__ import annotations
