@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -170,7 +170,3 @@ def diff_versions(latest_version: int) -> tuple[int, int, dict[str, str]] | None
     if not errors and numbers["from"] > numbers["to"]:
         errors["from"] = "The first version must not be after the second."
     return numbers.get("from", 0), numbers.get("to", 0), errors
-
-
-def days_since(moment: datetime) -> int:
-    return (datetime.now(UTC) - moment) // timedelta(days=1)

@@ -88,3 +88,20 @@ def test_a_partys_page_shows_its_statuses_agreements_and_processes(visitor, regi
     assert "Cooperation partner" in chile
     assert alice.get("/participation/ZZ").status_code == 404
     assert signed_in(visitor, "gwen").get("/participation").status_code == 403
+
+
+def test_an_organisation_is_found_by_its_name_not_its_countrys_code(visitor, services, register):
+    ess = "European Spallation Source ERIC"
+    html = signed_in(visitor, "alice").get(f"/agreements/{_id_of(services, 'Framework agreement')}").get_data(
+        as_text=True)
+    assert f'<a href="/participation/{ess.replace(" ", "%20")}">{ess}</a>' in html
+    page = signed_in(visitor, "alice").get(f"/participation/{ess}")
+    assert page.status_code == 200
+    assert "Framework agreement on accelerator R&amp;D" in page.get_data(as_text=True)
+    chile = signed_in(visitor, "alice").get("/participation?on=2025-06-01").get_data(as_text=True)
+    assert '<a href="/participation/CL">Republic of Chile</a>' in chile
+
+
+def _id_of(services, title_start: str) -> str:
+    [row] = [r for r in services.db.query("SELECT id, title FROM agreement_list") if r["title"].startswith(title_start)]
+    return row["id"]
