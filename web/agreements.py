@@ -10,6 +10,7 @@ from uuid import UUID
 from flask import Blueprint, render_template, request, url_for
 from marshmallow import fields, validate
 
+from api.schemas import IsoDate
 from domain.values import AgreementKind, Stage, Status
 from projections import queries
 from web import listing, processes
@@ -25,7 +26,11 @@ FILTERS = {
     "kind": fields.String(validate=validate.OneOf(values_of(AgreementKind))),
     "country": fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="Enter a two-letter country code.")),
     "q": fields.String(validate=validate.Length(1, 300)),
+    # from the dashboard's links: kept as they are when the form filters again
+    "expires_before": IsoDate(),
+    "stalled_for_days": fields.Integer(validate=validate.Range(min=0, max=36500)),
 }
+KEPT = ("expires_before", "stalled_for_days")
 SCHEMA = listing.list_schema(FILTERS, queries.AGREEMENT_SORTABLE)
 SORTS = [("-updated_at", "Last changed, newest first"), ("updated_at", "Last changed, oldest first"),
          ("title", "Title, A to Z"), ("-title", "Title, Z to A"), ("-created_at", "Created, newest first"),
@@ -58,6 +63,8 @@ def index() -> Any:
         csv=listing.href(url_for("web.agreements.download"), query.form, page=None, per_page=None),
         stages=choices(values_of(Stage)), statuses=choices(values_of(Status)),
         kinds=choices(values_of(AgreementKind)), sorts=SORTS, per_page_choices=listing.PER_PAGE_CHOICES,
+        kept=[(k, query.form[k]) for k in KEPT if k in query.form and k not in query.errors],
+        without=lambda name: listing.href(path, query.form, **{name: None, "page": None}),
     ), 400 if query.errors else 200
 
 

@@ -43,7 +43,6 @@ def dashboard_page() -> tuple[str, dict[str, Any]]:
     today = datetime.now(UTC).date()
     return "dashboard.html", {
         "data": found, "form": form, "errors": errors, "listed": LISTED, "today": today, **query,
-        "stalled_before": today - timedelta(days=query["stalled_days"]),
         "expiring_before": today + timedelta(days=query["expiring_days"] + 1),
         "charts": [
             charts.bar_chart("by-stage", "Agreements by stage", found["by_stage"], values_of(Stage)),

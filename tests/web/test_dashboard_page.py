@@ -63,3 +63,18 @@ def test_who_may_see_the_dashboard(visitor, data):
     for name in ("alice", "bruno", "eva", "farid"):
         assert signed_in(visitor, name).get("/dashboard").status_code == 200, name
     assert signed_in(visitor, "gwen").get("/dashboard").status_code == 403
+
+
+def test_the_dashboard_links_to_every_stalled_agreement_in_the_list(visitor, data, monkeypatch):
+    from web import dashboard
+    monkeypatch.setattr(dashboard, "LISTED", 2)
+    farid = signed_in(visitor, "farid")
+    html = farid.get("/dashboard?stalled_days=0").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">All 5 stalled agreements</a>', html).group(1).replace("&amp;", "&")
+    listed = farid.get(link).get_data(as_text=True)
+    assert "5 agreements match" in listed and "no step for 0 days" in listed
+    assert 'type="hidden" name="stalled_for_days" value="0"' in listed, "kept when the form filters again"
+    rows = farid.get(link.replace("/agreements?", "/agreements/download.csv?")).get_data(as_text=True)
+    assert len(rows.strip().splitlines()) == 1 + 5
+    assert "6 agreements" in farid.get(re.search(r'<a href="([^"]+)">Remove this filter', listed).group(1)
+                                       .replace("&amp;", "&")).get_data(as_text=True)
