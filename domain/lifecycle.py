@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from domain.chain import Chained
+from domain.dates import date_from_text
 from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.values import RECENT_ENTRIES, Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
@@ -228,7 +229,7 @@ class Lifecycle(Chained):
                 raise InvalidValueError(f"the {field} cannot be empty", field="value")
         else:
             try:
-                new_value = date.fromisoformat(value)
+                new_value = date_from_text(value)
             except (TypeError, ValueError):
                 raise InvalidValueError(f"{field} needs an ISO date (YYYY-MM-DD)", field="value") from None
         self._check_correction(field, new_value)
@@ -243,7 +244,7 @@ class Lifecycle(Chained):
         """Invariants a corrected value must keep (per aggregate)."""
 
     def _on_corrected(self, field: str, value: str) -> None:
-        setattr(self, field, value if self.CORRECTABLE[field] == "text" else date.fromisoformat(value))
+        setattr(self, field, value if self.CORRECTABLE[field] == "text" else date_from_text(value))
 
     # ---- event bodies each aggregate defines with its own topics ---------------------------------
 

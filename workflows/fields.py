@@ -9,12 +9,13 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.dates import date_from_text
 from domain.values import AgreementKind, Counterparty, Document, PartyKind, ReviewOutcome, State, Target
 from workflows.definitions import Field
 
 
 def _date(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return date_from_text(value) if isinstance(value, str) else value
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
