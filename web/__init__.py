@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import errors, home, signin, users
+from web import errors, home, signin, steps, users
 from web.current import is_page, person, services
 from web.formatting import relative, utc_time
 from web.navigation import links_for, role_name
 from web.pages import csrf, pages
 from web.sessions import PageSessions
 
-for area in (signin, home, users):
+for area in (signin, home, users, steps):
     pages.register_blueprint(area.blp)
 errors.show_on(pages)
 
