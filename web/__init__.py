@@ -5,7 +5,9 @@
 - ``web.pages``: the blueprint every area's blueprint hangs under: who is signed in, CSRF on every form,
   the templates and static assets (``web/templates``, ``web/static``: our own, nothing fetched elsewhere).
 - One blueprint per area: ``web.signin`` (sign in and out, invitations, one's own password), ``web.home``
-  (each role's home), ``web.users`` (the administrators' Users page).
+  (each role's home), ``web.users`` (the administrators' Users page), ``web.steps`` ("What you can do now",
+  the step forms and the new agreement and enlargement forms, with ``web.forms``; the Jinja global
+  ``steps_panel(kind, process_id)`` renders the section for any page).
 - ``web.navigation``: the header's links and each role's home, from UI.md's table.
 - ``web.errors``: error pages (the API keeps its problem+json).
 

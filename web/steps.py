@@ -23,7 +23,7 @@ from web import forms
 from web.current import person, services, signed_in
 from web.errors import error_page
 from web.formatting import sentence
-from workflows.definitions import CURRENT, READERS
+from workflows.definitions import CURRENT, DEFINITIONS, READERS
 from workflows.errors import (
     IdempotencyKeyReusedError,
     StepNotAllowedError,
@@ -36,8 +36,9 @@ blp = Blueprint("steps", __name__)
 
 KINDS = {"agreement": "agreements", "enlargement": "enlargements"}
 """Each kind of process and the first part of its pages' paths."""
-STEP_TAKERS = {kind: {role for workflow in (CURRENT[kind],) for s in workflow.steps for role in s.roles}
-               for kind in KINDS}
+STEP_TAKERS = {kind: {role for (k, _), workflow in DEFINITIONS.items() if k == kind
+                      for s in workflow.steps for role in s.roles} for kind in KINDS}
+"""The roles that take some step on each kind of process (the others see no "What you can do now")."""
 
 
 def service(kind: str) -> ProcessService:
