@@ -32,6 +32,8 @@ REFERENCE = Field("reference", "string", required=False, description="an externa
                                                                       "document")
 MAX_UPLOAD = 50 * 1024 * 1024
 """The largest text a form may attach (the file is read to compute its hash, then dropped)."""
+MAX_FORM_FIELDS = 256 * 1024
+"""Room for the other fields of a form that carries a file."""
 
 
 def words(name: str) -> str:

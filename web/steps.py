@@ -41,6 +41,11 @@ STEP_TAKERS = {kind: {role for (k, _), workflow in DEFINITIONS.items() if k == k
 """The roles that take some step on each kind of process (the others see no "What you can do now")."""
 
 
+UPLOAD_STEPS = frozenset(s.name for workflow in DEFINITIONS.values() for s in workflow.steps
+                         if any(f.type == "document" for f in s.fields))
+"""The steps whose form carries a file (a text to attach, a report)."""
+
+
 def service(kind: str) -> ProcessService:
     return services().agreements if kind == "agreement" else services().enlargements
 
@@ -79,6 +84,15 @@ def register_global(state: Any) -> None:
 blp.record_once(register_global)
 
 
+@blp.url_value_preprocessor
+def room_for_a_file(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A form that attaches a text carries the file, larger than the site's limit on a request's body
+    (``MAX_CONTENT_LENGTH``): its request may hold the largest text a form takes. This runs before the CSRF
+    check reads the form."""
+    if request.method == "POST" and endpoint == "web.steps.take" and (values or {}).get("step") in UPLOAD_STEPS:
+        request.max_content_length = forms.MAX_UPLOAD + forms.MAX_FORM_FIELDS
+
+
 @blp.errorhandler(UnknownStepError)
 def unknown_step(error: UnknownStepError) -> Any:
     return error_page(404, sentence(error.message))
@@ -97,7 +111,7 @@ _route("/<uuid:id>/steps", "panel_page", panel_page, ["GET"])
 
 def step_page(kind: str, process_id: UUID, step: str, status: int = 200, typed: dict[str, str] | None = None,
               errors: dict[str, str] | None = None, refusal: str | None = None, changed_by: str | None = None,
-              key: str | None = None) -> Any:
+              key: str | None = None, since: list[Any] | None = None) -> Any:
     """One step's form alone: drawn afresh, or sent back refused (with what was typed and why)."""
     form = service(kind).step_form(process_id, step, person())
     process = service(kind).get(process_id, version=form.version)
@@ -105,7 +119,8 @@ def step_page(kind: str, process_id: UUID, step: str, status: int = 200, typed: 
     return render_template(
         "steps/step.html", kind=kind, process=process, step=form.step, inputs=forms.step_inputs(form.step),
         version=form.version, key=key or forms.new_key(), typed=typed or {}, errors=errors or {},
-        refusal=refusal, changed_by=changed_by, waiting=waiting, words=forms.words,
+        refusal=refusal, changed_by=changed_by, since=since or [], waiting=waiting, words=forms.words,
+        back=process_page(kind, process_id),
     ), status
 
 
@@ -135,9 +150,9 @@ def take(kind: str, id: UUID, step: str) -> Any:  # noqa: A002
     except ValidationError as error:
         return step_page(kind, id, step, 422, errors=forms.field_errors(error), **again)
     except VersionConflictError:
-        current = service(kind).get(id)
+        since = list(service(kind).history(id, after_version=expected)) if expected >= 1 else []
         again["key"] = None  # a new form, drawn from the current version
-        return step_page(kind, id, step, 409, changed_by=getattr(current, "last_actor", None) or "someone",
+        return step_page(kind, id, step, 409, changed_by=since[-1].actor if since else "someone", since=since,
                          **again)
     except (DomainError, StepNotAllowedError, IdempotencyKeyReusedError) as error:
         message = sentence(error.message)

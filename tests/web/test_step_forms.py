@@ -164,6 +164,22 @@ def test_a_text_is_attached_by_choosing_a_file_whose_sha256_accord_computes(serv
     assert missing.status_code == 422 and 'id="attach_text-document-error"' in missing.get_data(as_text=True)
 
 
+def test_a_text_larger_than_an_api_body_may_be_attached_and_other_forms_keep_the_limit(site, services, people,
+                                                                                       visitor):
+    alice = signed_in(visitor, "alice")
+    agreement_id = new_agreement(alice)
+    content = bytes(range(256)) * 8192  # 2 MiB, beyond MAX_CONTENT_LENGTH
+    assert len(content) > site.config["MAX_CONTENT_LENGTH"]
+    taken = send(alice, forms_on(steps_page(alice, agreement_id))["attach_text"],
+                 document=(io.BytesIO(content), "annexes.pdf", "application/pdf"))
+    assert taken.status_code == 303
+    assert services.agreements.get(agreement_id).current_text.sha256 == hashlib.sha256(content).hexdigest()
+    before = head(services)
+    too_large = send(alice, forms_on(steps_page(alice, agreement_id))["withdraw"], reason="x" * len(content))
+    assert too_large.status_code == 413
+    assert head(services) == before
+
+
 def test_the_attacher_is_not_offered_the_review_another_legal_officer_is_and_forcing_it_is_refused(
         services, people, carla, visitor):
     alice, bruno, carla_ = (signed_in(visitor, name) for name in ("alice", "bruno", "carla"))
@@ -203,6 +219,7 @@ def test_a_stale_form_records_nothing_and_says_who_changed_the_agreement_meanwhi
 
     assert refused.status_code == 409
     assert "Changed meanwhile by bruno: review and submit again" in page_text(refused)
+    assert "Recorded since your form was drawn: Attach text by bruno," in page_text(refused)
     assert "My draft" in refused.get_data(as_text=True)
     assert forms_on(refused)["attach_text"]["version"] == "2"
     assert head(services) == before
