@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,17 @@ def _hint(f: Field) -> str:
     if f.type == "document":
         return "Choose the file: Accord computes its SHA-256 and records it with the file's name."
     return "" if f.required else "Optional."
+
+
+SUGGESTIONS: dict[str, Callable[[Any], Iterable[str]]] = {
+    "party": lambda process: getattr(process, "unsigned_parties", ()),
+}
+"""Values a text field suggests, read from the process as the form is drawn (the parties yet to sign): a list
+to pick from that stays free text, since the domain, not the form, decides what it accepts."""
+
+
+def suggestions(process: Any, step: StepDefinition) -> dict[str, list[str]]:
+    return {f.name: list(SUGGESTIONS[f.name](process)) for f in step.fields if f.name in SUGGESTIONS}
 
 
 def new_key() -> str:

@@ -73,6 +73,7 @@ def panel(kind: str, process_id: UUID, drawn: dict[str, dict[str, Any]] | None =
     readiness = service(kind).readiness(process_id, actor)
     return Markup(render_template("steps/panel.html", kind=kind, readiness=readiness, process=readiness.aggregate,
                                   inputs=forms.step_inputs, key=forms.new_key, words=forms.words,
+                                  suggestions=forms.suggestions,
                                   drawn=drawn or {}))
 
 
@@ -120,6 +121,7 @@ def step_page(kind: str, process_id: UUID, step: str, status: int = 200, typed: 
         "steps/step.html", kind=kind, process=process, step=form.step, inputs=forms.step_inputs(form.step),
         version=form.version, key=key or forms.new_key(), typed=typed or {}, errors=errors or {},
         refusal=refusal, changed_by=changed_by, since=since or [], waiting=waiting, words=forms.words,
+        suggestions=forms.suggestions,
         back=process_page(kind, process_id),
     ), status
 

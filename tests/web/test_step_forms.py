@@ -251,7 +251,12 @@ def test_a_refusal_shows_the_rules_message_beside_the_form_and_keeps_what_was_ty
     assert "Kick-off" in missing.get_data(as_text=True)
     take(alice, agreement_id, "record_round", held_on="2025-01-20", summary="Kick-off")
     take(alice, agreement_id, "finalise_text")
+    signature = forms_on(steps_page(alice, agreement_id))["record_signature"]["html"]
+    assert 'list="record_signature-party-suggestions"' in signature
+    assert re.findall(r'<option value="([^"]+)"></option>', signature) == ["CERN", "Republic of Chile"]
     take(alice, agreement_id, "record_signature", party="CERN", signatory="DG", signed_on="2025-03-01")
+    assert re.findall(r'<option value="([^"]+)"></option>', forms_on(steps_page(alice, agreement_id))[
+        "record_signature"]["html"]) == ["Republic of Chile"]
     assert "Enter into force: waits for the signature of Republic of Chile" in page_text(steps_page(bruno,
                                                                                                      agreement_id))
     take(alice, agreement_id, "record_signature", party="Republic of Chile", signatory="Minister",
