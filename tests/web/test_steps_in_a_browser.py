@@ -92,7 +92,7 @@ def new_agreement(page: Page, site: Site, title: str) -> UUID:
     first.get_by_label("Kind of party").select_option(label="State")
     first.get_by_label("Country").fill("CL")
     page.get_by_role("button", name="Create agreement").click()
-    expect(page.get_by_role("status")).to_contain_text(f"{title}: created.")
+    expect(page.get_by_role("status").filter(has_text=f"{title}: created.")).to_be_visible()
     return UUID(ID.search(page.url).group(1))
 
 
@@ -115,7 +115,7 @@ def take(page: Page, site: Site, agreement_id: UUID, step: str, **fields: Any) -
         else:
             field.fill(value)
     form.get_by_role("button", name=step).click()
-    expect(page.get_by_role("status")).to_contain_text(f"{step}: recorded")
+    expect(page.get_by_role("status").filter(has_text=f"{step}: recorded")).to_be_visible()
 
 
 def text_file(name: str) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def test_a_stale_form_records_nothing_and_says_who_changed_the_agreement(site, s
     shoot(alice, store, "steps-stale-form")
     assert head(stored) == before
     alice.get_by_role("button", name="Withdraw").click()  # reviewed: the form drawn again is current
-    expect(alice.get_by_role("status")).to_contain_text("Withdraw: recorded")
+    expect(alice.get_by_role("status").filter(has_text="Withdraw: recorded")).to_be_visible()
     assert events_of(stored, agreement_id)[-1] == "Withdrawn"
 
 
@@ -205,7 +205,7 @@ def test_a_form_sent_twice_records_one_event(site, store, stored, browser):
     form.get_by_label("Reference").fill("LS/2025/9")
     sent = form.evaluate("f => ({action: f.action, fields: Object.fromEntries(new FormData(f))})")
     form.get_by_role("button", name="Request legal review").dblclick()
-    expect(alice.get_by_role("status")).to_contain_text("Request legal review: recorded")
+    expect(alice.get_by_role("status").filter(has_text="Request legal review: recorded")).to_be_visible()
     again = alice.request.post(sent["action"], form=sent["fields"], max_redirects=0)  # the page sent again
     assert again.status == 303
     assert events_of(stored, agreement_id).count("LegalReviewRequested") == 1
@@ -234,7 +234,7 @@ def test_steps_by_keyboard_alone(site, store, stored, browser):
             break
     assert "withdraw-reason" in reached and reached[-1] == "Withdraw", reached
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Withdraw: recorded")
+    expect(page.get_by_role("status").filter(has_text="Withdraw: recorded")).to_be_visible()
     assert stored.agreements.get(agreement_id).status.value == "withdrawn"
 
 
