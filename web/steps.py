@@ -64,7 +64,7 @@ def _route(rule: str, endpoint: str, view: Any, methods: list[str]) -> None:
 
 # ---- "What you can do now" ---------------------------------------------------------------------------------
 
-def panel(kind: str, process_id: UUID, drawn: dict[str, dict[str, Any]] | None = None) -> Markup:
+def panel(kind: str, process_id: UUID) -> Markup:
     """The "What you can do now" section for the person signed in: a form per step that would pass now, and
     the steps that wait for something (empty for a role that takes no step on this kind of process)."""
     actor = person()
@@ -73,8 +73,7 @@ def panel(kind: str, process_id: UUID, drawn: dict[str, dict[str, Any]] | None =
     readiness = service(kind).readiness(process_id, actor)
     return Markup(render_template("steps/panel.html", kind=kind, readiness=readiness, process=readiness.aggregate,
                                   inputs=forms.step_inputs, key=forms.new_key, words=forms.words,
-                                  suggestions=forms.suggestions,
-                                  drawn=drawn or {}))
+                                  suggestions=forms.suggestions))
 
 
 def register_global(state: Any) -> None:
@@ -136,10 +135,10 @@ def take(kind: str, id: UUID, step: str) -> Any:  # noqa: A002
     actor = person()
     sent = request.form
     key = sent.get("idempotency_key", "")[:200] or None
-    try:
-        expected = int(sent.get("version", ""))
-    except ValueError:
+    version = sent.get("version", "")
+    if not (version.isascii() and version.isdigit() and 1 <= int(version) < 2**31):
         abort(400, description="This form does not say which version it was drawn from. Reload the page.")
+    expected = int(version)
 
     def read(workflow: Any, step_def: Any) -> StepRequest:
         fields = forms.load_step(workflow, step_def, forms.step_body(step_def, sent, request.files))
@@ -152,11 +151,15 @@ def take(kind: str, id: UUID, step: str) -> Any:  # noqa: A002
     except ValidationError as error:
         return step_page(kind, id, step, 422, errors=forms.field_errors(error), **again)
     except VersionConflictError:
-        since = list(service(kind).history(id, after_version=expected)) if expected >= 1 else []
+        since = list(service(kind).history(id, after_version=expected))
         again["key"] = None  # a new form, drawn from the current version
         return step_page(kind, id, step, 409, changed_by=since[-1].actor if since else "someone", since=since,
                          **again)
-    except (DomainError, StepNotAllowedError, IdempotencyKeyReusedError) as error:
+    except IdempotencyKeyReusedError:
+        again["key"] = None
+        return step_page(kind, id, step, 409, refusal="this form was sent before with other values, and that "
+                                                      "was recorded; review the page and submit again", **again)
+    except (DomainError, StepNotAllowedError) as error:
         message = sentence(error.message)
         field = getattr(error, "field", None)
         errors = {field.split(".")[0]: message} if field else {}

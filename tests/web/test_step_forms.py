@@ -235,6 +235,15 @@ def test_a_form_sent_twice_records_once(services, people, visitor):
     assert first.status_code == second.status_code == 303
     assert recorded(services, before) == [(T + "LegalReviewRequested", "alice")]
     assert "recorded once" in page_text(alice.get(second.headers["Location"]))
+    changed = send(alice, form, reference="LS/2")  # the same form, sent once more with other values
+    assert changed.status_code == 409
+    assert "Not recorded: this form was sent before with other values, and that was recorded" in page_text(
+        changed)
+    assert forms_on(changed)["request_legal_review"]["idempotency_key"] != form["idempotency_key"]
+    assert len(recorded(services, before)) == 1
+    for version in ("", "0", "-1", "2.0", "99999999999999999999"):
+        assert send(alice, {**form, "version": version}).status_code == 400, version
+    assert len(recorded(services, before)) == 1
 
 
 def test_a_refusal_shows_the_rules_message_beside_the_form_and_keeps_what_was_typed(services, people, carla,
