@@ -310,3 +310,45 @@ def test_a_form_without_its_csrf_token_or_for_an_unknown_step_records_nothing(se
     assert unknown.status_code == 404
     assert alice.get(f"/agreements/{agreement_id}/steps/sign_in_blood").status_code == 404
     assert head(services) == before
+
+
+def test_an_enlargement_goes_through_its_forms_with_a_report_signatories_and_a_required_reason(
+        services, people, carla, visitor):
+    alice, bruno, carla_ = (signed_in(visitor, name) for name in ("alice", "bruno", "carla"))
+    created = alice.submit("/enlargements/new", {"state-name": "Cyprus", "state-country": "CY", "target": "member",
+                                                 "applied_on": "2016-10-12"})
+    process_id = UUID(created.headers["Location"].split("/")[2])
+
+    def take_on(person, step, **fields):
+        page = person.get(f"/enlargements/{process_id}/steps")
+        taken = send(person, forms_on(page)[step], **fields)
+        assert taken.status_code == 303, page_text(taken)
+
+    take_on(alice, "establish_task_force", decided_on="2017-03-01")
+    take_on(alice, "submit_task_force_report", submitted_on="2018-06-01",
+            document=(io.BytesIO(b"report"), "task-force-report.pdf", "application/pdf"))
+    take_on(alice, "authorise_negotiation", decided_on="2019-01-10")
+    take_on(bruno, "attach_text", document=(io.BytesIO(b"text"), "agreement.pdf"))
+    take_on(alice, "request_legal_review")
+    take_on(carla_, "complete_legal_review", outcome="cleared")
+    take_on(alice, "approve_agreement", decided_on="2019-06-20")
+    signing = forms_on(alice.get(f"/enlargements/{process_id}/steps"))["sign_agreement"]["html"]
+    assert '<textarea id="sign_agreement-signatories" name="signatories" required' in signing
+    take_on(alice, "sign_agreement", signed_on="2019-07-01", signatories="President of Cyprus\nDirector-General\n")
+    take_on(bruno, "notify_ratification", notified_on="2020-01-15")
+    take_on(bruno, "enter_into_force", effective_on="2020-02-01")
+    page = bruno.get(f"/enlargements/{process_id}/steps")
+    ending = forms_on(page)["end_participation"]
+    assert ending["html"].count('name="reason"') == 1 and 'id="end_participation-reason" name="reason" required' in (
+        ending["html"])
+    before = head(services)
+    no_reason = send(bruno, ending, effective_on="2030-01-01")
+    assert no_reason.status_code == 422 and 'id="end_participation-reason-error"' in no_reason.get_data(as_text=True)
+    assert head(services) == before
+    take_on(bruno, "end_participation", effective_on="2030-01-01", reason="Withdrawal notified by Cyprus")
+
+    process = services.enlargements.get(process_id)
+    assert process.signatories == ["President of Cyprus", "Director-General"]
+    assert process.task_force_report.title == "task-force-report.pdf"
+    assert (process.stage.value, str(process.ended_on)) == ("closed", "2030-01-01")
+    assert services.enlargements.ending_of(process_id).context.reason == "Withdrawal notified by Cyprus"
