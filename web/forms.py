@@ -4,7 +4,8 @@ A form has one input per field of the step's definition: a date is a date input,
 textarea, a document a file input (Accord reads the upload and computes its sha256; until the document vault
 exists only what the step records is kept: the title, the hash and the media type). Every step form also has
 "Reason" and "Reference", and carries the version it was drawn from and an idempotency key made when it was
-drawn, so that a stale form records nothing and a form sent twice records once.
+drawn, so that a stale form records nothing and a form sent twice records once. A refused form comes back with
+what was typed; a file chosen comes back as what the step would record of it, so it need not be chosen again.
 
 What a form sends is turned into the body the API would receive and loaded by the same marshmallow schema
 (``api.schemas``): a form and a request are checked alike.
@@ -95,9 +96,14 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def typed(form: Mapping[str, str], inputs: list[Input]) -> dict[str, str]:
-    """What the person typed, by field name, to show again in a refused form (never a file)."""
-    return {i.name: form.get(i.name, "") for i in inputs if i.input != "file"}
+def typed(form: Mapping[str, str], inputs: list[Input], body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the person typed, by field name, to show again in a refused form; a file chosen is kept as what the
+    step records of it (``body``'s document: title, hash, media type), so that it need not be chosen again."""
+    kept: dict[str, Any] = {i.name: form.get(i.name, "") for i in inputs if i.input != "file"}
+    for i in inputs:
+        if i.input == "file" and body and i.name in body:
+            kept[i.name] = body[i.name]
+    return kept
 
 
 def step_body(step: StepDefinition, form: MultiDict, files: Mapping[str, FileStorage]) -> dict[str, Any]:
@@ -109,6 +115,10 @@ def step_body(step: StepDefinition, form: MultiDict, files: Mapping[str, FileSto
             upload = files.get(i.name)
             if upload is not None and upload.filename:
                 body[i.name] = document_of(upload)
+            elif form.get(f"{i.name}-kept-sha256"):  # chosen on an earlier try of this form
+                body[i.name] = {"title": form.get(f"{i.name}-kept-title", ""),
+                                "sha256": form[f"{i.name}-kept-sha256"],
+                                "media_type": form.get(f"{i.name}-kept-media_type") or None}
             continue
         value = form.get(i.name, "")
         if i.field.type == "names":

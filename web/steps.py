@@ -140,13 +140,17 @@ def take(kind: str, id: UUID, step: str) -> Any:  # noqa: A002
         abort(400, description="This form does not say which version it was drawn from. Reload the page.")
     expected = int(version)
 
+    step_def = service(kind).step_form(id, step, actor).step  # 404 or 403 before anything is read
+    inputs = forms.step_inputs(step_def)
+    again: dict[str, Any] = {"typed": forms.typed(sent, inputs), "key": key}
+
     def read(workflow: Any, step_def: Any) -> StepRequest:
-        fields = forms.load_step(workflow, step_def, forms.step_body(step_def, sent, request.files))
+        fields = forms.load_step(workflow, step_def, body)
         return StepRequest(fields=fields, expected_version=expected, context=forms.context_of(fields, key))
 
-    step_def = service(kind).step_form(id, step, actor).step  # 404 or 403 before anything is read
-    again = {"typed": forms.typed(sent, forms.step_inputs(step_def)), "key": key}
     try:
+        body = forms.step_body(step_def, sent, request.files)
+        again["typed"] = forms.typed(sent, inputs, body)
         outcome = service(kind).take_requested_step(id, step, actor, read)
     except ValidationError as error:
         return step_page(kind, id, step, 422, errors=forms.field_errors(error), **again)

@@ -20,7 +20,7 @@ from tests.web.conftest import OPERATOR, head, password_of, recorded
 
 T = "accord.agreement:"
 FORM = re.compile(r'<form method="post"[^>]*action="([^"]+)"[^>]*>(.*?)</form>', re.S)
-HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+HIDDEN = re.compile(r'<input type="hidden" name="([\w-]+)" value="([^"]*)">')
 
 
 @pytest.fixture
@@ -223,6 +223,11 @@ def test_a_stale_form_records_nothing_and_says_who_changed_the_agreement_meanwhi
     assert "My draft" in refused.get_data(as_text=True)
     assert forms_on(refused)["attach_text"]["version"] == "2"
     assert head(services) == before
+    again = forms_on(refused)["attach_text"]
+    assert again["document-kept-title"] == "a.pdf", "the file chosen need not be chosen again"
+    assert send(alice, again, reason="My draft").status_code == 303
+    kept = services.agreements.get(agreement_id).current_text
+    assert (kept.title, kept.sha256) == ("a.pdf", hashlib.sha256(b"alice's").hexdigest())
 
 
 def test_a_form_sent_twice_records_once(services, people, visitor):
