@@ -8,7 +8,9 @@
   (each role's home), ``web.users`` (the administrators' Users page), ``web.agreements`` and
   ``web.enlargements`` (lists with their CSV, one agreement or process: state, history, diff),
   ``web.participation`` (the register on a date, a party's page), ``web.dashboard``, ``web.audit`` (journal,
-  verification, export).
+  verification, export), ``web.steps`` ("What you can do now", the step forms and the new agreement and
+  enlargement forms, with ``web.forms``; the Jinja global ``steps_panel(kind, process_id)`` renders the
+  section for any page).
 - What they share: ``web.listing`` (a list's query string, pages, CSV), ``web.processes`` (the state shown,
   the history a page at a time, the diff), ``web.charts`` (SVG charts laid out on the server, drawn by
   ``charts.html``), ``web.formatting`` (dates and times as people read them).
@@ -31,7 +33,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from domain.values import Role
-from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, users
+from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, steps, users
 from web.current import is_page, person, services
 from web.formatting import as_date, as_time, relative, utc_time, words
 from web.listing import page_numbers
@@ -49,6 +51,7 @@ AREAS = (
     participation,
     dashboard,
     audit,
+    steps,
 )
 """Each area's module, its blueprint registered under ``pages``: one line per area."""
 
