@@ -92,7 +92,7 @@ class Timeline:
 
 
 def timeline(chart_id: str, title: str, periods: Sequence[Mapping[str, Any]], today: date,
-             first_year: int = 1954, on: date | None = None, width: int = 960, label_width: int = 190,
+             first_year: int = 1954, on: date | None = None, width: int = 960, label_width: int = 220,
              row_height: int = 18) -> Timeline:
     """Each party's periods (``queries.every_period`` or ``timeline`` rows) from ``first_year`` to today's
     year; a period still running is drawn to today. ``on`` marks a date with a line."""

@@ -100,7 +100,7 @@ AGREEMENT_V1 = WorkflowDefinition(
     ),
     steps=(
         StepDefinition("attach_text", (DRAFTING, NEGOTIATION), (IR, LEGAL), "TextAttached", (DOCUMENT,),
-                       rule="clears legal clearance"),
+                       rule="resets legal clearance: a new text needs a new review"),
         StepDefinition("request_legal_review", (DRAFTING, NEGOTIATION), (IR,), "LegalReviewRequested",
                        rule="needs a text",
                        rules=("needs_text", "review_pending", "already_cleared")),
@@ -178,7 +178,7 @@ ENLARGEMENT_V1 = WorkflowDefinition(
                        moves_to=NEGOTIATION,
                        rules=("task_force_report_pending", "dates_in_order")),
         StepDefinition("attach_text", (NEGOTIATION,), (IR, LEGAL), "TextAttached", (DOCUMENT,),
-                       rule="clears legal clearance"),
+                       rule="resets legal clearance: a new text needs a new review"),
         StepDefinition("request_legal_review", (NEGOTIATION,), (IR,), "LegalReviewRequested", rule="needs a text",
                        rules=("needs_text", "review_pending", "already_cleared")),
         StepDefinition("complete_legal_review", (NEGOTIATION,), (LEGAL,), "LegalReviewCompleted",
