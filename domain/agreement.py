@@ -42,7 +42,7 @@ class CooperationAgreement(Lifecycle, Aggregate):
     TOPIC = T + "CooperationAgreement"
     NOUN = "agreement"
     TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
-    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date"}
+    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date"}
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -362,7 +362,15 @@ class CooperationAgreement(Lifecycle, Aggregate):
     # ---- corrections ---------------------------------------------------------------------------
 
     def _check_correction(self, field: str, value: Any) -> None:
+        if field == "closed_on":
+            if self.status is not Status.TERMINATED:
+                raise StageError("only a terminated agreement's end can be corrected", rule="has_closed_on")
+            self._require_on_or_after(value, self._last_status_change, "value", "the agreement's start")
         if field == "effective_on":
             if self.effective_on is None:
                 raise StageError("the agreement has not entered into force", rule="has_effective_on")
             self._require_not_before_last_signature(value)
+            later = [d for d in (self.suspended_on, self.resumed_on, self.closed_on) if d is not None]
+            if later and value > min(later):
+                raise InvalidValueError(f"the agreement cannot enter into force after it was suspended or ended "
+                                        f"({min(later)})", field="value", rule="dates_in_order")

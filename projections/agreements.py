@@ -88,7 +88,7 @@ class AgreementList(TableView):
             "CREATE INDEX IF NOT EXISTS agreement_countries_stage_updated ON agreement_countries "
             "(country, stage, updated_at, agreement_id)",
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c} ON agreement_list ({c}, id)"
-              for c in ("stage", "status", "kind", "expires_on", "created_at", "title")),
+              for c in ("stage", "status", "kind", "expires_on", "created_at", "title", "parent_id")),
             # the default order; on SQLite it carries the title too, so that the search for a common word,
             # walking the newest first, tests titles without reading the rows (PostgreSQL reads them anyway)
             "CREATE INDEX IF NOT EXISTS agreement_list_updated_at ON agreement_list (updated_at, id"

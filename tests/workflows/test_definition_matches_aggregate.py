@@ -14,6 +14,7 @@ from domain import errors
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
 from domain.errors import DomainError, StageError
+from domain.observer import ObserverStatus
 from domain.values import ORGANISATION, ReviewOutcome, Stage
 from tests.domain.lifecycle import (
     ALICE,
@@ -165,7 +166,7 @@ def test_every_event_of_the_aggregate_is_recorded_by_some_step_of_the_definition
 
 # ---- every rule a step's definition names is enforced by that step's command ---------------------------------
 
-AGGREGATES = {"agreement": CooperationAgreement, "enlargement": EnlargementProcess}
+AGGREGATES = {"agreement": CooperationAgreement, "enlargement": EnlargementProcess, "observer": ObserverStatus}
 EVERY_STEP = [(kind, step) for (kind, _), workflow in DEFINITIONS.items() for step in workflow.steps]
 
 
