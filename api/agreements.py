@@ -65,6 +65,8 @@ class AgreementSchema(Schema):
     expires_on = IsoDate(allow_none=True)
     suspended_on = IsoDate(allow_none=True)
     closed_on = IsoDate(allow_none=True)
+    superseded_by = fields.UUID(allow_none=True, metadata={
+        "description": "the agreement or enlargement process that replaced this one"})
     milestones_recorded = entries_count("implementation milestones", "record_milestone")
     recent_milestones = recent_entries("implementation milestones", "record_milestone")
 
@@ -137,6 +139,7 @@ def body_of(agreement: Any) -> dict[str, Any]:
         "expires_on": agreement.expires_on,
         "suspended_on": agreement.suspended_on,
         "closed_on": agreement.closed_on,
+        "superseded_by": agreement.superseded_by,
         "milestones_recorded": agreement.milestones_recorded,
         "recent_milestones": list(agreement.recent_milestones),
     }

@@ -165,6 +165,8 @@ def _schema_field(f: Field) -> fields.Field:
         return fields.Nested(StateSchema, **required, **meta)
     if f.type == "counterparty":
         return fields.Nested(CounterpartySchema, **required, **meta)
+    if f.type == "uuid":
+        return fields.UUID(**required, **meta)
     if f.type == "names":
         return BoundedList(fields.String(validate=validate.Length(1, 300)), least=1, most=20, **required, **meta)
     if f.type == "enum":
@@ -222,3 +224,5 @@ class HistoryEntrySchema(Schema):
     data = fields.Dict()
     hash = fields.String(metadata={"description": "SHA-256 of the event's canonical content (domain/chain.py)"})
     prev_hash = fields.String(metadata={"description": "the hash of the aggregate's previous event"})
+    workflow_version = fields.Integer(metadata={
+        "description": "the version of the workflow definition the step was taken under"})

@@ -31,6 +31,7 @@ STAGE_STATUS = {
     "Suspended": (None, "suspended"),
     "Resumed": (None, "in_force"),
     "Terminated": ("closed", "terminated"),
+    "Superseded": ("closed", "superseded"),
     "Expired": ("closed", "expired"),
     "Withdrawn": ("closed", "withdrawn"),
 }
@@ -196,7 +197,7 @@ class AgreementList(TableView):
 
 
 SPECIAL = {"LegalReviewCompleted": "outcome", "EnteredIntoForce": "effective_on", "Renewed": "expires_on",
-           "Terminated": "effective_on", "Expired": "expired_on"}
+           "Terminated": "effective_on", "Superseded": "effective_on", "Expired": "expired_on"}
 """The one field of the event a step's row change reads, by step."""
 
 
@@ -231,7 +232,7 @@ def _step(row: dict[str, Any], name: str, step: str, change: Change, recorded_at
         row["effective_on"] = value
     elif name == "Renewed":
         row["expires_on"] = value
-    elif name == "Terminated" or name == "Expired":
+    elif name in ("Terminated", "Superseded", "Expired"):
         row["closed_on"] = value
 
 

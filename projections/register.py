@@ -43,8 +43,8 @@ def party_key(kind: str, name: str, country: str | None) -> str:
     return f"state:{country}" if kind == "state" and country else f"{kind}:{name.strip().casefold()}"
 
 
-RELEVANT = ("Created", "EnteredIntoForce", "Resumed", "ParticipationEnded", "Terminated", "Suspended", "Expired",
-            "Corrected")
+RELEVANT = ("Created", "EnteredIntoForce", "Resumed", "ParticipationEnded", "Terminated", "Superseded", "Suspended",
+            "Expired", "Corrected")
 """The events that change who participates; no other event is even decoded for the register."""
 
 
@@ -103,7 +103,8 @@ class Register(View):
                                             p.country, "cooperation_partner") for p in event.counterparties])
             elif name in ("EnteredIntoForce", "Resumed") and isinstance(event, (A.Event, E.Event)):
                 batch.begin(source, change, date_text(event.effective_on))
-            elif name in ("ParticipationEnded", "Terminated", "Suspended") and isinstance(event, (A.Event, E.Event)):
+            elif name in ("ParticipationEnded", "Terminated", "Superseded", "Suspended") and isinstance(
+                    event, (A.Event, E.Event)):
                 batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.effective_on))
             elif name == "Expired" and isinstance(event, A.Event):
                 batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.expired_on))

@@ -142,6 +142,13 @@ AGREEMENT_V1 = WorkflowDefinition(
         StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated", (Field("effective_on", "date"),),
                        rule="-> closed (terminated)", moves_to=CLOSED,
                        rules=("dates_in_order",)),
+        StepDefinition("supersede", (IMPLEMENTATION,), (LEGAL,), "Superseded",
+                       (Field("effective_on", "date"),
+                        Field("successor_id", "uuid", description="the agreement or enlargement process that "
+                                                                  "replaces this one")),
+                       rule="-> closed (superseded), linked to its successor (an agreement or enlargement process "
+                            "on record: rule successor_exists); from the day it takes over",
+                       moves_to=CLOSED, rules=("not_self", "dates_in_order")),
         StepDefinition("expire", (IMPLEMENTATION,), (LEGAL,), "Expired",
                        rule="expiry date has passed; -> closed (expired)", moves_to=CLOSED,
                        rules=("expiry_passed",)),

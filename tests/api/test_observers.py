@@ -31,7 +31,7 @@ def test_an_observer_status_over_http_from_request_to_suspension(client, auth, s
     listed = client.get(f"{API}/observers", headers=auth("eva")).get_json()
     assert [(o["party"], o["kind"]) for o in listed] == [("JINR", "organisation")]
     history = client.get(f"{API}/observers/{body['id']}/history", headers=auth("eva")).get_json()
-    assert [h["type"] for h in history] == ["created", "grant", "suspend"]
+    assert [(h["type"], h["workflow_version"]) for h in history] == [("created", 1), ("grant", 1), ("suspend", 1)]
     on = client.get(f"{API}/participation", query_string={"on": "2023-01-01"}, headers=auth("eva")).get_json()
     [jinr] = [p for p in on["participants"] if p["party"] == "JINR"]
     assert (jinr["capacity"], jinr["suspended"], jinr["since"]) == ("observer", True, "2022-03-25")

@@ -4,6 +4,7 @@ would make a period end before it starts (or a step precede the one before it) i
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -84,3 +85,18 @@ def test_an_agreement_cannot_be_corrected_to_enter_into_force_after_its_suspensi
     with refused(agreement, InvalidValueError, "dates_in_order"):
         agreement.correct(by=BRUNO, context=NO_REASON, field="effective_on",
                           value=(a.SUSPENDED_ON + DAY).isoformat())
+
+
+def test_a_superseded_agreement_names_its_successor_and_its_end_is_correctable():
+    agreement, successor = a.in_force(), uuid4()
+    with refused(agreement, InvalidValueError, "not_self"):
+        agreement.supersede(by=BRUNO, context=NO_REASON, effective_on=date(2026, 1, 1), successor_id=agreement.id)
+    with refused(agreement, InvalidValueError, "dates_in_order"):
+        agreement.supersede(by=BRUNO, context=NO_REASON, effective_on=a.EFFECTIVE_ON - DAY, successor_id=successor)
+
+    agreement.supersede(by=BRUNO, context=NO_REASON, effective_on=date(2026, 1, 1), successor_id=successor)
+
+    assert (agreement.status, agreement.closed_on, agreement.superseded_by) == (
+        Status.SUPERSEDED, date(2026, 1, 1), successor)
+    agreement.correct(by=BRUNO, context=NO_REASON, field="closed_on", value="2026-02-01")
+    assert agreement.closed_on == date(2026, 2, 1)

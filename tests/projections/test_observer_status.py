@@ -98,7 +98,7 @@ def test_the_history_names_each_step_and_the_definition_version(services):
 
     history = list(services.observers.history(status.outcome.aggregate.id))
 
-    assert [h.type for h in history] == ["created", "grant"]
+    assert [(h.type, h.workflow_version) for h in history] == [("created", 1), ("grant", 1)]
     assert history[0].data["workflow_version"] == 1
     assert history[1].data == {"decided_on": "2002-03-21", "scope": None,
                                "resolution": "Council decision of 21 March 2002"}

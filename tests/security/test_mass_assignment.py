@@ -64,6 +64,8 @@ def sample(f: Field) -> Any:
         return f.choices[0]
     if f.type == "names":
         return ["Director-General"]
+    if f.type == "uuid":
+        return "5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6"
     return "Some text"
 
 
