@@ -18,7 +18,7 @@ from tests.conftest import USERS
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
-BASE = {"agreement": f"{API}/agreements", "enlargement": f"{API}/enlargements"}
+BASE = {"agreement": f"{API}/agreements", "enlargement": f"{API}/enlargements", "observer": f"{API}/observers"}
 ACTORS = {name: Actor(name, role) for name, role in USERS.items()}
 PEOPLE: dict[Role, list[str]] = {role: [n for n, r in USERS.items() if r is role] for role in Role}
 """role -> the test users acting in it (alice, dmitri: IR; bruno, carla: Legal; eva; farid; gwen)."""
@@ -130,7 +130,12 @@ ENLARGEMENT_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "closed": [("alice", "withdraw", {})],
 }
 
-SITUATIONS = {"agreement": AGREEMENT_SITUATIONS, "enlargement": ENLARGEMENT_SITUATIONS}
+OBSERVER_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "drafting": [],
+    "implementation": [("alice", "grant", {"decided_on": "2020-06-01"})],
+}
+SITUATIONS = {"agreement": AGREEMENT_SITUATIONS, "enlargement": ENLARGEMENT_SITUATIONS,
+              "observer": OBSERVER_SITUATIONS}
 
 _countries = itertools.cycle([f"{a}{b}" for a, b in itertools.product("QXZYWVU", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")])
 """Made-up ISO-shaped country codes: one open enlargement process per state and target, so each its own."""
@@ -157,7 +162,13 @@ def enlargement_fields(country: str | None = None, **overrides: Any) -> dict[str
 
 
 def service_of(services: Any, kind: str) -> Any:
-    return services.agreements if kind == "agreement" else services.enlargements
+    return {"agreement": services.agreements, "enlargement": services.enlargements,
+            "observer": services.observers}[kind]
+
+
+def observer_fields(**overrides: Any) -> dict[str, Any]:
+    return {"party": {"name": f"Observer state {next_country()}", "kind": "organisation"},
+            "requested_on": "2020-01-01", **overrides}
 
 
 def build(services: Any, kind: str, situation: str) -> tuple[UUID, int]:
@@ -166,6 +177,8 @@ def build(services: Any, kind: str, situation: str) -> tuple[UUID, int]:
     if kind == "agreement":
         expires = "2020-01-01" if situation == "implementation, expiry passed" else "2030-12-31"
         outcome = service.create(agreement_fields(expires_on=expires), ACTORS["alice"], StepContext())
+    elif kind == "observer":
+        outcome = service.create(observer_fields(), ACTORS["alice"], StepContext())
     else:
         outcome = service.create(enlargement_fields(), ACTORS["alice"], StepContext())
     return walk(service, outcome.aggregate, SITUATIONS[kind][situation])
