@@ -29,6 +29,7 @@ SAMPLES: dict[str, Any] = {
     "text": ANY_TEXT,
     "names": [ANY_TEXT],
     "document": {"title": ANY_TEXT, "sha256": "0" * 64},
+    "uuid": "00000000-0000-0000-0000-000000000000",
 }
 """A value of each field type (``Field.type``) that the step's guards accept whatever the state."""
 

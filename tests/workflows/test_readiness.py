@@ -8,7 +8,7 @@ from datetime import date
 from domain.values import Actor, Role, StepContext
 from tests.workflows.two_workers import ALICE, TEXT, started
 from workflows.definitions import DEFINITIONS
-from workflows.readiness import STEP_WAITS_FOR, WAITS_FOR
+from workflows.readiness import SAMPLES, STEP_WAITS_FOR, WAITS_FOR
 
 BRUNO, CARLA = Actor("bruno", Role.LEGAL_OFFICER), Actor("carla", Role.LEGAL_OFFICER)
 EVA = Actor("eva", Role.AUDITOR)
@@ -118,7 +118,12 @@ def test_an_agreement_in_force_without_an_expiry_cannot_be_renewed_nor_expire(se
 
 def test_every_rule_a_definition_names_has_words_or_concerns_a_value_the_form_checks():
     value_rules = {"party_unknown", "not_before_last_signature", "later_expiry", "dates_in_order",
-                   "correctable_field", "changes_something"}
+                   "correctable_field", "changes_something", "not_self", "has_closed_on", "has_date"}
     worded = set(WAITS_FOR) | {rule for _, rule in STEP_WAITS_FOR}
     named = {rule for workflow in DEFINITIONS.values() for step in workflow.steps for rule in step.rules}
     assert named - worded - value_rules == set()
+
+
+def test_every_field_type_of_every_definition_has_a_value_to_try_a_step_with():
+    types = {(f.type, bool(f.choices)) for w in DEFINITIONS.values() for s in w.steps for f in s.fields}
+    assert [t for t, choices in types if t not in SAMPLES and not (t == "enum" and choices)] == []
