@@ -9,12 +9,14 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.dates import plausible_date
 from domain.values import AgreementKind, Counterparty, Document, PartyKind, ReviewOutcome, State, Target
 from workflows.definitions import Field
 
 
 def _date(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    """A real-world date: exactly YYYY-MM-DD, in the plausible range (a date value is taken as it is)."""
+    return plausible_date(value) if isinstance(value, str) else value
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
