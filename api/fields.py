@@ -25,8 +25,9 @@ from domain.values import SHA256_PATTERN, uri_refusal
 
 RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?")
 """An RFC 3339 timestamp (its offset optional: UTC when missing), matched whole."""
-DIGITS = re.compile(r"-?[0-9]{1,20}")
-"""A whole number as a query writes it: ASCII digits, a minus sign at most; 20 digits hold any 64-bit value."""
+DIGITS = re.compile(r"0|-?[1-9][0-9]{0,19}")
+"""A whole number as a query writes it: ASCII digits without leading zeros, a minus sign at most; 20 digits
+hold any 64-bit value."""
 TWO_CAPITALS = re.compile(r"[A-Z]{2}")
 MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}", re.IGNORECASE)
 """An RFC 6838 media type, type/subtype, without parameters."""
