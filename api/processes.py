@@ -38,6 +38,8 @@ from workflows.definitions import CURRENT, DEFINITIONS, READERS, StepDefinition,
 from workflows.steps import Outcome, ProcessService, StepRequest
 
 MAX_IDEMPOTENCY_KEY = 200
+IDEMPOTENCY_KEY = re.compile(rf"(?=.*[!-~])[ -~]{{1,{MAX_IDEMPOTENCY_KEY}}}")
+"""An Idempotency-Key, recorded with the step: printable ASCII (no control character), not only spaces."""
 STRONG_VERSION = re.compile(r'"([1-9][0-9]{0,9})"')
 """If-Match as the ETag writes it: a version in double quotes, nothing around it."""
 
@@ -75,9 +77,9 @@ def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
-        raise Problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
-                      "bad-idempotency-key")
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII "
+                      "characters, not only spaces", "bad-idempotency-key")
     return key
 
 
@@ -216,9 +218,11 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
         @problems(blp, 400, 403, 404, 409, 412, 413, 415, 422)
         @blp.doc(
             parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                         "description": 'the version last read, e.g. "3"'},
+                         "description": 'the version last read, as its ETag gives it: "3" (a strong tag; '
+                                        'W/"3" or a bare 3 is refused)'},
                         {"in": "header", "name": "Idempotency-Key", "required": False,
-                         "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY}}],
+                         "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY,
+                                    "pattern": "^[ -~]+$"}}],
             requestBody={"required": False, "content": {"application/json": {"schema": {"anyOf": step_refs}}}},
         )
         def post(self, step: str, **ids: Any) -> Any:

@@ -11,10 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.errors import TITLES
+from bootstrap import create_app
+from domain import dates
+from domain.values import Actor, Role
 from tests.contract import hostile
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
+ADMIN = Actor("pytest@cli", Role.ADMIN)
 AGREEMENT = {"title": "Protocol with the Republic of Chile", "kind": "protocol",
              "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}]}
 
@@ -147,3 +151,30 @@ def test_options_answers_with_the_allowed_methods_without_a_token(client, agreem
         assert response.status_code in (200, 204)
         assert methods <= {m.strip() for m in response.headers["Allow"].split(",")}
         assert not response.get_data()
+
+
+@pytest.mark.parametrize("key", ["clé-1", "key\x7f", "   ", "k" * 201, "key\x01"])
+def test_an_idempotency_key_outside_printable_ascii_is_refused_and_records_nothing(client, auth, services, key):
+    head = services.app.recorder.max_notification_id()
+    response = client.post(f"{API}/agreements", json=AGREEMENT, headers=auth("alice", **{"Idempotency-Key": key}))
+    assert is_problem(response, 400)["type"] == "urn:accord:problem:bad-idempotency-key"
+    assert services.app.recorder.max_notification_id() == head
+
+
+def test_the_plausible_range_of_dates_is_configured_by_the_deployment(storage):
+    app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage, "PROJECTIONS_IN_PROCESS": False,
+                      "EARLIEST_DATE": "1990-01-01", "DATE_YEARS_AHEAD": 10})
+    try:
+        officer = app.extensions["accord"].access.issue_token(ADMIN, "alice", Role.IR_OFFICER)
+        client = app.test_client()
+        body = {"state": {"name": "Republic of Estonia", "country": "EE"}, "target": "associate_member"}
+        headers = {"Authorization": f"Bearer {officer}"}
+        refused = client.post(f"{API}/enlargements", json={**body, "applied_on": "1989-12-31"}, headers=headers)
+        assert "plausible_date" in str(is_problem(refused, 422)["errors"]["applied_on"])
+        assert client.post(f"{API}/enlargements", json={**body, "applied_on": "1990-01-01"},
+                           headers=headers).status_code == 201
+    finally:
+        app.extensions["accord"].close()
+        dates.use_plausible_dates(dates.PlausibleDates().earliest, dates.PlausibleDates().years_ahead)
+    with pytest.raises(ValueError, match="EARLIEST_DATE"):
+        create_app({"TESTING": True, "STORAGE": storage, "EARLIEST_DATE": "1990-1-1"})
