@@ -156,14 +156,16 @@ class Document:
     def check(self) -> None:
         if not self.title or not self.title.strip():
             raise InvalidValueError("a document needs a title", field="document.title")
-        if text_refusal(self.title) is not None:
-            raise InvalidValueError(f"the title {text_refusal(self.title)}", field="document.title", rule="text")
+        refusal = text_refusal(self.title)
+        if refusal is not None:
+            raise InvalidValueError(f"the title {refusal}", field="document.title", rule="text")
         if not isinstance(self.sha256, str) or not SHA256_PATTERN.fullmatch(self.sha256):
             raise InvalidValueError(
                 "sha256 must be 64 lowercase hexadecimal digits", field="document.sha256"
             )
-        if self.uri is not None and uri_refusal(self.uri) is not None:
-            raise InvalidValueError(f"uri {uri_refusal(self.uri)}", field="document.uri")
+        refusal = None if self.uri is None else uri_refusal(self.uri)
+        if refusal is not None:
+            raise InvalidValueError(f"uri {refusal}", field="document.uri")
 
 
 @dataclass(frozen=True)
@@ -182,8 +184,9 @@ class Counterparty:
                 f"{ORGANISATION} is always a party; it cannot be a counterparty",
                 field="counterparties",
             )
-        if text_refusal(self.name) is not None:
-            raise InvalidValueError(f"the name {text_refusal(self.name)}", field="counterparties", rule="text")
+        refusal = text_refusal(self.name)
+        if refusal is not None:
+            raise InvalidValueError(f"the name {refusal}", field="counterparties", rule="text")
         if self.country is not None and not is_country_code(self.country):
             raise InvalidValueError(
                 "country must be an ISO 3166-1 alpha-2 code such as 'CH' (or SU, YU, CS, DD)",
@@ -201,8 +204,9 @@ class State:
     def check(self) -> None:
         if not self.name or not self.name.strip():
             raise InvalidValueError("a state needs a name", field="state.name")
-        if text_refusal(self.name) is not None:
-            raise InvalidValueError(f"the name {text_refusal(self.name)}", field="state.name", rule="text")
+        refusal = text_refusal(self.name)
+        if refusal is not None:
+            raise InvalidValueError(f"the name {refusal}", field="state.name", rule="text")
         if not is_country_code(self.country):
             raise InvalidValueError("country must be an ISO 3166-1 alpha-2 code such as 'EE' (or SU, YU, CS, DD)",
                                     field="state.country")
