@@ -202,13 +202,16 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
         @blp.response(200, AvailableStepSchema(many=True))
         @problems(blp, 403, 404)
         def get(self, **ids: Any) -> Any:
-            """The steps the caller may take now, with their fields."""
+            """The steps the caller's role may take in this stage, with their fields, each saying whether it
+            would pass now (the domain's own guards, tried without recording anything) and, if not, the rule
+            that refuses it and what it waits for."""
             [aggregate_id] = ids.values()
             return [
-                {"name": s.name, "roles": [role.value for role in s.roles], "rule": s.rule,
-                 "moves_to": s.moves_to.value if s.moves_to else None,
-                 "fields": [dataclasses.asdict(f) for f in s.fields]}
-                for s in r.service().available_steps(aggregate_id, current_actor())
+                {"name": s.step.name, "roles": [role.value for role in s.step.roles], "rule_text": s.step.rule,
+                 "moves_to": s.step.moves_to.value if s.step.moves_to else None,
+                 "fields": [dataclasses.asdict(f) for f in s.step.fields],
+                 "would_pass": s.would_pass, "rule": s.rule, "waits_for": s.waits_for}
+                for s in r.service().readiness(aggregate_id, current_actor()).steps
             ]
 
     @blp.route(f"/{id_param}/steps/<step>")

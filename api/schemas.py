@@ -169,8 +169,15 @@ class StepFieldSchema(Schema):
 class AvailableStepSchema(Schema):
     name = fields.String()
     roles = fields.List(fields.String())
-    rule = fields.String()
+    rule_text = fields.String(metadata={"description": "what binds the step, in words (its definition's rule)"})
     moves_to = fields.String(allow_none=True)
+    would_pass = fields.Boolean(metadata={
+        "description": "whether the domain's guards would accept the step now (with valid values); nothing is "
+                       "recorded to find out"})
+    rule = fields.String(allow_none=True, metadata={
+        "description": "when would_pass is false: the slug of the rule that refuses it (as a problem's rule)"})
+    waits_for = fields.String(allow_none=True, metadata={
+        "description": "when would_pass is false: what the step waits for, in words that follow 'waits for'"})
     fields = fields.List(fields.Nested(StepFieldSchema))  # last: the name shadows the module
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from bench import suite
 
-BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections")
+BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections", "pages")
 EXAMPLES = """
 examples:
   .venv/bin/python -m bench all --json bench.json                 # the full run, both backends

@@ -214,6 +214,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
         """Record one party's signature of the finalised text."""
         self._check(by, context)
         self._require_stage(Stage.SIGNATURE, to="record a signature")
+        if not self.unsigned_parties:
+            raise StageError("every party has signed already", rule="signed_once")
         if party not in self.parties:
             raise InvalidValueError(
                 f"{party!r} is not a party; parties are {', '.join(self.parties)}", field="party",

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from domain.chain import Chained
-from domain.dates import plausible_date
+from domain.dates import date_from_text, plausible_date
 from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.text import clean_text
 from domain.values import RECENT_ENTRIES, Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
@@ -242,7 +242,7 @@ class Lifecycle(Chained):
         """Invariants a corrected value must keep (per aggregate)."""
 
     def _on_corrected(self, field: str, value: str) -> None:
-        setattr(self, field, value if self.CORRECTABLE[field] == "text" else date.fromisoformat(value))
+        setattr(self, field, value if self.CORRECTABLE[field] == "text" else date_from_text(value))
 
     # ---- event bodies each aggregate defines with its own topics ---------------------------------
 

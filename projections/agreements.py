@@ -96,6 +96,9 @@ class AgreementList(TableView):
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c}_updated ON agreement_list ({c}, updated_at, id)"
               for c in ("stage", "status", "kind")),
             "CREATE INDEX IF NOT EXISTS agreement_parties_name ON agreement_parties (name_key, agreement_id)",
+            # a person's home: the agreements they created or last acted on, and the legal reviews waiting
+            *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c} ON agreement_list ({c}, updated_at, id)"
+              for c in ("created_by", "last_actor", "legal_clearance")),
             *titles.ddl(dialect, self.fts),
         ]
 

@@ -38,6 +38,7 @@ class Journal(View):
             "aggregate_type TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, recorded_at TEXT NOT NULL, "
             "actor TEXT NOT NULL, role TEXT NOT NULL, event_json TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS journal_actor ON journal (actor, position)",
+            "CREATE INDEX IF NOT EXISTS journal_aggregate ON journal (aggregate_id, position)",
             "CREATE INDEX IF NOT EXISTS journal_type ON journal (type, position)",
             "CREATE INDEX IF NOT EXISTS journal_recorded_at ON journal (recorded_at, position)",
         ]

@@ -178,22 +178,35 @@ def dashboard(db: Database, stalled_days: int = 90, expiring_days: int = 180,
 
 
 def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = None, type: str | None = None,
-            recorded_from: datetime | None = None, recorded_to: datetime | None = None) -> list[dict[str, Any]]:
-    """The global log after a position, in order, optionally filtered by actor, step type and time range."""
+            recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+            aggregate_id: str | None = None, before: int | None = None) -> list[dict[str, Any]]:
+    """The global log after a position, in order, optionally filtered by actor, step type, aggregate and time
+    range; with ``before``, the last ``limit`` entries before that position (still in order): a page read
+    backwards from the newest."""
     where, params = ["position > ?"], [after]
+    if before is not None:
+        where.append("position < ?")
+        params.append(before)
     if actor:
         where.append("actor = ?")
         params.append(actor)
     if type:
         where.append("type = ?")
         params.append(type)
+    if aggregate_id:
+        where.append("aggregate_id = ?")
+        params.append(aggregate_id)
     if recorded_from:
         where.append("recorded_at >= ?")
         params.append(time_text(recorded_from))
     if recorded_to:
         where.append("recorded_at < ?")
         params.append(time_text(recorded_to))
-    rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", [*params, limit])
+    order = "DESC" if before is not None else "ASC"
+    rows = db.query(f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY position {order} LIMIT ?",
+                    [*params, limit])
+    if before is not None:
+        rows = list(reversed(rows))
     return [{**entry_of(r), "recorded_at": time_from_text(r["recorded_at"])} for r in rows]
 
 
@@ -243,3 +256,11 @@ def _participant(row: Mapping[str, Any]) -> dict[str, Any]:
         "since": row["began_on"], "until": row["ended_on"],
         "source": {"type": row["source_type"], "id": row["source_id"]}, "recorded_at": row["recorded_from"],
     }
+
+
+def every_period(db: Database, known_at: str) -> list[dict[str, Any]]:
+    """Every period of every party's participation, as recorded at ``known_at``, by party then date: the
+    register's whole history, for its timeline."""
+    rows = db.query(f"SELECT * FROM participation WHERE {AS_KNOWN} ORDER BY party_key, began_on, capacity, source_id",
+                    (known_at, known_at))
+    return [_participant(r) for r in rows]

@@ -34,3 +34,26 @@ def relative(value: date | datetime | None, now: datetime | None = None) -> str:
 def sentence(text: str) -> str:
     """A message as a sentence on a page: its first letter capitalised."""
     return text[:1].upper() + text[1:]
+
+
+def as_date(value: date | datetime | str | None) -> date | None:
+    """A date from a date, a time (its UTC day) or the views' ISO text of either."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    return value
+
+
+def as_time(value: datetime | str | None) -> datetime | None:
+    """A time from a time or the views' ISO text of one."""
+    if value is None or value == "":
+        return None
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def words(name: str | None) -> str:
+    """A vocabulary name as words, capitalised: "in_force" -> "In force"."""
+    return sentence((name or "").replace("_", " "))

@@ -44,6 +44,7 @@ from workflows.errors import (
 )
 from workflows.fields import to_domain
 from workflows.idempotency import first_result_version, is_recorded, with_digest
+from workflows.readiness import Readiness, assess
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,13 @@ class ProcessService:
         self.require_role(actor, READERS, f"read {self.noun}s")
         aggregate = self.get(aggregate_id)
         return self.workflow_of(aggregate).available(aggregate.stage, actor.role)
+
+    def readiness(self, aggregate_id: UUID, actor: Actor) -> Readiness:
+        """Which of the steps the caller's role may take now would pass, and what the others wait for,
+        decided by the aggregate's own guards on a copy (``workflows.readiness``). Nothing is recorded."""
+        self.require_role(actor, READERS, f"read {self.noun}s")
+        aggregate = self.get(aggregate_id)
+        return assess(aggregate, self.workflow_of(aggregate), actor)
 
     def step_form(self, aggregate_id: UUID, step: str, actor: Actor) -> StepForm:
         """The form of one step for a caller who may take it: the step's definition and the aggregate's

@@ -126,6 +126,28 @@ def test_an_ir_officer_in_drafting_is_offered_the_ir_steps_of_drafting(client, a
     assert steps["attach_text"]["roles"] == ["ir_officer", "legal_officer"]
 
 
+def test_each_step_says_whether_it_would_pass_now_and_if_not_the_rule_and_what_it_waits_for(client, auth,
+                                                                                          services):
+    created = create_agreement(client, auth("alice"))
+    agreement_id = created.get_json()["id"]
+    steps = steps_for(client, auth, "alice", agreement_id)
+    assert {name: (s["would_pass"], s["rule"], s["waits_for"]) for name, s in steps.items()} == {
+        "attach_text": (True, None, None),
+        "request_legal_review": (False, "needs_text", "a text to be attached"),
+        "open_negotiation": (False, "needs_cleared_text", "a text cleared by the Legal Service"),
+        "withdraw": (True, None, None),
+    }
+    assert steps["open_negotiation"]["rule_text"] == "current text cleared"
+    walk(client, auth, created, [("bruno", "attach_text", {"document": {"title": "v1", "sha256": "a" * 64}}),
+                                 ("alice", "request_legal_review", {})])
+    head = services.app.recorder.max_notification_id()
+    review = {user: steps_for(client, auth, user, agreement_id)["complete_legal_review"] for user in ("bruno", "carla")}
+    assert (review["bruno"]["would_pass"], review["bruno"]["rule"]) == (False, "four_eyes")
+    assert review["bruno"]["waits_for"] == "another legal officer: you attached this text"
+    assert (review["carla"]["would_pass"], review["carla"]["rule"], review["carla"]["waits_for"]) == (True, None, None)
+    assert services.app.recorder.max_notification_id() == head, "asking records nothing"
+
+
 def test_a_legal_officer_in_drafting_is_offered_the_legal_steps_of_drafting(client, auth):
     agreement_id = create_agreement(client, auth("alice")).get_json()["id"]
     steps = steps_for(client, auth, "bruno", agreement_id)

@@ -437,6 +437,20 @@ def test_the_agreement_is_signed_once_every_party_has_signed():
     assert agreement.unsigned_parties == ()
 
 
+def test_no_signature_is_recorded_once_every_party_has_signed_whoever_it_names():
+    agreement = signed_by_cern()
+    agreement.record_signature(
+        by=BRUNO, context=NO_REASON, party=CHILE.name, signatory="Minister", signed_on=CHILE_SIGNED_ON
+    )
+
+    for party in (ORGANISATION, "Republic of Peru"):
+        with refused(agreement, StageError, "signed_once") as caught:
+            agreement.record_signature(
+                by=ALICE, context=NO_REASON, party=party, signatory="Deputy", signed_on=CHILE_SIGNED_ON
+            )
+        assert caught.value.field is None, "the state refuses it, whatever the form says"
+
+
 def test_entry_into_force_needs_every_party_to_have_signed():
     agreement = signed_by_cern()
 

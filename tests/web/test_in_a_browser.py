@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from bootstrap import create_app
 from bootstrap.services import Services
 from storage.settings import storage_env
+from tests.web import stories
 from tests.web.conftest import OPERATOR, PEOPLE, password_of
 from tests.web.served import ROOT, Site, gunicorn, launch_chromium, store_for_a_module
 from web.navigation import NAVIGATION
@@ -42,6 +43,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 SCREENSHOTS = Path(os.environ.get("ACCORD_SCREENSHOTS") or ROOT / "var" / "screenshots") / "web"
 HOMES = {"alice": "My desk", "bruno": "Legal review queue", "eva": "Journal", "farid": "Dashboard", "gwen": "Users"}
 EVERYONE = ("alice", "bruno", "eva", "farid")
+CHILE = "International Co-operation Agreement between CERN and the Republic of Chile"
+MONGOLIA = "International Co-operation Agreement between CERN and Mongolia"
 UI_NAVIGATION = {  # UI.md, "Who sees what": the header's links each role may see
     "alice": ["Agreements", "Enlargements", "Participation", "Dashboard"],
     "bruno": ["Agreements", "Enlargements", "Participation", "Dashboard"],
@@ -61,6 +64,8 @@ class Store:
     settings: dict[str, str]
     backend: str
     pages_built: frozenset[str]
+    chile: str = ""
+    slovenia: str = ""
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -73,9 +78,16 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
                 app.extensions["accord"].signin.add_user(OPERATOR, name, role)
                 app.extensions["accord"].signin.set_password(OPERATOR, name, password_of(name))
             built = frozenset(link.label for link in NAVIGATION if link.endpoint in app.view_functions)
+            services = app.extensions["accord"]
+            chile = stories.agreements(services)[CHILE]
+            slovenia = stories.enlargement(services, "Slovenia", "SI", "associate_member_pre_stage", "2016-07-21",
+                                           in_force_on="2017-07-04").id
+            stories.enlargement(services, "Chile", "CL", "associate_member", "2024-03-01")
+            services.signin.set_password(OPERATOR, "carla", password_of("carla"))
+            services.projections.catch_up()
         finally:
             app.extensions["accord"].close()
-        yield Store(settings, request.param, built)
+        yield Store(settings, request.param, built, str(chile), str(slovenia))
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +296,23 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(site, sto
     alice.get_by_role("button", name="Change password").click()
     check(alice, "password-errors")
 
+    for path, name in (("/agreements?stage=implementation&sort=title", "agreements"),
+                       ("/agreements?country=Chile", "agreements-errors"),
+                       (f"/agreements/{store.chile}", "agreement"),
+                       (f"/agreements/{store.chile}?version=2", "agreement-version"),
+                       (f"/agreements/{store.chile}?from=1&to=4", "agreement-diff"),
+                       ("/enlargements", "enlargements"), (f"/enlargements/{store.slovenia}", "enlargement"),
+                       ("/participation?on=2025-06-01", "register"), ("/participation/SI", "party"),
+                       ("/dashboard", "dashboard")):
+        alice.goto(site.url + path)
+        check(alice, name)
+    eva = browser().new_page()
+    sign_in(eva, site, "eva")
+    eva.goto(site.url + "/audit/verify")
+    check(eva, "verify")
+    eva.get_by_role("button", name="Check digest").click()
+    check(eva, "verify-errors")
+
     gwen = browser().new_page()
     sign_in(gwen, site, "gwen")
     check(gwen, "users")
@@ -313,4 +342,61 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(site, sto
     folder = SCREENSHOTS / store.backend
     (folder / "accessibility.json").write_text(json.dumps(figures, indent=2, sort_keys=True))
     assert not serious, f"serious or critical accessibility violations: {serious}"
-    assert len(figures) >= 17
+    assert len(figures) >= 30
+
+
+def test_each_roles_journey_through_the_read_pages(site, store, browser):
+    """An IR officer finds an agreement from the list; a legal officer opens a review from the queue;
+    management reads the register on a date and a party's page, then prints an agreement; an auditor
+    verifies the store and checks the digest saved."""
+    alice = browser().new_page()
+    sign_in(alice, site, "alice")
+    expect(alice.get_by_role("heading", level=1)).to_have_text("My desk")
+    alice.get_by_role("navigation", name="Main").get_by_role("link", name="Agreements").click()
+    alice.get_by_label("Stage").select_option(label="Implementation")
+    alice.get_by_role("button", name="Filter").click()
+    expect(alice.get_by_role("status")).to_contain_text("2 agreements match")
+    shoot(alice, store, "journey-agreements-filtered")
+    alice.get_by_role("link", name=CHILE).click()
+    expect(alice.get_by_role("heading", level=1)).to_have_text(CHILE)
+    expect(alice.get_by_role("list", name="Stage").locator("[aria-current=step]")).to_contain_text("Implementation")
+    alice.get_by_label("Compare version", exact=True).fill("1")
+    alice.get_by_label("with version", exact=True).fill("2")
+    alice.get_by_role("button", name="Compare").click()
+    expect(alice.get_by_role("heading", name="What changed from version 1 to version 2")).to_be_visible()
+    shoot(alice, store, "journey-agreement-diff")
+
+    bruno = browser().new_page()
+    sign_in(bruno, site, "bruno")
+    expect(bruno.get_by_role("heading", level=1)).to_have_text("Legal review queue")
+    bruno.get_by_role("link", name=MONGOLIA).click()
+    expect(bruno.get_by_role("heading", level=1)).to_have_text(MONGOLIA)
+
+    farid = browser(javascript=False).new_page()
+    sign_in(farid, site, "farid")
+    expect(farid.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(farid.get_by_role("img", name=re.compile("Agreements by stage"))).to_be_visible()
+    farid.get_by_role("navigation", name="Main").get_by_role("link", name="Participation").click()
+    farid.get_by_label("On", exact=True).fill("2025-06-01")
+    farid.get_by_role("button", name="Show").click()
+    expect(farid.get_by_role("img", name=re.compile("Every state.s status since 1954"))).to_be_visible()
+    shoot(farid, store, "journey-register")
+    farid.get_by_role("link", name="Slovenia").click()
+    expect(farid.get_by_role("heading", level=1)).to_contain_text("Slovenia")
+    farid.goto(f"{site.url}/agreements/{store.chile}")
+    farid.emulate_media(media="print")
+    expect(farid.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(farid.get_by_role("heading", level=1)).to_have_text(CHILE)
+    shoot(farid, store, "agreement-print")
+
+    eva = browser().new_page()
+    sign_in(eva, site, "eva")
+    expect(eva.get_by_role("heading", level=1)).to_have_text("Journal")
+    eva.get_by_role("link", name="Verify the event store").click()
+    expect(eva.get_by_role("heading", name="Every event verifies")).to_be_visible()
+    position, digest = eva.locator("#digest-position").inner_text(), eva.locator("#digest-hash").inner_text()
+    eva.get_by_label("Position").fill(position)
+    eva.get_by_label("Hash").fill(digest)
+    eva.get_by_role("button", name="Check digest").click()
+    expect(eva.get_by_role("heading", name="The saved digest matches")).to_be_visible()
+    shoot(eva, store, "journey-digest-checked")

@@ -164,7 +164,8 @@ class AgreementModel(Model):
         if step in ("record_round", "record_milestone"):
             return "invalid_value" if not f["summary"].strip() else "ok"
         if step == "record_signature":
-            return ("party_unknown" if f["party"] not in self.parties else
+            return ("signed_once" if not set(self.parties) - set(self.signed) else
+                    "party_unknown" if f["party"] not in self.parties else
                     "signed_once" if f["party"] in self.signed else
                     "invalid_value" if not f["signatory"].strip() else "ok")
         if step == "enter_into_force":
