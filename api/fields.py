@@ -23,8 +23,9 @@ from domain.errors import InvalidValueError
 from domain.text import clean_text
 from domain.values import SHA256_PATTERN, uri_refusal
 
-RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?")
-"""An RFC 3339 timestamp (its offset optional: UTC when missing), matched whole."""
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.ASCII)
+"""An RFC 3339 timestamp, matched whole; read leniently in two ways only: the offset may be left out (UTC), and
+the seconds (as a person types a time, 2024-05-01T09:30)."""
 DIGITS = re.compile(r"0|-?[1-9][0-9]{0,19}")
 """A whole number as a query writes it: ASCII digits without leading zeros, a minus sign at most; 20 digits
 hold any 64-bit value."""

@@ -6,7 +6,8 @@ resource's own answers (its body, list query and summary schemas, and its presen
 Step input schemas are generated from the workflow definitions, so the API accepts exactly the fields a
 definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``). This module is the part
 of api/ that the browser pages may share (the layer table, tests/architecture/test_layers.py), so that a form
-and a request are checked by the same schema.
+and a request are checked by the same schema. Every string, date, code and number is read by a field type of
+``api.fields`` (re-exported here for the pages: ``IsoDate``, ``UtcDateTime``), the one place where input is checked.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ def to_domain(fields_def: Sequence[Field], fields: Mapping[str, Any]) -> dict[st
         if f.name not in fields or fields[f.name] is None:
             continue
         value = fields[f.name]
-        if f.type in CONVERTERS:
+        if f.type == "date" and isinstance(value, str):
+            value = plausible_date(value, f.name)  # a refusal names the field
+        elif f.type in CONVERTERS:
             value = CONVERTERS[f.type](value)
         elif f.type == "enum" and f.name in ENUM_FIELDS:
             value = ENUM_FIELDS[f.name](value)
