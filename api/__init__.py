@@ -10,7 +10,18 @@ from typing import Any
 from flask import Flask, request
 from flask_smorest import Api
 
-from api import agreements, audit, auth, dashboard, enlargements, errors, health, participation, workflows
+from api import (
+    agreements,
+    audit,
+    auth,
+    dashboard,
+    enlargements,
+    errors,
+    health,
+    observers,
+    participation,
+    workflows,
+)
 from api.errors import Problem, ProblemSchema, describe_problems
 from api.jsonio import OrjsonProvider
 from api.schemas import STEP_SCHEMAS
@@ -80,6 +91,7 @@ def init_app(app: Flask) -> None:
         api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
     api.register_blueprint(agreements.blp)
     api.register_blueprint(enlargements.blp)
+    api.register_blueprint(observers.blp)
     api.register_blueprint(participation.blp)
     api.register_blueprint(workflows.blp)
     api.register_blueprint(dashboard.blp)

@@ -31,6 +31,14 @@ blp = Blueprint("agreements", __name__, url_prefix="/api/v1/agreements",
                 description="Cooperation agreements and their workflow steps")
 
 
+class ChildAgreementSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    kind = fields.String(metadata={"enum": values_of(AgreementKind)})
+    stage = fields.String(metadata={"enum": values_of(Stage)})
+    status = fields.String(metadata={"enum": values_of(Status)})
+
+
 class AgreementSchema(Schema):
     id = fields.UUID()
     kind = fields.String(metadata={"enum": values_of(AgreementKind)})
@@ -38,6 +46,8 @@ class AgreementSchema(Schema):
     summary = fields.String(allow_none=True)
     counterparties = fields.List(fields.Nested(CounterpartySchema))
     parent_id = fields.UUID(allow_none=True)
+    protocols = fields.List(fields.Nested(ChildAgreementSchema), metadata={
+        "description": "the agreements concluded under this one (protocols, addenda), as the list knows them"})
     stage = fields.String(metadata={"enum": values_of(Stage)})
     status = fields.String(metadata={"enum": values_of(Status)})
     version = fields.Integer()
@@ -56,6 +66,8 @@ class AgreementSchema(Schema):
     expires_on = IsoDate(allow_none=True)
     suspended_on = IsoDate(allow_none=True)
     closed_on = IsoDate(allow_none=True)
+    superseded_by = fields.UUID(allow_none=True, metadata={
+        "description": "the agreement or enlargement process that replaced this one"})
     milestones_recorded = entries_count("implementation milestones", "record_milestone")
     recent_milestones = recent_entries("implementation milestones", "record_milestone")
 
@@ -67,6 +79,8 @@ class AgreementListQuerySchema(PageSchema):
     country = CountryShaped()
     counterparty = Line(300, metadata={"description": "name contains"})
     q = Line(300, metadata={"description": "title contains"})
+    parent = fields.UUID(metadata={"description": "only the agreements concluded under this one (its protocols "
+                                                  "and addenda)"})
     expires_before = IsoDate()
     stalled_for_days = WholeNumber(0, 36500)
     sort = fields.String(load_default="-updated_at", validate=validate.OneOf(
@@ -107,6 +121,7 @@ def body_of(agreement: Any) -> dict[str, Any]:
         "summary": agreement.summary,
         "counterparties": [plain(c) for c in agreement.counterparties],
         "parent_id": agreement.parent_id,
+        "protocols": queries.children_of(services().db, str(agreement.id)),
         "stage": agreement.stage.value,
         "status": agreement.status.value,
         "version": agreement.version,
@@ -125,6 +140,7 @@ def body_of(agreement: Any) -> dict[str, Any]:
         "expires_on": agreement.expires_on,
         "suspended_on": agreement.suspended_on,
         "closed_on": agreement.closed_on,
+        "superseded_by": agreement.superseded_by,
         "milestones_recorded": agreement.milestones_recorded,
         "recent_milestones": list(agreement.recent_milestones),
     }

@@ -37,22 +37,67 @@ class SourceSchema(Schema):
     id = fields.String()
 
 
+class CitedSourceSchema(Schema):
+    title = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+
+
+class AlternativeSchema(Schema):
+    value = fields.String()
+    source = fields.Nested(CitedSourceSchema)
+
+
+class RecordDateSchema(Schema):
+    """A date as the record gives it: to the day, month or year; exact, approximate, conflicting (with the
+    other sources' values) or unknown; and the first and last day it may be."""
+
+    value = fields.String(allow_none=True)
+    precision = fields.String(metadata={"enum": ["day", "month", "year", "unknown"]})
+    certainty = fields.String(metadata={"enum": ["exact", "approximate", "conflicting", "unknown"]})
+    earliest = fields.String(allow_none=True)
+    latest = fields.String(allow_none=True)
+    alternatives = fields.List(fields.Nested(AlternativeSchema))
+    note = fields.String(allow_none=True)
+
+
 class ParticipantSchema(Schema):
     party = fields.String()
     kind = fields.String()
     country = fields.String(allow_none=True)
     capacity = fields.String(metadata={"enum": list(queries.CAPACITY_ORDER)})
-    since = fields.String()
-    until = fields.String(allow_none=True)
+    since = fields.String(allow_none=True, metadata={
+        "description": "the first day the status possibly held (null: its start is unknown)"})
+    until = fields.String(allow_none=True, metadata={
+        "description": "the first day it certainly no longer held (null: it still holds)"})
+    certain = fields.Boolean(metadata={
+        "description": "on the date asked: whether the status certainly held (false inside an imprecise or "
+                       "unknown start or end); in a timeline: whether both dates are known to the day"})
+    suspended = fields.Boolean()
+    scope = fields.String(allow_none=True)
+    body = fields.String(allow_none=True, metadata={"description": "the body the status is held in"})
+    relation = fields.String(metadata={"enum": ["with_organisation", "held_by_organisation"]})
+    start = fields.Nested(RecordDateSchema, allow_none=True)
+    end = fields.Nested(RecordDateSchema, allow_none=True)
+    end_is = fields.String(metadata={"enum": ["last_day", "first_day_without"]})
+    sources = fields.List(fields.Nested(CitedSourceSchema), metadata={"description": "every source of the row"})
+    interpretation = fields.List(fields.String(), metadata={
+        "description": "each reading of the record that is not a value copied from it"})
     source = fields.Nested(SourceSchema)
     recorded_at = fields.String()
+
+
+class RegisteredSchema(ParticipantSchema):
+    also = fields.List(fields.Nested(ParticipantSchema), metadata={
+        "description": "the party's other statuses that day"})
 
 
 class RegisterSchema(Schema):
     on = IsoDate()
     known_at = fields.String()
     count = fields.Integer()
-    participants = fields.List(fields.Nested(ParticipantSchema))
+    participants = fields.List(fields.Nested(RegisteredSchema))
+    held_by_organisation = fields.List(fields.Nested(ParticipantSchema), metadata={
+        "description": "the organisation's own statuses in other bodies that day"})
 
 
 class TimelineSchema(Schema):
@@ -77,7 +122,9 @@ class Register(MethodView):
         on = query.get("on") or datetime.now(UTC).date()
         known_at = _known_at(query)
         rows = queries.participation(services().db, date_text(on), known_at)
-        return {"on": on, "known_at": known_at, "count": len(rows), "participants": rows}
+        held = queries.held_by_organisation(services().db, date_text(on), known_at)
+        return {"on": on, "known_at": known_at, "count": len(rows), "participants": rows,
+                "held_by_organisation": held}
 
 
 @blp.route("/<party>")

@@ -120,6 +120,12 @@ class EnlargementCreateSchema(StepContextSchema):
         "description": "the application letter, or the Council decision that opens the process"})
 
 
+class ObserverCreateSchema(StepContextSchema):
+    party = fields.Nested(CounterpartySchema, required=True, metadata={
+        "description": "the state or international organisation asking for observer status"})
+    requested_on = IsoDate(required=True, metadata={"description": "the request, or the first step of record"})
+
+
 def _schema_field(f: Field) -> fields.Field:
     required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
     meta = {"metadata": {"description": f.description}} if f.description else {}
@@ -129,6 +135,10 @@ def _schema_field(f: Field) -> fields.Field:
         return fields.Nested(DocumentSchema, **required, **meta)
     if f.type == "state":
         return fields.Nested(StateSchema, **required, **meta)
+    if f.type == "counterparty":
+        return fields.Nested(CounterpartySchema, **required, **meta)
+    if f.type == "uuid":
+        return fields.UUID(**required, **meta)
     if f.type == "names":
         return BoundedList(Line(300), least=1, most=20, **required, **meta)
     if f.type == "enum":
@@ -194,3 +204,5 @@ class HistoryEntrySchema(Schema):
     data = fields.Dict()
     hash = fields.String(metadata={"description": "SHA-256 of the event's canonical content (domain/chain.py)"})
     prev_hash = fields.String(metadata={"description": "the hash of the aggregate's previous event"})
+    workflow_version = fields.Integer(metadata={
+        "description": "the version of the workflow definition the step was taken under"})

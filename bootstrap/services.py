@@ -33,6 +33,8 @@ from workflows.agreements import AgreementService
 from workflows.application import AccordApplication
 from workflows.definitions import describe_event, describe_topic, step_name
 from workflows.enlargements import EnlargementService
+from workflows.observers import ObserverService
+from workflows.recorded import RecordService
 from workflows.signin import SignInService
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,15 @@ class Services:
         return EnlargementService(self.app)
 
     @cached_property
+    def observers(self) -> ObserverService:
+        return ObserverService(self.app)
+
+    @cached_property
+    def records(self) -> RecordService:
+        """The published record's status periods, imported as recorded facts."""
+        return RecordService(self.app)
+
+    @cached_property
     def access(self) -> AccessService:
         return AccessService(self.app, cache_seconds=self.token_cache_seconds)
 
@@ -184,5 +195,6 @@ class Services:
         if self._app is not None:
             self._app.close()
             self._app = None
-        for name in ("agreements", "enlargements", "access", "signin", "audit", "projections", "db"):
+        for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "audit", "projections",
+                     "db"):
             self.__dict__.pop(name, None)

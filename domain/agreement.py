@@ -42,7 +42,10 @@ class CooperationAgreement(Lifecycle, Aggregate):
     TOPIC = T + "CooperationAgreement"
     NOUN = "agreement"
     TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
-    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date"}
+    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date"}
+    superseded_by: Any = None
+    """The agreement (or enlargement process) that replaced this one, once superseded (a class default: state
+    recorded before there was a supersede step has none)."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -335,6 +338,25 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self.status = Status.TERMINATED
         self.closed_on = effective_on
 
+    def supersede(self, by: Actor, context: StepContext, effective_on: date, successor_id: Any) -> None:
+        """Close the agreement as replaced by another (Latvia's co-operation agreement by its Associate
+        Membership), from the day the successor takes over; the successor's existence is the service's to
+        check."""
+        self._check(by, context)
+        self._require_stage(Stage.IMPLEMENTATION, to="supersede")
+        if successor_id == self.id:
+            raise InvalidValueError("an agreement cannot supersede itself", field="successor_id",
+                                    rule="not_self")
+        self._require_after_last_status_change(effective_on)
+        self._superseded(by=by, context=context, effective_on=effective_on, successor_id=successor_id)
+
+    @event("Superseded", topic=T + "Superseded")
+    def _superseded(self, by: Actor, context: StepContext, effective_on: date, successor_id: Any) -> None:
+        self.stage = Stage.CLOSED
+        self.status = Status.SUPERSEDED
+        self.closed_on = effective_on
+        self.superseded_by = successor_id
+
     def expire(self, by: Actor, context: StepContext, today: date | None = None) -> None:
         """Close the agreement once its expiry date has passed."""
         self._check(by, context)
@@ -364,7 +386,16 @@ class CooperationAgreement(Lifecycle, Aggregate):
     # ---- corrections ---------------------------------------------------------------------------
 
     def _check_correction(self, field: str, value: Any) -> None:
+        if field == "closed_on":
+            if self.status not in (Status.TERMINATED, Status.SUPERSEDED):
+                raise StageError("only a terminated or superseded agreement's end can be corrected",
+                                 rule="has_closed_on")
+            self._require_on_or_after(value, self._last_status_change, "value", "the agreement's start")
         if field == "effective_on":
             if self.effective_on is None:
                 raise StageError("the agreement has not entered into force", rule="has_effective_on")
             self._require_not_before_last_signature(value)
+            later = [d for d in (self.suspended_on, self.resumed_on, self.closed_on) if d is not None]
+            if later and value > min(later):
+                raise InvalidValueError(f"the agreement cannot enter into force after it was suspended or ended "
+                                        f"({min(later)})", field="value", rule="dates_in_order")

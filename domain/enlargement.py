@@ -42,7 +42,10 @@ class EnlargementProcess(Lifecycle, Aggregate):
     TOPIC = T + "EnlargementProcess"
     NOUN = "enlargement process"
     TEXT_STAGES = (Stage.NEGOTIATION,)
-    CORRECTABLE = {"applied_on": "date", "effective_on": "date", "ended_on": "date"}
+    DATES_IN_ORDER = ("applied_on", "task_force_on", "task_force_report_on", "negotiation_authorised_on",
+                      "approved_on", "signed_on", "ratification_notified_on", "effective_on", "ended_on")
+    """Every real-world date of a process, in the order its steps record them."""
+    CORRECTABLE = dict.fromkeys(DATES_IN_ORDER, "date")
 
     class Event(Aggregate.Event):
         """Every enlargement event records who took the step and why."""
@@ -296,21 +299,24 @@ class EnlargementProcess(Lifecycle, Aggregate):
         self._on_corrected(field, value)
 
     def _check_correction(self, field: str, value: Any) -> None:
-        if field == "applied_on":
-            later = [d for d in (self.task_force_on, self.negotiation_authorised_on, self.approved_on,
-                                 self.signed_on, self.ratification_notified_on, self.effective_on) if d]
-            if later and value > min(later):
-                raise InvalidValueError("the application cannot follow the process's later steps",
-                                        field="value", rule="dates_in_order")
-        elif field == "effective_on":
-            if self.effective_on is None:
-                raise StageError("the process has not entered into force", rule="has_effective_on")
-            self._require_on_or_after(value, self.ratification_notified_on or self.signed_on, "value",
-                                      "the ratification")
-            if self.ended_on is not None and value >= self.ended_on:
-                raise InvalidValueError("the status must begin before it ends", field="value", rule="dates_in_order")
-        elif field == "ended_on":
-            if self.ended_on is None:
-                raise StageError("participation has not ended", rule="has_ended_on")
-            if self.effective_on is not None and value <= self.effective_on:
-                raise InvalidValueError("the status must end after it began", field="value", rule="dates_in_order")
+        """A corrected date keeps every date of the process in order, and a status never ends on or before
+        the day it began."""
+        if field == "effective_on" and self.effective_on is None:
+            raise StageError("the process has not entered into force", rule="has_effective_on")
+        if field == "ended_on" and self.ended_on is None:
+            raise StageError("participation has not ended", rule="has_ended_on")
+        if getattr(self, field) is None:
+            raise StageError(f"{field} was never recorded: there is nothing to correct", rule="has_date")
+        index = self.DATES_IN_ORDER.index(field)
+        before = [d for d in (getattr(self, f) for f in self.DATES_IN_ORDER[:index]) if d is not None]
+        after = [d for d in (getattr(self, f) for f in self.DATES_IN_ORDER[index + 1:]) if d is not None]
+        if field == "ended_on" and self.effective_on is not None and value <= self.effective_on:
+            raise InvalidValueError("the status must end after it began", field="value", rule="dates_in_order")
+        if field == "effective_on" and self.ended_on is not None and value >= self.ended_on:
+            raise InvalidValueError("the status must begin before it ends", field="value", rule="dates_in_order")
+        if before and value < max(before):
+            raise InvalidValueError(f"{field} cannot precede the process's earlier steps ({max(before)})",
+                                    field="value", rule="dates_in_order")
+        if after and value > min(after):
+            raise InvalidValueError(f"{field} cannot follow the process's later steps ({min(after)})",
+                                    field="value", rule="dates_in_order")

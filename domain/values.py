@@ -53,6 +53,7 @@ class Status(Enum):
     IN_FORCE = "in_force"
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
+    SUPERSEDED = "superseded"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
 

@@ -31,6 +31,7 @@ STAGE_STATUS = {
     "Suspended": (None, "suspended"),
     "Resumed": (None, "in_force"),
     "Terminated": ("closed", "terminated"),
+    "Superseded": ("closed", "superseded"),
     "Expired": ("closed", "expired"),
     "Withdrawn": ("closed", "withdrawn"),
 }
@@ -88,7 +89,7 @@ class AgreementList(TableView):
             "CREATE INDEX IF NOT EXISTS agreement_countries_stage_updated ON agreement_countries "
             "(country, stage, updated_at, agreement_id)",
             *(f"CREATE INDEX IF NOT EXISTS agreement_list_{c} ON agreement_list ({c}, id)"
-              for c in ("stage", "status", "kind", "expires_on", "created_at", "title")),
+              for c in ("stage", "status", "kind", "expires_on", "created_at", "title", "parent_id")),
             # the default order; on SQLite it carries the title too, so that the search for a common word,
             # walking the newest first, tests titles without reading the rows (PostgreSQL reads them anyway)
             "CREATE INDEX IF NOT EXISTS agreement_list_updated_at ON agreement_list (updated_at, id"
@@ -199,7 +200,7 @@ class AgreementList(TableView):
 
 
 SPECIAL = {"LegalReviewCompleted": "outcome", "EnteredIntoForce": "effective_on", "Renewed": "expires_on",
-           "Terminated": "effective_on", "Expired": "expired_on"}
+           "Terminated": "effective_on", "Superseded": "effective_on", "Expired": "expired_on"}
 """The one field of the event a step's row change reads, by step."""
 
 
@@ -234,7 +235,7 @@ def _step(row: dict[str, Any], name: str, step: str, change: Change, recorded_at
         row["effective_on"] = value
     elif name == "Renewed":
         row["expires_on"] = value
-    elif name == "Terminated" or name == "Expired":
+    elif name in ("Terminated", "Superseded", "Expired"):
         row["closed_on"] = value
 
 

@@ -63,5 +63,5 @@ class EnlargementList(TableView):
             row["effective_on"] = date_text(event.effective_on)
         elif name == "ParticipationEnded":
             row["ended_on"] = date_text(event.effective_on)
-        elif name == "Corrected":
+        elif name == "Corrected" and event.field in row:  # the list keeps some of the process's dates
             row[event.field] = event.value

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.dates import date_text, time_from_text, time_text
+from domain.record_dates import FLOOR
 from projections import titles
 from projections.db import Database, like_contains
 from projections.journal import entry_of
@@ -57,6 +59,9 @@ def list_agreements(db: Database, filters: Mapping[str, Any], sort: str = "-upda
         if filters.get(column):
             where.append(f"{'c' if by_country else 'a'}.{column} = ?")
             params.append(filters[column])
+    if filters.get("parent"):
+        where.append("a.parent_id = ?")
+        params.append(str(filters["parent"]))
     if filters.get("counterparty"):
         where.append("a.id IN (SELECT agreement_id FROM agreement_parties WHERE name_key LIKE ? ESCAPE '\\')")
         params.append(like_contains(filters["counterparty"]))
@@ -116,12 +121,36 @@ ENLARGEMENT_SORTABLE = ("state", "applied_on", "updated_at", "created_at", "effe
                         "target")
 
 
+def children_of(db: Database, agreement_id: str) -> list[dict[str, Any]]:
+    """The agreements concluded under an agreement (protocols and addenda under a framework), oldest first,
+    as the agreement list knows them."""
+    rows = db.query("SELECT id, title, kind, stage, status FROM agreement_list WHERE parent_id = ? "
+                    "ORDER BY created_position, id", (agreement_id,))
+    return [dict(r) for r in rows]
+
+
 def list_enlargements(db: Database, filters: Mapping[str, Any], sort: str = "-updated_at", page: int = 1,
                       per_page: int = 50) -> Page:
     """One page of enlargement processes matching every given filter, and how many match in all."""
     where = [f"a.{c} = ?" for c in ("stage", "status", "target", "country") if filters.get(c)]
     params = [filters[c] for c in ("stage", "status", "target", "country") if filters.get(c)]
     return _page(db, "enlargement_list a", where, params, _order(sort, ENLARGEMENT_SORTABLE), page, per_page)
+
+
+def list_observers(db: Database, filters: Mapping[str, Any], sort: str = "party", page: int = 1,
+                   per_page: int = 50) -> Page:
+    """One page of observer statuses (every one requested, granted or not), by party name."""
+    where, params = ["capacity = 'observer'"], []
+    if filters.get("country"):
+        where.append("country = ?")
+        params.append(filters["country"])
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    clause = " AND ".join(where)
+    total = db.query(f"SELECT COUNT(*) AS n FROM participation_parties WHERE {clause}", params)[0]["n"]
+    rows = db.query(f"SELECT source_id AS id, party, party_kind AS kind, country FROM participation_parties "
+                    f"WHERE {clause} ORDER BY party {direction}, source_id {direction} LIMIT ? OFFSET ?",
+                    [*params, per_page, (page - 1) * per_page])
+    return Page(items=[dict(r) for r in rows], total=int(total))
 
 
 def _order(sort: str, sortable: Sequence[str], column: str | None = None, tie: str = "a.id") -> str:
@@ -210,32 +239,50 @@ def journal(db: Database, after: int = 0, limit: int = 100, actor: str | None = 
     return [{**entry_of(r), "recorded_at": time_from_text(r["recorded_at"])} for r in rows]
 
 
-CAPACITY_ORDER = ("member", "associate_member_pre_stage", "associate_member", "cooperation_partner")
-INSTITUTIONAL = set(CAPACITY_ORDER[:3])
+CAPACITY_ORDER = ("member", "associate_member_pre_stage", "associate_member", "candidate_for_accession",
+                  "observer", "cooperation_partner", "associate_member_signed")
+NOT_PARTICIPATING = ("associate_member_signed",)
+"""Statuses of record that are no participation: shown in a party's timeline, never on a date."""
 AS_KNOWN = "recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)"
+WITH_ORGANISATION = "with_organisation"
 
 
 def participation(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
     """Every party participating on date ``on`` (YYYY-MM-DD), as recorded at ``known_at`` (ISO UTC text).
 
-    A state holds one institutional capacity a day; a party with an institutional capacity is not listed
-    again as a cooperation partner; a partner with several agreements in force is listed once, since the
-    earliest.
+    A party is listed once, in the status it holds that day: one it certainly holds before one it possibly
+    holds (a date inside an imprecise start or end), then the higher status (a state holds one institutional
+    status a day; a Member is not listed again as a cooperation partner). The other statuses it holds that
+    day are listed under ``also``. The organisation's own statuses elsewhere are not among them
+    (``held_by_organisation``).
     """
+    rows = _on(db, on, known_at)
+    by_party: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["relation"] == WITH_ORGANISATION and row["capacity"] not in NOT_PARTICIPATING:
+            by_party.setdefault(row["party_key"], []).append(row)
+    listed = []
+    for held in by_party.values():
+        held.sort(key=lambda r: (not r["certain"], CAPACITY_ORDER.index(r["capacity"]), r["began_on"],
+                                 r["source_id"]))
+        first, *others = held
+        listed.append({**_participant(first, on), "also": [_participant(r, on) for r in others]})
+    return sorted(listed, key=lambda e: (CAPACITY_ORDER.index(e["capacity"]), e["party"].casefold()))
+
+
+def held_by_organisation(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
+    """The organisation's own statuses in other bodies on ``on`` (CERN, observer at the UN General
+    Assembly), as recorded at ``known_at``."""
+    return [_participant(r, on) for r in _on(db, on, known_at) if r["relation"] != WITH_ORGANISATION]
+
+
+def _on(db: Database, on: str, known_at: str) -> list[dict[str, Any]]:
     rows = db.query(
         f"SELECT * FROM participation WHERE {AS_KNOWN} AND began_on <= ? AND (ended_on IS NULL OR ended_on > ?) "
         "ORDER BY party_key, began_on, source_id",
         (known_at, known_at, on, on))
-    chosen: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        best = chosen.get(row["party_key"])
-        rank = CAPACITY_ORDER.index(row["capacity"])
-        if best is None or rank < CAPACITY_ORDER.index(best["capacity"]):
-            chosen[row["party_key"]] = dict(row)
-    return sorted(
-        (_participant(r) for r in chosen.values()),
-        key=lambda e: (CAPACITY_ORDER.index(e["capacity"]), e["party"].casefold()),
-    )
+    return [{**dict(r), "certain": r["certain_from"] <= on and (r["certain_until"] is None
+                                                               or r["certain_until"] > on)} for r in rows]
 
 
 def timeline(db: Database, party: str, known_at: str) -> list[dict[str, Any]]:
@@ -250,10 +297,21 @@ def timeline(db: Database, party: str, known_at: str) -> list[dict[str, Any]]:
     return [_participant(r) for r in rows]
 
 
-def _participant(row: Mapping[str, Any]) -> dict[str, Any]:
+def _participant(row: Mapping[str, Any], on: str | None = None) -> dict[str, Any]:
+    """A row as the register shows it. ``since`` and ``until`` are the first day the period possibly holds
+    and the first day it certainly no longer holds (None: unknown start; still holds); ``start`` and ``end``
+    are its dates as the record gives them; ``certain`` says whether it certainly holds on ``on``
+    (in a timeline: whether both its dates are known to the day)."""
+    detail = json.loads(row["detail"])
+    exact = row["began_on"] == row["certain_from"] and row["ended_on"] == row["certain_until"]
     return {
         "party": row["party"], "kind": row["party_kind"], "country": row["country"], "capacity": row["capacity"],
-        "since": row["began_on"], "until": row["ended_on"],
+        "since": None if row["began_on"] == FLOOR else row["began_on"], "until": row["ended_on"],
+        "certain": row["certain"] if on is not None else exact,
+        "suspended": bool(row["suspended"]), "scope": row["scope"], "body": row["body"],
+        "relation": row["relation"], "start": detail.get("start"), "end": detail.get("end"),
+        "end_is": detail.get("end_is", "first_day_without"), "sources": detail.get("sources", []),
+        "interpretation": detail.get("interpretation", []),
         "source": {"type": row["source_type"], "id": row["source_id"]}, "recorded_at": row["recorded_from"],
     }
 

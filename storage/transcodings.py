@@ -13,6 +13,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.chain import type_tag
 from domain.dates import date_from_text, date_text
+from domain.recorded import RECORD_ENUMS, RECORD_VALUES
 from domain.values import STORED_ENUMS, STORED_VALUES
 
 
@@ -64,7 +65,7 @@ def dataclass_transcoding(cls: type) -> Transcoding:
 def register_domain_values(transcoder: JSONTranscoder) -> None:
     """Register how every date, enum and value object the events hold is stored."""
     transcoder.register(DateAsISO())
-    for enum in STORED_ENUMS:
+    for enum in STORED_ENUMS + RECORD_ENUMS:
         transcoder.register(enum_transcoding(enum))
-    for cls in STORED_VALUES:
+    for cls in STORED_VALUES + RECORD_VALUES:
         transcoder.register(dataclass_transcoding(cls))

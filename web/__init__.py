@@ -35,9 +35,9 @@ from flask import Flask, request
 from domain.values import Role
 from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, steps, users
 from web.current import is_page, person, services
-from web.formatting import as_date, as_time, relative, utc_time, words
+from web.formatting import as_date, as_time, field_label, relative, utc_time, words
 from web.listing import page_numbers
-from web.navigation import links_for, role_name
+from web.navigation import a_role, links_for, role_name
 from web.pages import csrf, pages
 from web.processes import details, real_world_date
 from web.sessions import PageSessions
@@ -81,6 +81,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["as_date"] = as_date
     app.jinja_env.filters["as_time"] = as_time
     app.jinja_env.filters["words"] = words
+    app.jinja_env.filters["a_role"] = a_role
+    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.globals.update(page_exists=lambda endpoint: endpoint in app.view_functions,
                                  page_numbers=page_numbers, real_world_date=real_world_date,
                                  event_details=details, role_values=[role.value for role in Role])

@@ -15,6 +15,8 @@ CAPACITY_CLASSES = {
     "member": "capacity--member",
     "associate_member": "capacity--associate",
     "associate_member_pre_stage": "capacity--pre-stage",
+    "candidate_for_accession": "capacity--candidate",
+    "observer": "capacity--observer",
     "cooperation_partner": "capacity--partner",
 }
 
@@ -92,7 +94,7 @@ class Timeline:
 
 
 def timeline(chart_id: str, title: str, periods: Sequence[Mapping[str, Any]], today: date,
-             first_year: int = 1954, on: date | None = None, width: int = 960, label_width: int = 190,
+             first_year: int = 1954, on: date | None = None, width: int = 960, label_width: int = 220,
              row_height: int = 18) -> Timeline:
     """Each party's periods (``queries.every_period`` or ``timeline`` rows) from ``first_year`` to today's
     year; a period still running is drawn to today. ``on`` marks a date with a line."""
@@ -110,18 +112,22 @@ def timeline(chart_id: str, title: str, periods: Sequence[Mapping[str, Any]], to
         by_party.setdefault(period["party"], []).append(period)
         countries[period["party"]] = period.get("country")
     rows = []
-    for index, party in enumerate(sorted(by_party, key=lambda p: (min(r["since"] for r in by_party[p]), p))):
+    for index, party in enumerate(sorted(by_party, key=lambda p: (min(r["since"] or "" for r in by_party[p]), p))):
         spans = []
         for period in by_party[party]:
-            began = date.fromisoformat(period["since"])
+            began = date.fromisoformat(period["since"]) if period["since"] else start  # an unknown start
             ended = date.fromisoformat(period["until"]) if period["until"] else today
             left = x(began)
-            spans.append(Span(period["capacity"], words(period["capacity"]), period["since"], period["until"],
-                              left, max(1.5, x(ended) - left), CAPACITY_CLASSES.get(period["capacity"], "")))
+            css = CAPACITY_CLASSES.get(period["capacity"], "")
+            if not period.get("certain", True):
+                css += " chart__span--uncertain"
+            spans.append(Span(period["capacity"], words(period["capacity"]), period["since"] or "an unknown date",
+                              period["until"], left, max(1.5, x(ended) - left), css))
         rows.append(Row(party, countries[party], 24 + index * (row_height + 4), spans))
     ticks = [(x(date(year, 1, 1)), year) for year in range(first_year - first_year % 10 + 10, last, 10)]
     if first_year % 10 == 4:
         ticks.insert(0, (x(start), first_year))
-    legend = [(words(capacity), css) for capacity, css in CAPACITY_CLASSES.items()]
+    shown = {period["capacity"] for period in periods}
+    legend = [(words(capacity), css) for capacity, css in CAPACITY_CLASSES.items() if capacity in shown]
     return Timeline(chart_id, title, rows, ticks, width, 24 + len(rows) * (row_height + 4) + 28, label_width,
                     row_height, first_year, last, legend, x(on) if on else None)

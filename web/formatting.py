@@ -57,3 +57,13 @@ def as_time(value: datetime | str | None) -> datetime | None:
 def words(name: str | None) -> str:
     """A vocabulary name as words, capitalised: "in_force" -> "In force"."""
     return sentence((name or "").replace("_", " "))
+
+
+def field_label(name: str) -> str:
+    """The label of a form's input from its name, as an error summary names it: "expires_on" -> "Expires on",
+    "counterparties-0-name" -> "Counterparty 1, name" (rows of a list counted from 1)."""
+    parts = name.split("-")
+    if len(parts) == 3 and parts[1].isdigit():
+        return f"{words(parts[0].removesuffix('ies') + 'y' if parts[0].endswith('ies') else parts[0])} " \
+               f"{int(parts[1]) + 1}, {words(parts[2]).lower()}"
+    return words(name)

@@ -173,12 +173,20 @@ def field_errors(error: ValidationError, nested: bool = False) -> dict[str, str]
     return out
 
 
+PLAIN_MESSAGES = {
+    "Missing data for required field.": "This is required.",
+    "Field may not be null.": "This is required.",
+    "Length must be between 1 and 50.": "Add at least one (at most 50).",
+}
+"""marshmallow's own messages, where people would say it otherwise (the rule's own messages are kept as they are)."""
+
+
 def _first(message: Any) -> str:
     while isinstance(message, (list, dict)):
         if not message:
             return "Not valid."
         message = message[0] if isinstance(message, list) else next(iter(message.values()))
-    text = str(message)
+    text = PLAIN_MESSAGES.get(str(message), str(message))
     return text[:1].upper() + text[1:]
 
 

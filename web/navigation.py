@@ -60,3 +60,10 @@ def links_for(role: Role | None) -> list[tuple[str, str]]:
 
 def role_name(role: Role | str) -> str:
     return ROLE_NAMES[Role(role)]
+
+
+def a_role(role: Role | str) -> str:
+    """A role with its article, as a sentence reads it: "a legal officer", "an IR officer"."""
+    name = role_name(role)
+    name = name if name.startswith("IR") else name.lower()
+    return ("an " if name[0] in "aeiouAEIOU" else "a ") + name

@@ -25,6 +25,8 @@ GROUPS = {
     "member": "Member States",
     "associate_member_pre_stage": "Associate Member States in the pre-stage to Membership",
     "associate_member": "Associate Member States",
+    "candidate_for_accession": "Candidates for accession",
+    "observer": "Observers",
     "cooperation_partner": "Cooperation partners",
 }
 
@@ -57,7 +59,9 @@ def register() -> Any:
     chart = charts.timeline("register-timeline", f"Every state's status since {FIRST_YEAR}", states,
                             today=datetime.now(UTC).date(), first_year=FIRST_YEAR, on=on)
     return render_template("register.html", on=on, known_at=known_at, form=form, errors=errors, groups=groups,
-                           count=len(participants), chart=chart), 400 if errors else 200
+                           count=len(participants), chart=chart,
+                           held_by_organisation=queries.held_by_organisation(db, date_text(on), time_text(known_at))
+                           ), 400 if errors else 200
 
 
 @blp.get("/<party>")

@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from api.schemas import StateQuerySchema
 from domain.dates import date_from_text
 from domain.records import plain
+from web.formatting import words
 from workflows.steps import HistoryEntry, ProcessService
 
 HISTORY_PER_PAGE = 25
@@ -118,18 +119,28 @@ def details(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key, value in data.items():
         if isinstance(value, str) and value == shown_date and key != "expires_on":
             continue
-        found.append((key.replace("_", " ").capitalize(), describe(value)))
+        found.append((key.replace("_", " ").capitalize(), describe(value, key)))
     return found
 
 
-def describe(value: Any) -> str:
+CODED = {"kind", "status", "stage", "outcome", "target", "legal_clearance", "role", "moves_to"}
+"""Fields whose values are codes of the domain (``memorandum_of_understanding``), shown in words."""
+
+
+def describe(value: Any, key: str = "") -> str:
+    """A stored value as a person reads it: codes in words, a party as "name (kind, country)", a document as
+    its title and hash."""
     value = plain(value)
     if isinstance(value, dict):
         if "title" in value and "sha256" in value:
             return f"{value['title']} (sha256 {value['sha256']})"
-        return "; ".join(f"{k.replace('_', ' ')}: {describe(v)}" for k, v in value.items() if v not in (None, ""))
+        if "name" in value and "kind" in value:
+            return f"{value['name']} ({', '.join(filter(None, [words(value['kind']), value.get('country')]))})"
+        return "; ".join(f"{k.replace('_', ' ')}: {describe(v, k)}" for k, v in value.items() if v not in (None, ""))
     if isinstance(value, list):
-        return ", ".join(describe(v) for v in value)
+        return ", ".join(describe(v, key) for v in value)
+    if isinstance(value, str) and key in CODED:
+        return words(value)
     return "" if value is None else str(value)
 
 
@@ -149,7 +160,7 @@ def state_of(aggregate: Any) -> dict[str, Any]:
 def diff(service: ProcessService, aggregate_id: UUID, low: int, high: int) -> Diff:
     """What changed from version ``low`` to ``high``: each field, and the events recorded in between."""
     before, after = state_of(service.get(aggregate_id, low)), state_of(service.get(aggregate_id, high))
-    changes = [(k.replace("_", " ").capitalize(), describe(before.get(k)), describe(after[k]))
+    changes = [(k.replace("_", " ").capitalize(), describe(before.get(k), k), describe(after[k], k))
                for k in after if before.get(k) != after[k]]
     events = list(service.history(aggregate_id, after_version=low or None, up_to_version=high)) if high > low else []
     return Diff(low, high, changes, events)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
+
 from domain.agreement import CooperationAgreement
+from domain.enlargement import EnlargementProcess
 from domain.errors import InvalidValueError
 from domain.values import Actor, StepContext
 from workflows.definitions import CURRENT
@@ -33,3 +36,16 @@ class AgreementService(ProcessService):
             by=actor, context=context, workflow_version=workflow.version, id=keyed_id(actor, context), **values
         )
         return self._created(agreement, context)
+
+    def consequences(self, aggregate: Any, step: str, values: Mapping[str, Any], actor: Actor,
+                     context: StepContext) -> list[Any]:
+        """A superseded agreement names its successor: an agreement or an enlargement process on record."""
+        if step == "supersede":
+            try:
+                successor = self.app.repository.get(values["successor_id"])
+            except AggregateNotFoundError:
+                successor = None
+            if not isinstance(successor, (CooperationAgreement, EnlargementProcess)):
+                raise InvalidValueError("successor_id names no agreement or enlargement process",
+                                        field="successor_id", rule="successor_exists")
+        return []

@@ -15,6 +15,8 @@ from eventsourcing.utils import resolve_topic
 
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
+from domain.observer import ObserverStatus
+from domain.recorded import RecordedStatus
 from domain.values import AgreementKind, PartyKind, ReviewOutcome, Role, Stage, Target
 
 
@@ -100,7 +102,7 @@ AGREEMENT_V1 = WorkflowDefinition(
     ),
     steps=(
         StepDefinition("attach_text", (DRAFTING, NEGOTIATION), (IR, LEGAL), "TextAttached", (DOCUMENT,),
-                       rule="clears legal clearance"),
+                       rule="resets legal clearance: a new text needs a new review"),
         StepDefinition("request_legal_review", (DRAFTING, NEGOTIATION), (IR,), "LegalReviewRequested",
                        rule="needs a text",
                        rules=("needs_text", "review_pending", "already_cleared")),
@@ -140,17 +142,25 @@ AGREEMENT_V1 = WorkflowDefinition(
         StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated", (Field("effective_on", "date"),),
                        rule="-> closed (terminated)", moves_to=CLOSED,
                        rules=("dates_in_order",)),
+        StepDefinition("supersede", (IMPLEMENTATION,), (LEGAL,), "Superseded",
+                       (Field("effective_on", "date"),
+                        Field("successor_id", "uuid", description="the agreement or enlargement process that "
+                                                                  "replaces this one")),
+                       rule="-> closed (superseded), linked to its successor (an agreement or enlargement process "
+                            "on record: rule successor_exists); from the day it takes over",
+                       moves_to=CLOSED, rules=("not_self", "dates_in_order")),
         StepDefinition("expire", (IMPLEMENTATION,), (LEGAL,), "Expired",
                        rule="expiry date has passed; -> closed (expired)", moves_to=CLOSED,
                        rules=("expiry_passed",)),
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                       (Field("field", "enum", choices=("title", "expires_on", "effective_on")),
+                       (Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
                         Field("value", "string")),
-                       rule="corrects a real-world date or the title; a new event, never a rewrite",
-                       rules=("correctable_field", "changes_something", "has_effective_on",
-                              "not_before_last_signature")),
+                       rule="corrects a real-world date or the title; a new event, never a rewrite; an agreement "
+                            "never ends before it enters into force",
+                       rules=("correctable_field", "changes_something", "has_effective_on", "has_closed_on",
+                              "not_before_last_signature", "dates_in_order")),
     ),
 )
 
@@ -178,7 +188,7 @@ ENLARGEMENT_V1 = WorkflowDefinition(
                        moves_to=NEGOTIATION,
                        rules=("task_force_report_pending", "dates_in_order")),
         StepDefinition("attach_text", (NEGOTIATION,), (IR, LEGAL), "TextAttached", (DOCUMENT,),
-                       rule="clears legal clearance"),
+                       rule="resets legal clearance: a new text needs a new review"),
         StepDefinition("request_legal_review", (NEGOTIATION,), (IR,), "LegalReviewRequested", rule="needs a text",
                        rules=("needs_text", "review_pending", "already_cleared")),
         StepDefinition("complete_legal_review", (NEGOTIATION,), (LEGAL,), "LegalReviewCompleted",
@@ -210,19 +220,52 @@ ENLARGEMENT_V1 = WorkflowDefinition(
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                       (Field("field", "enum", choices=("applied_on", "effective_on", "ended_on")),
+                       (Field("field", "enum", choices=tuple(EnlargementProcess.CORRECTABLE)),
                         Field("value", "string")),
-                       rule="corrects a real-world date; a new event, never a rewrite",
+                       rule="corrects a real-world date; a new event, never a rewrite; the dates stay in the "
+                            "order of the steps, and a status never ends before it begins",
                        rules=("correctable_field", "changes_something", "dates_in_order", "has_effective_on",
-                              "has_ended_on")),
+                              "has_ended_on", "has_date")),
+    ),
+)
+
+OBSERVER_V1 = WorkflowDefinition(
+    kind="observer",
+    version=1,
+    stages=(DRAFTING, IMPLEMENTATION, CLOSED),
+    create_roles=(IR,),
+    creation_fields=(
+        Field("party", "counterparty",
+              description=f"{{name, kind: {'|'.join(values_of(PartyKind))}, country?: ISO 3166-1 alpha-2}}"),
+        Field("requested_on", "date", description="the request, or the first step of record"),
+    ),
+    steps=(
+        StepDefinition("grant", (DRAFTING,), (IR,), "Granted",
+                       (Field("decided_on", "date"), Field("scope", "string", required=False,
+                                                           description="e.g. LHC, HL-LHC; none: in general"),
+                        Field("resolution", "string", required=False)),
+                       rule="Council decision; the status holds from decided_on", moves_to=IMPLEMENTATION,
+                       rules=("dates_in_order",)),
+        StepDefinition("suspend", (IMPLEMENTATION,), (LEGAL,), "Suspended", (Field("effective_on", "date"),),
+                       rule="active -> suspended", rules=("status", "dates_in_order")),
+        StepDefinition("resume", (IMPLEMENTATION,), (LEGAL,), "Resumed", (Field("effective_on", "date"),),
+                       rule="suspended -> active", rules=("status", "dates_in_order")),
+        StepDefinition("end_status", (IMPLEMENTATION,), (LEGAL,), "Ended",
+                       (Field("effective_on", "date"), Field("reason", "text")),
+                       rule="the first day without the status; the reason is required", moves_to=CLOSED,
+                       rules=("dates_in_order",)),
+        StepDefinition("withdraw", (DRAFTING,), (IR,), "Withdrawn", rule="-> closed (withdrawn)",
+                       moves_to=CLOSED),
     ),
 )
 
 DEFINITIONS: dict[tuple[str, int], WorkflowDefinition] = {
     ("agreement", 1): AGREEMENT_V1,
     ("enlargement", 1): ENLARGEMENT_V1,
+    ("observer", 1): OBSERVER_V1,
 }
-CURRENT: dict[str, WorkflowDefinition] = {"agreement": AGREEMENT_V1, "enlargement": ENLARGEMENT_V1}
+CURRENT: dict[str, WorkflowDefinition] = {"agreement": AGREEMENT_V1, "enlargement": ENLARGEMENT_V1,
+                                          "observer": OBSERVER_V1}
 
 
 def definition(kind: str, version: int) -> WorkflowDefinition:
@@ -241,6 +284,10 @@ def describe_class(cls: type) -> tuple[str, str]:
         return "agreement", CURRENT["agreement"].step_for_event(name)
     if issubclass(cls, EnlargementProcess.Event):
         return "enlargement", CURRENT["enlargement"].step_for_event(name)
+    if issubclass(cls, ObserverStatus.Event):
+        return "observer", CURRENT["observer"].step_for_event(name)
+    if issubclass(cls, RecordedStatus.Event):
+        return "record", _snake(name)
     owner = cls.__qualname__.split(".")[0]
     return "access", _snake(f"{owner}{name}")
 

@@ -25,6 +25,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "document": lambda d: Document(**d),
     "state": lambda d: State(name=d["name"], country=d["country"]),
     "names": tuple,
+    "counterparty": lambda i: Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")),
     "counterparties": lambda items: tuple(
         Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")) for i in items
     ),

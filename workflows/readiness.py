@@ -17,7 +17,7 @@ from typing import Any
 
 from domain import dates
 from domain.errors import DomainError
-from domain.values import Actor, StepContext
+from domain.values import Actor, Stage, StepContext
 from workflows.cache import working_copy
 from workflows.definitions import Field, StepDefinition, WorkflowDefinition
 from workflows.fields import to_domain
@@ -89,10 +89,12 @@ class StepReadiness:
 
 @dataclass(frozen=True)
 class Readiness:
-    """The aggregate as it was read, and each step the actor's role may take in its stage."""
+    """The aggregate as it was read, each step the actor's role may take in its stage, and the steps of this
+    stage that only other roles take and that would pass for one of them now (what waits on others)."""
 
     aggregate: Any
     steps: tuple[StepReadiness, ...]
+    for_others: tuple[StepDefinition, ...] = ()
 
     @property
     def passing(self) -> list[StepReadiness]:
@@ -134,21 +136,35 @@ def _names_a_field(error: DomainError, fields: tuple[Field, ...]) -> bool:
     return error.field.split(".")[0] in {f.name for f in fields}
 
 
+def try_step(aggregate: Any, step: StepDefinition, actor: Actor) -> StepReadiness:
+    """Whether ``step`` by ``actor`` would pass now, tried on a copy of ``aggregate``."""
+    values = sample_fields(step)
+    context = StepContext(reason=values.pop("reason", None))
+    copy = working_copy(aggregate)
+    try:
+        getattr(copy, step.name)(by=actor, context=context, **to_domain(step.fields, values))
+    except DomainError as error:
+        if _names_a_field(error, step.fields):
+            return StepReadiness(step, True)
+        return StepReadiness(step, False, error.rule, waits_for(step.name, error, aggregate), error.message)
+    return StepReadiness(step, True)
+
+
+def awaited(step: StepDefinition) -> bool:
+    """A step the process waits for when it would pass: one that moves it on to its next stage (not to its
+    close), or one that answers a request (a legal review asked for). Corrections, suspensions and the like can
+    be taken at any time and wait for nothing."""
+    return (step.moves_to is not None and step.moves_to is not Stage.CLOSED) or "needs_pending_review" in step.rules
+
+
+SOMEONE_ELSE = "someone else in that role"
+"""The name a step is tried under for another role: nobody's, so that no four-eyes rule refuses it."""
+
+
 def assess(aggregate: Any, workflow: WorkflowDefinition, actor: Actor) -> Readiness:
-    """Each step ``actor``'s role may take in the aggregate's stage, tried on a copy of ``aggregate``."""
-    assessed = []
-    for step in workflow.available(aggregate.stage, actor.role):
-        values = sample_fields(step)
-        context = StepContext(reason=values.pop("reason", None))
-        copy = working_copy(aggregate)
-        try:
-            getattr(copy, step.name)(by=actor, context=context, **to_domain(step.fields, values))
-        except DomainError as error:
-            if _names_a_field(error, step.fields):
-                assessed.append(StepReadiness(step, True))
-            else:
-                assessed.append(StepReadiness(step, False, error.rule, waits_for(step.name, error, aggregate),
-                                              error.message))
-        else:
-            assessed.append(StepReadiness(step, True))
-    return Readiness(aggregate, tuple(assessed))
+    """Each step ``actor``'s role may take in the aggregate's stage, and the steps other roles could take."""
+    mine = tuple(try_step(aggregate, step, actor) for step in workflow.available(aggregate.stage, actor.role))
+    others = tuple(step for step in workflow.steps
+                   if aggregate.stage in step.stages and actor.role not in step.roles and awaited(step)
+                   and try_step(aggregate, step, Actor(SOMEONE_ELSE, step.roles[0])).would_pass)
+    return Readiness(aggregate, mine, others)

@@ -71,6 +71,9 @@ class HistoryEntry:
     data: dict[str, Any]
     hash: str
     prev_hash: str
+    workflow_version: int = 1
+    """The version of the workflow definition the event was taken under: the one its aggregate started
+    under (``workflow_version`` of its first event), which a later definition never changes."""
 
 
 class StepRequest(NamedTuple):
@@ -304,6 +307,7 @@ class ProcessService:
                 type=workflow.step_for_event(type(event).__name__),
                 recorded_at=event.timestamp,
                 **record_of(event),
+                workflow_version=workflow.version,
             )
 
     def position_of(self, aggregate_id: UUID, version: int) -> int:

@@ -33,11 +33,10 @@ def seed_demo_command() -> None:
 
 @seed.command("history")
 def seed_history_command() -> None:
-    """The published participation record (Member States since 1954, Associate Members, pre-stage periods),
-    loaded through the real commands; re-running adds nothing."""
+    """The published participation record (every status period since 1954, with its sources), recorded as
+    imported facts; re-running adds nothing, a changed entry is recorded as a revision."""
     services = command_services(create_tables=True)
     click.echo(f"Loading the participation record into {where(services)}:")
-    report = load_history(services.agreements, services.enlargements, say=click.echo)
-    click.echo(f"Loaded {len(report.loaded)} periods; skipped {len(report.skipped)}:")
-    for label, why in report.skipped:
-        click.echo(f"  skipped {label}: {why}")
+    report = load_history(services.records, say=click.echo)
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items()))
+    click.echo(f"Loaded {len(report.loaded)} periods ({counts}); skipped {len(report.skipped)}.")

@@ -13,7 +13,7 @@ from workflows.definitions import DEFINITIONS
 AGREEMENT_STEPS = {
     "attach_text", "request_legal_review", "complete_legal_review", "open_negotiation", "record_round",
     "finalise_text", "record_signature", "enter_into_force", "record_milestone", "renew", "suspend", "resume",
-    "terminate", "expire", "withdraw", "correct",
+    "terminate", "supersede", "expire", "withdraw", "correct",
 }
 STAGES = ["drafting", "negotiation", "signature", "implementation", "closed"]
 

@@ -36,6 +36,7 @@ from storage import audit
 from storage.archive import ImportRefusedError, import_lines
 from storage.audit import verify
 from tests.audit.helpers import AGREEMENTS, API, AUDIT, ENLARGEMENTS, lose_a_race
+from tests.projections.enlargement_walk import Process
 from tests.storage.stores import fresh_store, use_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,11 +86,14 @@ def stores(tmp_path: Path) -> Iterator[dict[str, Store]]:
 
 
 def seed(store: Store, history: bool = False) -> dict[str, str]:
-    """The demo agreements (and the published participation record, with ``history``), projected; the demo
-    users' tokens."""
+    """The demo agreements (and the published participation record with two enlargement processes taken
+    through their steps, with ``history``), projected; the demo users' tokens."""
     services = store.services
     if history:
-        load_history(services.agreements, services.enlargements, say=lambda m: None)
+        load_history(services.records, say=lambda m: None)
+        Process(services.enlargements, "alice", "Estonia", "EE", "associate_member_pre_stage",
+                "2019-01-01").to_force("2021-02-01")
+        Process(services.enlargements, "alice", "Estonia", "EE", "member", "2023-01-01").to_force("2024-08-30")
     tokens = seed_demo(services.agreements, services.access, Actor("pytest@cli", Role.ADMIN), say=lambda m: None)
     services.projections.catch_up()
     return tokens

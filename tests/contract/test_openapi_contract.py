@@ -58,7 +58,7 @@ ADMIN = Actor("pytest@cli", Role.ADMIN)
 register_with_schemathesis()  # strings, codes and dates of every format, hostile now and then
 
 STEPS = {kind: sorted({s.name for (k, _), w in DEFINITIONS.items() if k == kind for s in w.steps})
-         for kind in ("agreement", "enlargement")}
+         for kind in ("agreement", "enlargement", "observer")}
 
 
 @pytest.fixture
@@ -83,7 +83,8 @@ class Seeded:
         return self.services.app.recorder.max_notification_id() or 0
 
     def service(self, kind: str) -> Any:
-        return self.services.agreements if kind == "agreement" else self.services.enlargements
+        return {"agreement": self.services.agreements, "enlargement": self.services.enlargements,
+                "observer": self.services.observers}[kind]
 
     def version_of(self, kind: str, aggregate_id: Any) -> int | None:
         try:
@@ -102,6 +103,7 @@ def fields_for(step: StepDefinition, dice: int) -> dict[str, Any]:
     """A body with a plausible value for each required field of ``step`` (the rules may still refuse it)."""
     today = date.today().isoformat()
     values = {"date": today, "names": ["Director-General"], "state": {"name": "Kingdom of Norway", "country": "NO"},
+              "counterparty": {"name": "Kingdom of Norway", "kind": "state", "country": "NO"},
               "document": {"title": f"Text {dice}", "sha256": hashlib.sha256(f"Text {dice}".encode()).hexdigest(),
                            "media_type": "application/pdf"}}
     return {f.name: f.choices[dice % len(f.choices)] if f.choices else values.get(f.type, "Agreed in the meeting.")
@@ -119,13 +121,17 @@ def seed(services: Any) -> Seeded:
     slovenia = enlargements.create({"state": {"name": "Republic of Slovenia", "country": "SI"},
                                     "target": "associate_member_pre_stage", "applied_on": "2016-06-01"}, officer,
                                    StepContext())
+    jinr = services.observers.create({"party": {"name": "JINR", "kind": "organisation"},
+                                      "requested_on": "2012-01-10"}, officer, StepContext())
+    granted = services.observers.take_step(jinr.aggregate.id, "grant", {"decided_on": "2012-06-01"}, officer,
+                                           jinr.aggregate.version, StepContext())
     services.projections.catch_up()
     agreements = queries.list_agreements(services.db, {}, sort="title", page=1, per_page=100)
     result = verify(services.app.recorder)
     return Seeded(
         services=services,
         ids={"agreement": [UUID(str(row["id"])) for row in agreements.items],
-             "enlargement": [outcome.aggregate.id, slovenia.aggregate.id]},
+             "enlargement": [outcome.aggregate.id, slovenia.aggregate.id], "observer": [granted.aggregate.id]},
         parties=["CL", "MN", "CY", "Republic of Chile", "Republic of Cyprus", "CERN"],
         verified=(result.head_position, result.head_hash),
     )
@@ -140,7 +146,7 @@ def aim(seeded: Seeded, actor: Actor) -> Callable[[Any, Any], Any]:
 
     def aimed(case: Any, dice: tuple[int, ...]) -> Any:
         path, query = case.path_parameters or {}, case.query
-        kind = next((k for k in ("agreement", "enlargement") if f"{k}_id" in path), None)
+        kind = next((k for k in ("agreement", "enlargement", "observer") if f"{k}_id" in path), None)
         if kind and dice[0] < 85:
             ids = seeded.ids[kind]
             path[f"{kind}_id"] = str(ids[dice[1] % len(ids)])
@@ -253,6 +259,8 @@ VALID_BODIES = {
                             "applied_on": "2021-03-01"},
     f"{API}/agreements/{{agreement_id}}/steps/{{step}}": {"reason": "Ready for review."},
     f"{API}/enlargements/{{enlargement_id}}/steps/{{step}}": {"reason": "Ready for review."},
+    f"{API}/observers": {"party": {"name": "UNESCO", "kind": "organisation"}, "requested_on": "2020-01-01"},
+    f"{API}/observers/{{observer_id}}/steps/{{step}}": {"reason": "Ready for review."},
 }
 """Well-formed bodies: only the token is missing."""
 
@@ -270,7 +278,8 @@ def test_every_operation_refuses_a_request_without_a_valid_token_with_a_document
         path = {p.name: str(seeded.ids[p.name.removesuffix("_id")][0]) if p.name.endswith("_id")
                 else "request_legal_review" if p.name == "step" else "CL" for p in operation.path_parameters}
         if operation.method.upper() == "POST":
-            version = seeded.version_of("agreement" if "agreement_id" in path else "enlargement",
+            version = seeded.version_of(next((k for k in ("agreement", "enlargement", "observer")
+                                              if f"{k}_id" in path), "enlargement"),
                                         next(iter(path.values()), None)) or 1
             extra = {"headers": {"If-Match": f'"{version}"'}, "media_type": "application/json",
                      "body": VALID_BODIES.get(operation.path, {"position": 1, "hash": "0" * 64})}

@@ -686,7 +686,7 @@ def test_a_closed_agreement_can_still_be_corrected():
     assert agreement.stage is Stage.CLOSED
 
 
-@pytest.mark.parametrize("field", ["stage", "status", "kind", "counterparties", "closed_on", "signatures"])
+@pytest.mark.parametrize("field", ["stage", "status", "kind", "counterparties", "signatures"])
 def test_only_the_title_and_real_world_dates_can_be_corrected(field):
     agreement = in_force()
 

@@ -668,10 +668,9 @@ def test_a_correction_that_changes_nothing_is_refused(field, value):
         process.correct(by=BRUNO, context=NO_REASON, field=field, value=value.isoformat())
 
 
-@pytest.mark.parametrize("field", ["stage", "status", "target", "state", "title", "task_force_on",
-                                   "negotiation_authorised_on", "approved_on", "signed_on", "signatories",
-                                   "ratification_notified_on", "workflow_version"])
-def test_only_the_application_entry_into_force_and_end_dates_can_be_corrected(field):
+@pytest.mark.parametrize("field", ["stage", "status", "target", "state", "title", "signatories", "workflow_version",
+                                   "task_force_report"])
+def test_only_the_real_world_dates_can_be_corrected(field):
     process = ended()
 
     with refused(process, InvalidValueError, "correctable_field") as caught:

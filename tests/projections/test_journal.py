@@ -75,7 +75,9 @@ def test_journal_recorded_at_is_written_exactly_as_in_the_history(client, auth, 
     entries = everything(client, auth, services)
     walk = portfolio.walks["chile"]
     own = [{k: e[k] for k in HISTORY_KEYS} for e in entries if e["aggregate_id"] == str(walk.id)]
-    assert own == history(client, auth, walk.id)
+    entries_of_history = history(client, auth, walk.id)
+    assert own == [{k: e[k] for k in HISTORY_KEYS} for e in entries_of_history]
+    assert {e["workflow_version"] for e in entries_of_history} == {1}, "the history names the definition version"
 
 
 def test_after_and_limit_page_through_the_log_without_gaps(client, auth, services, portfolio):

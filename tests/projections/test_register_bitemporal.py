@@ -255,6 +255,21 @@ def test_a_suspended_cooperation_agreement_lists_no_partner_while_it_is_suspende
     assert [name for name, _ in partners_on(services, "2025-09-01")] == ["Mongolia"]
 
 
+def test_a_corrected_termination_date_moves_the_partner_s_end_as_known_after_the_correction(services):
+    walk = Walk(services.agreements, "alice", title="International Co-operation Agreement with Belarus", kind=ICA,
+                counterparties=[party("Belarus", "state", "BY")]).to_force("2024-12-01")
+    walk.step("carla", "terminate", effective_on="2025-06-27")
+    services.projections.catch_up()
+    before = time_text(walk.outcome.aggregate.modified_on)
+
+    walk.step("bruno", "correct", field="closed_on", value="2025-06-28", reason="The resolution's own date.")
+    services.projections.catch_up()
+
+    assert partners_on(services, "2025-06-27", before) == []
+    assert partners_on(services, "2025-06-27") == [("Belarus", "2024-12-01")]
+    assert partners_on(services, "2025-06-28") == []
+
+
 @pytest.mark.parametrize("asked", [EPFL, EPFL.casefold(), EPFL.upper()], ids=["as_recorded", "lower", "upper"])
 def test_the_timeline_of_a_partner_is_found_by_its_name_in_any_case(client, auth, services, asked):
     Walk(services.agreements, "alice", title="Collaboration with EPFL", kind=ICA,

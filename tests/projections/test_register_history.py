@@ -1,17 +1,20 @@
-"""The participation register after loading the published record (workflows/data/cern-participation.json).
+"""The participation register after loading the published record (bootstrap/seed/data/cern-participation.json).
 
-What the register should say is computed here from the data file itself, with the record's documented rules:
-- ``member``, ``associate-member`` and ``associate-member-pre-stage`` periods give the capacities ``member``,
-  ``associate_member`` and ``associate_member_pre_stage``;
-- a ``cooperation-agreement`` period with a known start makes the state a ``cooperation_partner``, unless the
-  state holds an institutional capacity that day;
-- observers, candidates for accession and the signed-but-not-in-force agreement (Chile) are never listed;
-- a year alone is 1 January; ``to`` is the first day the status no longer holds.
+What the register should say is computed here from the data file itself, with its own date arithmetic and the
+readings of the record that bootstrap/seed/readings.py lists (what an end names, a month given only in
+``date_certainty``, alternative values and bounds named in the notes, the day a state ceased to exist):
+- a date is as precise as the record: "2014" may be any day of 2014, so a period holds *possibly* from the
+  first day its start may be, and *certainly* from the last; likewise for its end; an unknown start makes the
+  period uncertain until its end;
+- every status is listed (member, associate member, pre-stage, candidate for accession, observer with its scope
+  and suspension, cooperation partner), one row per party and day: a status it certainly holds first, then
+  the highest; the others it holds that day under ``also``; an agreement signed and not in force never;
+- CERN's own observer status at the UN General Assembly is never among the participants.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import calendar
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,307 +22,346 @@ from typing import Any
 import pytest
 
 from bootstrap import create_app
-from bootstrap.seed.history import country_of, load_history, record_date, record_entries
-from domain.values import Actor, Role, Target
+from bootstrap.seed import readings
+from bootstrap.seed.history import country_of, entry_keys, load_history, record_entries
+from domain.recorded import RecordedStatus
 from projections import queries
-from tests.conftest import USERS
-from tests.projections.enlargement_walk import ENLARGEMENTS, FAR_FUTURE, PARTICIPATION, register_over_http
+from tests.projections.enlargement_walk import FAR_FUTURE, PARTICIPATION, register_over_http
 from tests.storage.stores import BACKENDS, fresh_store
 
 CAPACITIES = {"member": "member", "associate-member": "associate_member",
-              "associate-member-pre-stage": "associate_member_pre_stage"}
-OBSERVERS = ("observer", "observer-suspended")
+              "associate-member-pre-stage": "associate_member_pre_stage",
+              "candidate-for-accession": "candidate_for_accession", "observer": "observer",
+              "observer-suspended": "observer", "cooperation-agreement": "cooperation_partner"}
+RANK = ("member", "associate_member_pre_stage", "associate_member", "candidate_for_accession", "observer",
+        "cooperation_partner")
 TODAY = datetime.now(UTC).date()
 DAY = timedelta(days=1)
-
-Participant = tuple[str, str, str, str, Any]
-"""(party, country, capacity, since, until)"""
+LOW, HIGH = date(1, 1, 1), date(9999, 12, 31)
 
 
-def periods(entries: list[dict[str, Any]], statuses: Any) -> list[tuple[dict[str, Any], date, date | None]]:
-    """The states' periods with one of ``statuses`` and a known start: (entry, began, ended)."""
-    return [(e, record_date(e["from"]), record_date(e.get("to"))) for e in entries
-            if e["kind"] == "state" and e["status"] in statuses and record_date(e.get("from")) is not None]
+def span(text: str) -> tuple[date, date]:
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 1:
+        return date(parts[0], 1, 1), date(parts[0], 12, 31)
+    if len(parts) == 2:
+        return date(*parts, 1), date(*parts, calendar.monthrange(*parts)[1])
+    return date(*parts), date(*parts)
 
 
-def holds(began: date, ended: date | None, day: date) -> bool:
-    return began <= day and (ended is None or day < ended)
+def reading(table: dict, entry: dict[str, Any]) -> Any:
+    for (party, status, began), value in table.items():
+        if entry["party"].startswith(party) and entry["status"] == status and entry.get("from") == began:
+            return value
+    return None
 
 
-def expected_on(entries: list[dict[str, Any]], day: date) -> set[Participant]:
-    """Who the record says participates on ``day``, in what capacity, since and until when."""
-    institutional: dict[str, Participant] = {}
-    for entry, began, ended in periods(entries, CAPACITIES):
-        if holds(began, ended, day):
-            country = country_of(entry["party"])
-            assert country not in institutional, f"the record gives {country} two statuses on {day}"
-            institutional[country] = (entry["party"], country, CAPACITIES[entry["status"]], began.isoformat(),
-                                      ended.isoformat() if ended else None)
-    partners: dict[str, Participant] = {}
-    for entry, began, ended in periods(entries, ("cooperation-agreement",)):
-        country = country_of(entry["party"])
-        if holds(began, ended, day) and country not in institutional:
-            if country not in partners or began.isoformat() < partners[country][3]:
-                partners[country] = (entry["party"], country, "cooperation_partner", began.isoformat(),
-                                     ended.isoformat() if ended else None)
-    return set(institutional.values()) | set(partners.values())
+def cessation(entry: dict[str, Any]) -> date | None:
+    for name, (day, _, _) in readings.CESSATIONS.items():
+        if entry["party"].startswith(name):
+            return date.fromisoformat(day)
+    return None
 
 
-def as_participants(rows: list[dict[str, Any]]) -> set[Participant]:
-    return {(r["party"], r["country"], r["capacity"], r["since"], r["until"]) for r in rows}
+class Expected:
+    """One period as the record (and its listed readings) says: possibly from .. until, certainly from .. until
+    (exclusive ends; None: open)."""
+
+    def __init__(self, entry: dict[str, Any], began: tuple[date, date] | None, ended: tuple[date, date] | None,
+                 suspended: bool):
+        self.entry, self.suspended = entry, suspended
+        self.possible_from, self.certain_from = began if began else (LOW, HIGH)
+        self.certain_until, self.possible_until = ended if ended else (None, None)
+        self.capacity = CAPACITIES[entry["status"]]
+        self.key = country_of(entry["party"]) if entry["kind"] == "state" else entry["party"].casefold()
+
+    def holds(self, day: date) -> str | None:
+        if self.certain_from <= day and (self.certain_until is None or day < self.certain_until):
+            return "certain"
+        if self.possible_from <= day and (self.possible_until is None or day < self.possible_until):
+            return "possible"
+        return None
 
 
-def dates_to_check(entries: list[dict[str, Any]]) -> list[date]:
-    """Every 1 January from 1954 to this year, every start and end in the record and the day before each, today."""
+def expected_periods(entry: dict[str, Any]) -> list[Expected]:
+    """The periods an entry states, computed from the entry and the readings the loader documents."""
+    if entry["status"] == "associate-member-agreement-signed-not-in-force" or entry["party"] == "CERN":
+        return []
+    month = reading(readings.MONTHS, entry)
+    start = month[1] if month and month[0] == "began" else entry.get("from")
+    end = month[1] if month and month[0] == "ended" else entry.get("to")
+    starts = [span(v) for v in [start, *(v for v, _ in reading(readings.ALTERNATIVES, entry) or [])] if v]
+    began = (min(s[0] for s in starts), max(s[1] for s in starts)) if starts else None
+    if (bound := reading(readings.BOUNDS, entry)) is not None:
+        low, high = bound[0] and span(bound[0])[0], bound[1] and span(bound[1])[1]
+        began = ((max(began[0], low) if low else began[0], min(began[1], high) if high else began[1]) if began
+                 else (low or LOW, high or HIGH))
+    shift = DAY if reading(readings.LAST_DAY, entry) else timedelta(0)
+    ceased = cessation(entry)
+    ended = ((span(end)[0] + shift, span(end)[1] + shift) if end
+             else (ceased, ceased) if ceased else None)
+    periods = [Expected(entry, began, ended, entry["status"] == "observer-suspended")]
+    if entry.get("suspended_from"):
+        suspended = date.fromisoformat(entry["suspended_from"])
+        periods.append(Expected(entry, (suspended, suspended), (ceased, ceased) if ceased else None, True))
+    return periods
+
+
+def all_periods(entries: list[dict[str, Any]]) -> list[Expected]:
+    return [p for e in entries for p in expected_periods(e)]
+
+
+Listed = tuple[str, str, bool, bool, str | None]
+"""(party, capacity, certain, suspended, scope)"""
+
+
+def expected_on(periods: list[Expected], day: date) -> dict[str, tuple[Listed, list[Listed]]]:
+    """Party key -> (the row listed, the party's other statuses that day)."""
+    by_party: dict[str, list[tuple[Expected, str]]] = {}
+    for p in periods:
+        if (holds := p.holds(day)) is not None:
+            by_party.setdefault(p.key, []).append((p, holds))
+    answer = {}
+    for key, held in by_party.items():
+        held.sort(key=lambda h: (h[1] != "certain", RANK.index(h[0].capacity), h[0].possible_from))
+        rows = [(p.entry["party"], p.capacity, holds == "certain", p.suspended, p.entry.get("scope"))
+                for p, holds in held]
+        answer[key] = (rows[0], sorted(rows[1:], key=repr))
+    return answer
+
+
+def got_on(services: Any, day: date) -> dict[str, tuple[Listed, list[Listed]]]:
+    answer = {}
+    for p in queries.participation(services.db, day.isoformat(), FAR_FUTURE):
+        key = p["country"] if p["kind"] == "state" else p["party"].casefold()
+        assert key not in answer, f"{key} listed twice on {day}"
+        listed = [(x["party"], x["capacity"], x["certain"], x["suspended"], x["scope"]) for x in [p, *p["also"]]]
+        answer[key] = (listed[0], sorted(listed[1:], key=repr))
+    return answer
+
+
+def dates_to_check(periods: list[Expected]) -> list[date]:
+    """Every day where the record changes (a possible or certain start or end) and the day before each,
+    every 1 January from 1954, and today."""
     days = {date(year, 1, 1) for year in range(1954, TODAY.year + 1)} | {TODAY}
-    for entry in entries:
-        for key in ("from", "to"):
-            if (day := record_date(entry.get(key))) is not None:
+    for p in periods:
+        for day in (p.possible_from, p.certain_from, p.certain_until, p.possible_until):
+            if day is not None and LOW < day < HIGH:
                 days |= {day, day - DAY}
     return sorted(days)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def entries() -> list[dict[str, Any]]:
     return record_entries()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One store per backend for the whole module (loading the record takes seconds on PostgreSQL); the tests
-    only read, except the one that loads again and must record nothing."""
+    """One store per backend for the whole module, the record loaded once; the tests only read."""
     with fresh_store(request.param, tmp_path_factory.mktemp("history")) as storage:
         app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage,
                           "PROJECTIONS_IN_PROCESS": False, "READ_WAIT_SECONDS": 1.0})
+        services = app.extensions["accord"]
+        load_history(services.records, say=lambda m: None)
+        services.projections.catch_up()
         try:
             yield app
         finally:
-            app.extensions["accord"].close()
+            services.close()
 
 
 @pytest.fixture(scope="module")
 def tokens(app) -> dict[str, str]:
-    """A bearer token for each test user, issued once per store (a user exists only once)."""
+    from domain.values import Actor, Role
+    from tests.conftest import USERS
     admin = Actor("pytest@cli", Role.ADMIN)
     return {name: app.extensions["accord"].access.issue_token(admin, name, role) for name, role in USERS.items()}
 
 
-@pytest.fixture(scope="module")
-def loaded(app):
-    services = app.extensions["accord"]
-    report = load_history(services.agreements, services.enlargements, say=lambda m: None)
-    services.projections.catch_up()
-    return report
+def on(services: Any, day: str) -> list[dict[str, Any]]:
+    return queries.participation(services.db, day, FAR_FUTURE)
 
 
-def on(services, day: date | str, known_at: str = FAR_FUTURE) -> list[dict[str, Any]]:
-    return queries.participation(services.db, day if isinstance(day, str) else day.isoformat(), known_at)
-
-
-def capacities_of(services, country: str, day: str) -> list[str]:
-    return [p["capacity"] for p in on(services, day) if p["country"] == country]
+def listed(services: Any, key: str, day: str) -> dict[str, Any] | None:
+    return next((p for p in on(services, day) if key in (p["country"], p["party"])), None)
 
 
 # ---- the register, date by date ------------------------------------------------------------------
 
 
-def test_the_data_file_covers_the_cases_the_register_must_get_right(entries):
-    """The record has a same-day conversion, a withdrawal and rejoin, and a state still in the pre-stage."""
-    estonia = [(e["status"], e["from"], e["to"]) for e in entries if e["party"] == "Estonia"]
-    spain = [(e["status"], e["from"], e["to"]) for e in entries if e["party"] == "Spain"]
-    cyprus = [(e["status"], e["to"]) for e in entries if e["party"] == "Cyprus"]
-    assert [s for s, _, _ in estonia] == ["associate-member-pre-stage", "member"]
-    assert estonia[0][2] == estonia[1][1]
-    assert [s for s, _, _ in spain] == ["member", "member"] and spain[0][2] < spain[1][1]
-    assert cyprus == [("associate-member-pre-stage", None)]
-    assert len(dates_to_check(entries)) > 150
+def test_the_checked_dates_cover_every_change_of_the_record(entries):
+    periods = all_periods(entries)
+    days = dates_to_check(periods)
+    assert len(days) > 150
+    assert {date(1968, 12, 31), date(1969, 1, 1), date(2018, 1, 30), date(2018, 1, 31), date(1985, 1, 1),
+            date(1986, 1, 11), date(1991, 12, 26), date(2003, 2, 4)} <= set(days)
 
 
-def test_on_every_date_the_register_lists_what_the_record_says(services, loaded, entries):
+def test_on_every_date_the_register_lists_what_the_record_says_with_certainty(services, entries):
+    periods = all_periods(entries)
     wrong = []
-    for day in dates_to_check(entries):
-        expected, got = expected_on(entries, day), as_participants(on(services, day))
+    for day in dates_to_check(periods):
+        expected, got = expected_on(periods, day), got_on(services, day)
         if got != expected:
-            wrong.append((day.isoformat(), sorted(got - expected), sorted(expected - got)))
-    assert not wrong, wrong[:5]
+            diff = {k: (got.get(k), expected.get(k)) for k in set(got) | set(expected) if got.get(k) != expected.get(k)}
+            wrong.append((day.isoformat(), diff))
+    assert not wrong, wrong[:3]
 
 
-def test_no_party_is_ever_listed_twice_on_one_day(services, loaded, entries):
-    for day in dates_to_check(entries):
-        rows = on(services, day)
-        assert len({r["country"] for r in rows}) == len(rows), (day, Counter(r["country"] for r in rows))
-        assert len({r["party"] for r in rows}) == len(rows), day
+def test_every_status_of_the_record_is_answered_on_some_day(services, entries):
+    seen = set()
+    for day in dates_to_check(all_periods(entries)):
+        for p in on(services, day.isoformat()):
+            for x in (p, *p["also"]):
+                seen.add((x["capacity"], x["certain"], x["suspended"]))
+    assert {(c, True, False) for c in RANK} <= seen
+    assert {("member", False, False), ("observer", False, False), ("observer", True, True),
+            ("associate_member", False, False), ("cooperation_partner", False, False)} <= seen
 
 
-def test_the_register_over_http_agrees_with_the_record(client, auth, services, loaded, entries):
-    for day in ("1954-09-28", "1954-09-29", "1968-12-31", "1993-07-01", "2014-01-01", "2024-08-30",
-                TODAY.isoformat()):
-        body = register_over_http(client, auth("farid"), day)
-        assert body["on"] == day
-        assert body["count"] == len(body["participants"])
-        assert as_participants(body["participants"]) == expected_on(entries, date.fromisoformat(day)), day
-        assert all(p["source"]["type"] in ("enlargement", "agreement") and p["source"]["id"]
-                   for p in body["participants"])
+# ---- the cases, one by one -----------------------------------------------------------------------
 
 
-def test_the_register_by_default_answers_for_today_as_known_now(client, auth, services, loaded, entries):
-    response = client.get(PARTICIPATION, headers=auth("eva"))
-
-    assert response.status_code == 200, response.get_json()
-    assert response.get_json()["on"] == TODAY.isoformat()
-    assert as_participants(response.get_json()["participants"]) == expected_on(entries, TODAY)
-
-
-def test_before_the_record_was_loaded_the_register_knew_no_one(services, loaded):
-    assert on(services, TODAY, known_at="2000-01-01T00:00:00.000000Z") == []
-    assert on(services, TODAY) != []
+def test_a_date_inside_a_month_only_start_is_answered_uncertain(services):
+    """Lithuania: Associate Member 'January 2018', the day not confirmed."""
+    assert listed(services, "LT", "2017-12-31") is None
+    january = listed(services, "LT", "2018-01-15")
+    assert (january["capacity"], january["certain"], january["since"]) == ("associate_member", False, "2018-01-01")
+    assert january["start"]["precision"] == "month" and january["start"]["value"] == "2018-01"
+    assert listed(services, "LT", "2018-02-01")["certain"] is True
 
 
-def test_a_pre_stage_associate_member_becomes_a_member_on_the_day_of_the_conversion(services, loaded):
-    """Estonia: Associate Member in the pre-stage from 2021-02-01, Member State from 2024-08-30."""
-    assert capacities_of(services, "EE", "2024-08-29") == ["associate_member_pre_stage"]
-    assert capacities_of(services, "EE", "2024-08-30") == ["member"]
-    assert capacities_of(services, "EE", "2021-02-01") == ["associate_member_pre_stage"]
-    assert capacities_of(services, "EE", "2021-01-31") == []
+def test_a_year_only_start_is_not_1_january(services):
+    """Turkey: observer from 1961 (year only): uncertain all 1961, certain from 31 December 1961."""
+    assert listed(services, "TR", "1960-12-31") is None
+    assert listed(services, "TR", "1961-01-01")["certain"] is False
+    assert listed(services, "TR", "1961-12-30")["certain"] is False
+    assert listed(services, "TR", "1961-12-31")["certain"] is True
 
 
-def test_a_state_that_withdrew_and_rejoined_is_listed_only_while_it_was_a_member(services, loaded):
-    """Spain: Member State from 1961-01-01 until it withdrew (1968-12-31), again from 1983-01-01."""
-    assert capacities_of(services, "ES", "1960-12-31") == []
-    assert capacities_of(services, "ES", "1961-01-01") == ["member"]
-    assert capacities_of(services, "ES", "1968-12-30") == ["member"]
-    assert capacities_of(services, "ES", "1968-12-31") == []
-    assert capacities_of(services, "ES", "1969-06-01") == []
-    assert capacities_of(services, "ES", "1983-01-01") == ["member"]
-    first, second = ([p["source"]["id"] for p in on(services, d) if p["country"] == "ES"]
-                     for d in ("1961-01-01", "1983-01-01"))
-    assert first != second
+def test_conflicting_sources_are_kept_each_with_its_source(services, entries):
+    """Portugal: 1 January 1986 (CERN timeline), 1985 (home.cern), 11 January 1986 (LIP)."""
+    [portugal] = [e for e in entries if e["party"] == "Portugal"]
+    assert listed(services, "PT", "1984-12-31") is None
+    row = listed(services, "PT", "1985-06-01")
+    assert (row["capacity"], row["certain"]) == ("member", False)
+    assert row["start"]["certainty"] == "conflicting"
+    alternatives = {(a["value"], a["source"]["url"]) for a in row["start"]["alternatives"]}
+    urls = {s["title"]: s["url"] for s in portugal["source"]}
+    assert alternatives == {("1985", urls["CERN – Our Member States (home.cern)"]),
+                            ("1986-01-11", next(u for t, u in urls.items() if t.startswith("LIP")))}
+    assert listed(services, "PT", "1986-01-10")["certain"] is False
+    assert listed(services, "PT", "1986-01-11")["certain"] is True
 
 
-def test_a_state_still_in_the_pre_stage_is_listed_so_today(services, loaded):
-    [cyprus] = [p for p in on(services, TODAY) if p["country"] == "CY"]
+def test_an_unknown_start_stays_unknown(services):
+    """Belarus: a cooperation agreement whose start no source gives, ended 27 June 2024."""
+    row = listed(services, "BY", "2020-01-01")
+    assert (row["capacity"], row["since"], row["certain"]) == ("cooperation_partner", None, False)
+    assert row["start"]["certainty"] == "unknown" and row["start"]["value"] is None
+    assert listed(services, "BY", "2024-06-27") is None
+    [period] = queries.timeline(services.db, "BY", FAR_FUTURE)
+    assert (period["since"], period["until"], period["certain"]) == (None, "2024-06-27", False)
 
-    assert (cyprus["party"], cyprus["capacity"], cyprus["since"], cyprus["until"]) == (
-        "Cyprus", "associate_member_pre_stage", "2016-04-01", None)
+
+def test_bounds_the_notes_give_an_unknown_start_are_kept(services):
+    """JINR: absent from the June 2010 observer list, present in the 2017 one; suspended 25 March 2022."""
+    jinr = "JINR (Joint Institute for Nuclear Research)"
+    assert listed(services, jinr, "2010-05-31") is None
+    assert listed(services, jinr, "2012-01-01")["certain"] is False
+    assert listed(services, jinr, "2017-12-31")["certain"] is True
+    suspended = listed(services, jinr, "2022-03-25")
+    assert (suspended["capacity"], suspended["suspended"], suspended["certain"]) == ("observer", True, True)
 
 
-def test_a_signed_agreement_not_in_force_never_lists_the_state(services, loaded, entries):
+def test_an_observer_status_is_suspended_and_its_scope_kept(services):
+    """Russian Federation: observer (start 1993 or 1995), suspended 8 March 2022; Japan: LHC and HL-LHC."""
+    before = listed(services, "RU", "2022-03-07")
+    assert (before["capacity"], before["suspended"]) == ("observer", False)
+    assert [a["capacity"] for a in before["also"]] == ["cooperation_partner"]
+    after = listed(services, "RU", "2022-03-08")
+    assert (after["capacity"], after["suspended"]) == ("observer", True)
+    assert listed(services, "RU", "1993-06-01")["capacity"] == "cooperation_partner" or \
+        listed(services, "RU", "1993-06-01")["certain"] is False
+    assert listed(services, "RU", "1995-06-23")["certain"] is True
+    japan = listed(services, "JP", TODAY.isoformat())
+    assert {japan["scope"], *(a["scope"] for a in japan["also"])} == {
+        "LHC (special observer; restricted sessions on LHC matters)", "HL-LHC"}
+
+
+def test_the_candidate_for_accession_is_listed_until_membership(services):
+    """Romania: Candidate for Accession from 12 November 2010, Member State from 17 July 2016."""
+    assert listed(services, "RO", "2010-11-11") is None
+    assert listed(services, "RO", "2010-11-12")["capacity"] == "candidate_for_accession"
+    assert listed(services, "RO", "2016-07-16")["capacity"] == "candidate_for_accession"
+    assert listed(services, "RO", "2016-07-17")["capacity"] == "member"
+
+
+def test_ends_as_they_happened(services):
+    """Spain's withdrawal took effect at the end of 1968 (its last day as a Member State); the CSFR's last day
+    was 31 December 1992, its successors' first 1 July 1993; the USSR's agreement ends when the USSR ceased
+    (26 December 1991), the Russian Federation's begins on 30 October 1993; Yugoslavia left in 1961 (the day
+    is not known) and its suspended observer status ends with the state (4 February 2003)."""
+    assert listed(services, "ES", "1968-12-31")["capacity"] == "member"
+    assert listed(services, "ES", "1969-01-01") is None
+    assert listed(services, "CS", "1992-12-31")["capacity"] == "member"
+    assert listed(services, "CS", "1993-01-01") is None
+    assert listed(services, "CZ", "1993-06-30") is None and listed(services, "CZ", "1993-07-01") is not None
+    assert listed(services, "SU", "1991-12-25")["capacity"] == "cooperation_partner"
+    assert listed(services, "SU", "1991-12-26") is None
+    assert listed(services, "RU", "1993-10-30")["capacity"] in ("observer", "cooperation_partner")
+    member = listed(services, "YU", "1961-06-01")
+    assert (member["capacity"], member["certain"]) == ("member", False)
+    assert listed(services, "YU", "1960-12-31")["certain"] is True
+    assert listed(services, "YU", "1962-01-01")["capacity"] == "observer"
+    suspended = listed(services, "YU", "2000-01-01")
+    assert (suspended["capacity"], suspended["suspended"]) == ("observer", True)
+    assert listed(services, "YU", "2003-02-04") is None
+
+
+def test_an_agreement_signed_and_not_in_force_is_in_the_timeline_never_on_a_date(services, entries):
     [chile] = [e for e in entries if e["status"] == "associate-member-agreement-signed-not-in-force"]
-    country = country_of(chile["party"])
-
-    assert all(country not in {p["country"] for p in on(services, day)} for day in dates_to_check(entries))
-    assert queries.timeline(services.db, country, FAR_FUTURE) == []
-
-
-def test_a_cooperation_partner_that_becomes_an_associate_member_is_listed_once_in_the_new_capacity(
-        services, loaded, entries):
-    """Latvia: a co-operation agreement from 2016, Associate Member from 2021-08-02 (the record's dates)."""
-    [agreement] = [e for e in entries if e["party"] == "Latvia" and e["status"] == "cooperation-agreement"]
-    changed_on = record_date(agreement["to"])
-
-    assert capacities_of(services, "LV", (changed_on - DAY).isoformat()) == ["cooperation_partner"]
-    assert capacities_of(services, "LV", changed_on.isoformat()) == ["associate_member"]
+    assert all(listed(services, "CL", day.isoformat()) is None for day in dates_to_check(all_periods(entries)))
+    [period] = queries.timeline(services.db, "CL", FAR_FUTURE)
+    assert (period["capacity"], period["since"]) == ("associate_member_signed", chile["from"])
 
 
-# ---- one party's timeline ------------------------------------------------------------------------
+def test_cern_s_own_observer_status_is_a_relation_the_other_way(services):
+    """CERN, observer at the UN General Assembly since 14 December 2012: not one of CERN's own observers."""
+    for day in ("2012-12-14", TODAY.isoformat()):
+        assert all(p["party"] != "CERN" for p in on(services, day))
+    assert queries.held_by_organisation(services.db, "2012-12-13", FAR_FUTURE) == []
+    [held] = queries.held_by_organisation(services.db, "2012-12-14", FAR_FUTURE)
+    assert (held["party"], held["capacity"], held["body"], held["relation"]) == (
+        "CERN", "observer", "United Nations General Assembly", "held_by_organisation")
 
 
-def test_the_timeline_of_spain_shows_its_two_periods_of_membership(client, auth, services, loaded, entries):
-    from_file = [("member", record_date(e["from"]).isoformat(), e["to"] and record_date(e["to"]).isoformat())
-                 for e in entries if country_of(e["party"]) == "ES" and e["status"] in CAPACITIES]
-
-    response = client.get(f"{PARTICIPATION}/ES", headers=auth("farid"))
-
-    assert response.status_code == 200, response.get_json()
-    body = response.get_json()
-    assert body["party"] == "ES"
-    got = [(p["capacity"], p["since"], p["until"]) for p in body["periods"]]
-    assert got == from_file == [("member", "1961-01-01", "1968-12-31"), ("member", "1983-01-01", None)]
-    assert len({p["source"]["id"] for p in body["periods"]}) == 2
-    by_name = client.get(f"{PARTICIPATION}/Spain", headers=auth("farid")).get_json()["periods"]
-    assert by_name == body["periods"]
+def test_every_row_carries_all_of_its_entry_s_sources(services, entries):
+    by_id = {str(RecordedStatus.create_id(key)): entry for entry, key in zip(entries, entry_keys(entries),
+                                                                              strict=True)}
+    rows = [r for p in ("CERN", *{country_of(e["party"]) or e["party"] for e in entries})
+            for r in queries.timeline(services.db, p, FAR_FUTURE)]
+    assert {r["source"]["id"] for r in rows} == set(by_id)
+    for row in rows:
+        entry = by_id[row["source"]["id"]]
+        cited = [{"title": s["title"], "url": s.get("url")} for s in entry["source"]]
+        assert row["sources"][:len(cited)] == cited, row["party"]
+        assert len(row["sources"]) == len(cited) or any(i.startswith(("ended:", "suspension:"))
+                                                        for i in row["interpretation"]), row["party"]
 
 
-def test_every_state_s_timeline_is_its_periods_in_the_record(services, loaded, entries):
-    countries = {country_of(e["party"]) for e, _, _ in periods(entries, (*CAPACITIES, "cooperation-agreement"))}
-    wrong = []
-    for country in sorted(countries):
-        expected = sorted(
-            (CAPACITIES.get(e["status"], "cooperation_partner"), began.isoformat(), ended and ended.isoformat())
-            for e, began, ended in periods(entries, (*CAPACITIES, "cooperation-agreement"))
-            if country_of(e["party"]) == country)
-        got = sorted((p["capacity"], p["since"], p["until"]) for p in queries.timeline(services.db, country,
-                                                                                        FAR_FUTURE))
-        if got != expected:
-            wrong.append((country, got, expected))
-    assert not wrong
+# ---- over HTTP -----------------------------------------------------------------------------------
 
 
-# ---- the load itself -----------------------------------------------------------------------------
+def test_the_register_over_http_shows_certainty_sources_and_the_organisation_s_own_status(client, auth):
+    body = register_over_http(client, auth("farid"), "2018-01-15")
 
-
-def test_each_status_period_is_one_enlargement_process_with_the_record_s_dates(client, auth, services, loaded,
-                                                                               entries):
-    expected = Counter()
-    for entry in entries:
-        if entry["kind"] == "state" and entry["status"] in (*CAPACITIES,
-                                                            "associate-member-agreement-signed-not-in-force"):
-            in_force = entry["status"] in CAPACITIES
-            began, ended = record_date(entry["from"]), record_date(entry.get("to"))
-            expected[(country_of(entry["party"]), CAPACITIES.get(entry["status"], "associate_member"),
-                      began.isoformat(), began.isoformat() if in_force else None,
-                      ended.isoformat() if ended else None)] += 1
-
-    response = client.get(ENLARGEMENTS, query_string={"per_page": 500}, headers=auth("eva"))
-
-    got = Counter((r["country"], r["target"], r["applied_on"], r["effective_on"], r["ended_on"])
-                  for r in response.get_json())
-    assert got == expected
-    assert int(response.headers["X-Total-Count"]) == sum(expected.values())
-
-
-def test_the_loaded_steps_are_recorded_by_named_system_users_with_the_source_as_reference(services, loaded,
-                                                                                          entries):
-    [period] = [e for e in entries if e["party"] == "Serbia" and e["status"] == "member"]
-    [process] = services.enlargements.processes_of("RS", Target.MEMBER)
-
-    history = list(services.enlargements.history(process.id))
-
-    assert {h.actor for h in history} == {"history-loader", "history-reviewer"}
-    assert {h.reference for h in history} == {period["source"][0]["url"]}
-    assert all(period["date_certainty"] in h.reason for h in history)
-    assert history[-1].type == "enter_into_force"
-
-
-def test_loading_again_records_nothing_new(services, loaded):
-    recorder = services.app.recorder
-    before = recorder.max_notification_id()
-
-    again = load_history(services.agreements, services.enlargements, say=lambda m: None)
-
-    assert recorder.max_notification_id() == before
-    assert again.loaded == loaded.loaded
-    assert again.skipped == loaded.skipped
-
-
-def test_the_report_lists_every_observer_as_skipped_with_the_reason(loaded, entries):
-    observers = [e for e in entries if e["status"] in OBSERVERS]
-    assert observers
-
-    for entry in observers:
-        matching = [(label, reason) for label, reason in loaded.skipped
-                    if label.startswith(entry["party"] + " ") and f" {entry['status']} " in label
-                    and (entry.get("from") or "?") in label]
-        assert len(matching) == 1, (entry["party"], entry["status"], loaded.skipped)
-        [(_, reason)] = matching
-        assert "observer" in reason and "not modelled" in reason
-
-
-def test_the_report_lists_every_period_it_did_not_load(loaded, entries):
-    modelled = periods(entries, (*CAPACITIES, "associate-member-agreement-signed-not-in-force",
-                                 "cooperation-agreement"))
-
-    assert len(loaded.loaded) == len(modelled)
-    assert len(loaded.skipped) == len(entries) - len(modelled)
-    assert all(reason.strip() for _, reason in loaded.skipped)
-    assert any("candidate-for-accession" in label for label, _ in loaded.skipped)
+    assert body["count"] == len(body["participants"])
+    lithuania = next(p for p in body["participants"] if p["country"] == "LT")
+    assert (lithuania["certain"], lithuania["start"]["precision"]) == (False, "month")
+    assert all(p["sources"] for p in body["participants"])
+    assert [h["body"] for h in body["held_by_organisation"]] == ["United Nations General Assembly"]
+    timeline = client.get(f"{PARTICIPATION}/ES", headers=auth("farid")).get_json()["periods"]
+    assert [(p["since"], p["until"], p["end_is"]) for p in timeline] == [
+        ("1961-01-01", "1969-01-01", "last_day"), ("1983-01-01", None, "first_day_without")]

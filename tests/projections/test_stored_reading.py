@@ -22,7 +22,7 @@ from tests.projections.helpers import ICA, Walk, Writer, party
 
 @pytest.fixture
 def logged(services):
-    load_history(services.agreements, services.enlargements, say=lambda m: None)
+    load_history(services.records, say=lambda m: None)
     seed_demo(services.agreements, services.access, Actor("pytest@cli", Role.ADMIN), say=lambda m: None)
     Writer(services.agreements, Random(7)).write(400)  # many steps of many agreements: suspensions, corrections...
     renewed = Walk(services.agreements, "alice", title="Renewed", kind=ICA, expires_on="2030-06-30",

@@ -19,7 +19,7 @@ from tests.conftest import USERS
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
-BASE = {"agreement": f"{API}/agreements", "enlargement": f"{API}/enlargements"}
+BASE = {"agreement": f"{API}/agreements", "enlargement": f"{API}/enlargements", "observer": f"{API}/observers"}
 ACTORS = {name: Actor(name, role) for name, role in USERS.items()}
 PEOPLE: dict[Role, list[str]] = {role: [n for n, r in USERS.items() if r is role] for role in Role}
 """role -> the test users acting in it (alice, dmitri: IR; bruno, carla: Legal; eva; farid; gwen)."""
@@ -131,7 +131,12 @@ ENLARGEMENT_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "closed": [("alice", "withdraw", {})],
 }
 
-SITUATIONS = {"agreement": AGREEMENT_SITUATIONS, "enlargement": ENLARGEMENT_SITUATIONS}
+OBSERVER_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "drafting": [],
+    "implementation": [("alice", "grant", {"decided_on": "2020-06-01"})],
+}
+SITUATIONS = {"agreement": AGREEMENT_SITUATIONS, "enlargement": ENLARGEMENT_SITUATIONS,
+              "observer": OBSERVER_SITUATIONS}
 
 _countries = itertools.cycle(sorted(ASSIGNED))
 """Country codes in use, each in turn: one open enlargement process per state and target, so each its own."""
@@ -158,7 +163,13 @@ def enlargement_fields(country: str | None = None, **overrides: Any) -> dict[str
 
 
 def service_of(services: Any, kind: str) -> Any:
-    return services.agreements if kind == "agreement" else services.enlargements
+    return {"agreement": services.agreements, "enlargement": services.enlargements,
+            "observer": services.observers}[kind]
+
+
+def observer_fields(**overrides: Any) -> dict[str, Any]:
+    return {"party": {"name": f"Observer state {next_country()}", "kind": "organisation"},
+            "requested_on": "2020-01-01", **overrides}
 
 
 def build(services: Any, kind: str, situation: str) -> tuple[UUID, int]:
@@ -167,6 +178,8 @@ def build(services: Any, kind: str, situation: str) -> tuple[UUID, int]:
     if kind == "agreement":
         expires = "2020-01-01" if situation == "implementation, expiry passed" else "2030-12-31"
         outcome = service.create(agreement_fields(expires_on=expires), ACTORS["alice"], StepContext())
+    elif kind == "observer":
+        outcome = service.create(observer_fields(), ACTORS["alice"], StepContext())
     else:
         outcome = service.create(enlargement_fields(), ACTORS["alice"], StepContext())
     return walk(service, outcome.aggregate, SITUATIONS[kind][situation])

@@ -49,7 +49,7 @@ TITLE_FIX = {"field": "title", "value": "Corrected title of the agreement"}
 APPLIED_FIX = {"field": "applied_on", "value": "2017-01-01"}
 _d = STATE_DATES
 
-RECIPES: dict[str, dict[str, dict[str, tuple[str, dict[str, Any]]]]] = {
+RECIPES: dict[str, dict[str, dict[str, tuple[str, Any]]]] = {
     # kind -> step -> stage -> (situation to build, the step's fields): how to make the step succeed there
     "agreement": {
         "attach_text": {"drafting": ("drafting", {"document": DRAFT_V2}),
@@ -70,6 +70,8 @@ RECIPES: dict[str, dict[str, dict[str, tuple[str, dict[str, Any]]]]] = {
         "suspend": {"implementation": ("implementation", {"effective_on": "2025-06-01"})},
         "resume": {"implementation": ("implementation, suspended", {"effective_on": "2025-06-01"})},
         "terminate": {"implementation": ("implementation", {"effective_on": "2026-01-31"})},
+        "supersede": {"implementation": ("implementation", lambda services: {
+            "effective_on": "2026-01-31", "successor_id": str(build(services, "agreement", "drafting")[0])})},
         "expire": {"implementation": ("implementation, expiry passed", {})},
         "withdraw": {"drafting": ("drafting", {}), "negotiation": ("negotiation", {}),
                      "signature": ("signature", {})},
@@ -160,6 +162,7 @@ def _step_matrix(client: Any, services: Any, auth: Any, tally: Tally) -> tuple[i
             for stage in step_def.stages:
                 cells += 1
                 situation, fields = recipes[step_def.name][stage.value]
+                fields = fields(services) if callable(fields) else fields  # a successor made for the step
                 for n, role in enumerate(allowed):
                     aggregate_id, version = build(services, kind, situation)
                     assert service.get(aggregate_id).stage is stage, (kind, situation, stage)

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from api.schemas import STEP_SCHEMAS, AgreementCreateSchema, EnlargementCreateSchema
+from api.schemas import STEP_SCHEMAS, AgreementCreateSchema, EnlargementCreateSchema, ObserverCreateSchema
 from domain.values import Role
 from tests.security.helpers import (
     API,
@@ -26,6 +26,7 @@ from tests.security.helpers import (
     document,
     enlargement_fields,
     head,
+    observer_fields,
     person,
     step_url,
 )
@@ -48,7 +49,8 @@ SERVER_OWNED: dict[str, Any] = {
 UNKNOWN = ("is_admin", True)
 NESTED_UNKNOWN = ("verified", True)
 WRITE_PATHS = {"/api/v1/agreements", "/api/v1/enlargements", "/api/v1/agreements/{agreement_id}/steps/{step}",
-               "/api/v1/enlargements/{enlargement_id}/steps/{step}"}
+               "/api/v1/enlargements/{enlargement_id}/steps/{step}", "/api/v1/observers",
+               "/api/v1/observers/{observer_id}/steps/{step}"}
 NOT_A_WRITE = {"/api/v1/audit/verify"}  # POST, but only proves a digest: its fields are `position` and `hash`
 
 
@@ -62,6 +64,8 @@ def sample(f: Field) -> Any:
         return f.choices[0]
     if f.type == "names":
         return ["Director-General"]
+    if f.type == "uuid":
+        return "5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6"
     return "Some text"
 
 
@@ -96,13 +100,15 @@ def test_no_write_schema_accepts_a_server_owned_or_unknown_field(client, service
     posts = {path for path, ops in spec["paths"].items() if {"post", "put", "patch"} & set(ops)}
     assert posts - NOT_A_WRITE == WRITE_PATHS, f"a write endpoint this test does not cover: {posts - NOT_A_WRITE}"
 
-    targets = {kind: build(services, kind, "drafting") for kind in ("agreement", "enlargement")}
+    targets = {kind: build(services, kind, "drafting") for kind in ("agreement", "enlargement", "observer")}
     # (label, schema, valid body, send(body) -> response)
     writes: list[tuple[str, type[Schema], dict[str, Any], Callable[[dict[str, Any]], Any]]] = [
         ("agreement create", AgreementCreateSchema, agreement_fields(summary="s", parent_id=None),
          lambda body: client.post(BASE["agreement"], json=body, headers=auth("alice"))),
         ("enlargement create", EnlargementCreateSchema, enlargement_fields(country="IS"),
          lambda body: client.post(BASE["enlargement"], json=body, headers=auth("alice"))),
+        ("observer create", ObserverCreateSchema, observer_fields(),
+         lambda body: client.post(BASE["observer"], json=body, headers=auth("alice"))),
     ]
     for (kind, version, step), schema in STEP_SCHEMAS.items():
         step_def = DEFINITIONS[(kind, version)].step(step)

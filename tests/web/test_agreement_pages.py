@@ -118,6 +118,13 @@ def test_one_agreement_shows_its_stage_parties_texts_signatures_milestones_and_h
     assert "UTC" in html
 
 
+def test_the_history_shows_codes_in_words_and_parties_by_name(visitor, services, demo):
+    html = signed_in(visitor, "farid").get(f"/agreements/{demo[NAIROBI]}").get_data(as_text=True)
+    created = html[html.index('id="v1"'):]
+    assert "Memorandum of understanding" in created and "memorandum_of_understanding" not in created
+    assert "University of Nairobi (Institute, KE)" in created and "name: " not in created
+
+
 def test_a_past_version_and_a_past_moment(visitor, services, demo):
     chile = services.agreements.get(demo[CHILE])
     farid = signed_in(visitor, "farid")

@@ -73,5 +73,5 @@ def test_one_process_with_its_target_past_versions_and_diff(visitor, services, p
     assert f"version 1 of {slovenia.version}" in old and "No text attached yet." in old
     diff = eva.get(f"/enlargements/{slovenia.id}?from={slovenia.version - 1}&to={slovenia.version}")
     assert "What changed from version" in diff.get_data(as_text=True)
-    assert re.search(r"<th scope=\"row\">Status</th><td><del>ratified</del></td><td><ins>in_force",
+    assert re.search(r"<th scope=\"row\">Status</th><td><del>Ratified</del></td><td><ins>In force",
                      diff.get_data(as_text=True))

@@ -26,9 +26,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from bootstrap import create_app
 from bootstrap.services import Services
 from storage.settings import storage_env
+from tests.storage.stores import fresh_store
 from tests.web import stories
 from tests.web.conftest import OPERATOR, PEOPLE, password_of
-from tests.web.served import ROOT, Site, gunicorn, launch_chromium, store_for_a_module
+from tests.web.served import ROOT, Site, gunicorn, launch_chromium
 from web.navigation import NAVIGATION
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -71,7 +72,7 @@ class Store:
 @pytest.fixture(scope="module", params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A fresh store for this module's tests, with the test people and their passwords."""
-    with store_for_a_module(request.param, tmp_path_factory.mktemp("browser")) as settings:
+    with fresh_store(request.param, tmp_path_factory.mktemp("browser")) as settings:
         app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
         try:
             for name, role in {**PEOPLE, "dmitri": PEOPLE["alice"]}.items():

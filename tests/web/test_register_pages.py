@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bootstrap.seed.history import load_history
 from tests.web import stories
 
 
@@ -105,3 +106,28 @@ def test_an_organisation_is_found_by_its_name_not_its_countrys_code(visitor, ser
 def _id_of(services, title_start: str) -> str:
     [row] = [r for r in services.db.query("SELECT id, title FROM agreement_list") if r["title"].startswith(title_start)]
     return row["id"]
+
+
+@pytest.fixture
+def published_record(services, people):
+    """The published participation record, loaded as `accord seed history` loads it."""
+    load_history(services.records, say=lambda line: None)
+    services.projections.catch_up()
+
+
+def test_the_register_shows_observers_unknown_starts_and_uncertain_dates_as_the_record_gives_them(
+        visitor, published_record):
+    html = signed_in(visitor, "farid").get("/participation?on=2020-01-01").get_data(as_text=True)
+    assert "Russian Federation" in group(html, "observer")
+    belarus = re.search(r">Belarus</a>\s*<span class=\"hint\">([^<]*)</span>", html)
+    assert belarus and "since a date the record does not give" in belarus.group(1)
+    assert "not certain on this date" in belarus.group(1)
+    assert "Romania" in group(html, "member")
+    assert "Romania" in group(signed_in(visitor, "farid").get("/participation?on=2012-01-01").get_data(
+        as_text=True), "candidate_for_accession")
+    suspended = signed_in(visitor, "farid").get("/participation?on=2023-01-01").get_data(as_text=True)
+    assert re.search(r">Russian Federation</a>\s*<span class=\"hint\">[^<]*suspended", suspended)
+    assert 'class="chart__span capacity--observer' in html
+    assert "The Organization's own status elsewhere" in html
+    party = signed_in(visitor, "farid").get("/participation/BY")
+    assert party.status_code == 200 and re.search(r"<td>unknown <span class=\"hint\">", party.get_data(as_text=True))

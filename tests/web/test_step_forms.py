@@ -208,6 +208,16 @@ def test_the_attacher_is_not_offered_the_review_another_legal_officer_is_and_for
     assert services.agreements.get(agreement_id).reviewed_by == "carla"
 
 
+def test_an_officer_is_told_which_step_waits_on_another_role(services, people, visitor):
+    alice, bruno = signed_in(visitor, "alice"), signed_in(visitor, "bruno")
+    agreement_id = new_agreement(alice)
+    take(alice, agreement_id, "attach_text", document=(io.BytesIO(b"v1"), "v1.pdf"))
+    take(alice, agreement_id, "request_legal_review")
+
+    assert "Waiting on others Complete legal review: for a legal officer" in page_text(steps_page(alice, agreement_id))
+    assert "Waiting on others" not in page_text(steps_page(bruno, agreement_id))  # bruno is the one it waits for
+
+
 def test_a_stale_form_records_nothing_and_says_who_changed_the_agreement_meanwhile(services, people, visitor):
     alice, dmitri = signed_in(visitor, "alice"), signed_in(visitor, "bruno")
     agreement_id = new_agreement(alice)

@@ -28,8 +28,9 @@ from bootstrap import create_app
 from bootstrap.services import Services
 from domain.values import Role
 from storage.settings import storage_env
+from tests.storage.stores import fresh_store
 from tests.web.conftest import OPERATOR, PEOPLE, password_of
-from tests.web.served import Site, gunicorn, store_for_a_module
+from tests.web.served import Site, gunicorn
 from tests.web.test_in_a_browser import AXE_TAGS, SCREENSHOTS, Store, browser, chromium, shoot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -42,7 +43,7 @@ ID = re.compile(r"/agreements/([0-9a-f-]{36})")
 @pytest.fixture(scope="module", params=("sqlite", "postgres"))
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A fresh store for this module, with the staff and their passwords."""
-    with store_for_a_module(request.param, tmp_path_factory.mktemp("steps")) as settings:
+    with fresh_store(request.param, tmp_path_factory.mktemp("steps")) as settings:
         app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
         try:
             for name, role in STAFF.items():

@@ -7,6 +7,7 @@ import copy
 import inspect
 import textwrap
 from datetime import date
+from uuid import UUID
 
 import pytest
 
@@ -14,6 +15,7 @@ from domain import errors
 from domain.agreement import CooperationAgreement
 from domain.enlargement import EnlargementProcess
 from domain.errors import DomainError, StageError
+from domain.observer import ObserverStatus
 from domain.values import ORGANISATION, ReviewOutcome, Stage
 from tests.domain.lifecycle import (
     ALICE,
@@ -60,6 +62,7 @@ PLAUSIBLE_FIELDS = {
     "suspend": dict(effective_on=date(2026, 3, 1)),
     "resume": dict(effective_on=date(2026, 6, 1)),
     "terminate": dict(effective_on=date(2027, 1, 1)),
+    "supersede": dict(effective_on=date(2027, 1, 1), successor_id=UUID("5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6")),
     "expire": dict(today=date(2031, 1, 1)),
     "withdraw": {},
     "correct": dict(field="title", value="Protocol on grid computing"),
@@ -80,6 +83,7 @@ WHERE_EACH_STEP_SUCCEEDS = {  # a builder and an actor with which the step succe
     "suspend": (in_force, BRUNO),
     "resume": (suspended, BRUNO),
     "terminate": (in_force, BRUNO),
+    "supersede": (in_force, BRUNO),
     "expire": (in_force, BRUNO),
     "withdraw": (drafting, ALICE),
     "correct": (drafting, BRUNO),
@@ -165,7 +169,7 @@ def test_every_event_of_the_aggregate_is_recorded_by_some_step_of_the_definition
 
 # ---- every rule a step's definition names is enforced by that step's command ---------------------------------
 
-AGGREGATES = {"agreement": CooperationAgreement, "enlargement": EnlargementProcess}
+AGGREGATES = {"agreement": CooperationAgreement, "enlargement": EnlargementProcess, "observer": ObserverStatus}
 EVERY_STEP = [(kind, step) for (kind, _), workflow in DEFINITIONS.items() for step in workflow.steps]
 
 

@@ -75,6 +75,28 @@ def test_entry_into_force_waits_for_the_signatures_still_missing_and_a_value_onl
     assert services.agreements.get(agreement_id).effective_on is None
 
 
+def test_an_officer_sees_what_waits_on_another_role_and_not_what_nobody_could_do_yet(services):
+    agreement_id, _ = started(services)
+    take(services, agreement_id, "attach_text", ALICE, **TEXT)
+    assert [s.name for s in services.agreements.readiness(agreement_id, ALICE).for_others] == []  # no review asked
+    take(services, agreement_id, "request_legal_review", ALICE)
+    assert [s.name for s in services.agreements.readiness(agreement_id, ALICE).for_others] == [
+        "complete_legal_review"]
+    take(services, agreement_id, "complete_legal_review", BRUNO, outcome="cleared")
+    take(services, agreement_id, "open_negotiation", ALICE)
+    take(services, agreement_id, "finalise_text", ALICE)
+    take(services, agreement_id, "record_signature", ALICE, party="CERN", signatory="DG", signed_on="2025-03-01")
+    assert "enter_into_force" not in [s.name for s in services.agreements.readiness(agreement_id, ALICE).for_others]
+    take(services, agreement_id, "record_signature", ALICE, party="Chile", signatory="Minister",
+         signed_on="2025-03-04")
+    head = services.app.recorder.max_notification_id()
+
+    others = services.agreements.readiness(agreement_id, ALICE).for_others
+    assert [(s.name, s.roles) for s in others] == [("enter_into_force", (Role.LEGAL_OFFICER,))]
+    assert services.agreements.readiness(agreement_id, CARLA).for_others == ()
+    assert services.app.recorder.max_notification_id() == head
+
+
 def test_an_agreement_in_force_without_an_expiry_cannot_be_renewed_nor_expire(services):
     agreement_id, _ = started(services)
     for step, actor, fields in [("attach_text", ALICE, TEXT), ("request_legal_review", ALICE, {}),

@@ -47,7 +47,7 @@ DATED = ("held_on", "on", "signed_on", "effective_on", "expires_on", "decided_on
 STATUS_OF_STAGE = {  # WORKFLOWS.md / API.md: which statuses each stage may show
     "agreement": {Stage.DRAFTING: {"draft"}, Stage.NEGOTIATION: {"under_negotiation"},
                   Stage.SIGNATURE: {"awaiting_signature", "signed"}, Stage.IMPLEMENTATION: {"in_force", "suspended"},
-                  Stage.CLOSED: {"terminated", "expired", "withdrawn"}},
+                  Stage.CLOSED: {"terminated", "superseded", "expired", "withdrawn"}},
     "enlargement": {Stage.DRAFTING: {"draft"}, Stage.NEGOTIATION: {"under_negotiation"},
                     Stage.SIGNATURE: {"approved", "signed", "ratified"}, Stage.IMPLEMENTATION: {"in_force"},
                     Stage.CLOSED: {"ended", "withdrawn"}},
@@ -153,6 +153,7 @@ class AgreementModel(Model):
     signed: dict[str, date] = field(default_factory=dict)
     suspended_on: date | None = None
     resumed_on: date | None = None
+    closed_on: date | None = None
 
     def rule(self, step: str, actor: Actor, f: dict[str, Any], on: dict[str, date]) -> str:
         last_change = max((d for d in (self.effective_on, self.suspended_on, self.resumed_on) if d), default=None)
@@ -181,6 +182,8 @@ class AgreementModel(Model):
             return "dates_in_order" if last_change and on["effective_on"] < last_change else "ok"
         if step == "terminate":
             return "dates_in_order" if last_change and on["effective_on"] < last_change else "ok"
+        if step == "supersede":  # the successor drawn is never on record
+            return "dates_in_order" if last_change and on["effective_on"] < last_change else "successor_exists"
         if step == "expire":
             return "expiry_passed" if self.expires_on is None or self.expires_on >= datetime.now(UTC).date() else "ok"
         return "ok"  # attach_text, withdraw
@@ -191,6 +194,9 @@ class AgreementModel(Model):
                 return "has_effective_on"
             if new < max(self.signed.values()):
                 return "not_before_last_signature"
+            later = [d for d in (self.suspended_on, self.resumed_on, self.closed_on) if d]
+            if later and new > min(later):
+                return "dates_in_order"
         return None
 
     def effect(self, step: str, f: dict[str, Any], on: dict[str, date]) -> None:
@@ -212,6 +218,7 @@ class AgreementModel(Model):
             self.status, self.resumed_on = "in_force", on["effective_on"]
         elif step in ("terminate", "expire"):
             self.status = {"terminate": "terminated", "expire": "expired"}[step]
+            self.closed_on = on["effective_on"] if step == "terminate" else self.expires_on
 
 
 @dataclass
@@ -325,6 +332,8 @@ def fields_for(kind: str, step: str, draw: Callable[[Any], Any], model: Any) -> 
         return {"signed_on": draw(dates), "signatories": draw(st.sampled_from([["Director-General"], [" "]]))}
     if step == "end_participation":
         return {"effective_on": draw(dates), "reason": draw(st.sampled_from(["Converted into Membership.", " "]))}
+    if step == "supersede":
+        return {"effective_on": draw(dates), "successor_id": str(draw(st.uuids()))}
     definition = model.workflow.step(step)
     return {f.name: draw(dates) for f in definition.fields if f.type == "date"}
 
@@ -345,6 +354,7 @@ def valid_fields(kind: str, step: str, model: Any) -> dict[str, Any]:
             "enter_into_force": {"effective_on": "2024-12-01"},
             "record_milestone": {"on": "2025-01-01", "summary": "Met."},
             "renew": {"expires_on": "2040-01-01"},
+            "supersede": {"effective_on": "2025-06-01", "successor_id": "5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6"},
         }.get(step, {"effective_on": "2025-06-01"} if step in ("suspend", "resume", "terminate") else {})
     on = model.latest.isoformat()
     extra = {"submit_task_force_report": {"document": TEXTS[1]}, "sign_agreement": {"signatories": ["DG"]},
