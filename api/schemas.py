@@ -123,7 +123,7 @@ class EnlargementCreateSchema(StepContextSchema):
 class ObserverCreateSchema(StepContextSchema):
     party = fields.Nested(CounterpartySchema, required=True, metadata={
         "description": "the state or international organisation asking for observer status"})
-    requested_on = IsoDate(required=True, metadata={"description": "the request, or the first step of record"})
+    requested_on = RecordedDate(required=True, metadata={"description": "the request, or the first step of record"})
 
 
 def _schema_field(f: Field) -> fields.Field:

@@ -2,8 +2,8 @@
 PostgreSQL: each is refused with a problem (never a server error), names the field, and records nothing.
 
 What is recorded is kept for ever, so a value is checked before any event is written: the step's fields are
-read (by the step's schema) before the stage is looked at, which is why one new agreement and one new
-enlargement reach every step's fields. A step refused for its stage instead of its field would mean the
+read (by the step's schema) before the stage is looked at, which is why one new process of each kind reaches
+every step's fields. A step refused for its stage instead of its field would mean the
 hostile value was accepted: the test tells the two apart by the problem's ``errors`` (the field refused).
 """
 
@@ -48,10 +48,12 @@ DOCUMENT = {"title": "Draft v1", "sha256": hashlib.sha256(b"Draft v1").hexdigest
 VALID = {"string": "Agreed in the meeting", "text": "Agreed in the meeting.", "date": "2024-05-01",
          "uuid": None, "names": ["Director-General"], "document": DOCUMENT,
          "state": {"name": "Republic of Estonia", "country": "EE"},
-         "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}]}
+         "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}],
+         "counterparty": {"name": "Kingdom of Morocco", "kind": "state", "country": "MA"}}
 NESTED = {"document": {"title": "string", "sha256": "sha256", "media_type": "media_type", "uri": "uri"},
           "state": {"name": "string", "country": "country"},
-          "counterparties": {"name": "string", "kind": "enum", "country": "country"}}
+          "counterparties": {"name": "string", "kind": "enum", "country": "country"},
+          "counterparty": {"name": "string", "kind": "enum", "country": "country"}}
 CORRECTED_DATE = {"agreement": "expires_on", "enlargement": "applied_on"}
 
 
@@ -62,7 +64,7 @@ def valid_body(kind: str, fields: tuple[Field, ...], step: str | None) -> dict[s
         if value is not None:
             body[f.name] = value
     if step == "correct":
-        body["field"] = CORRECTED_DATE[kind]
+        body["field"] = CORRECTED_DATE[kind]  # its value is then a date
     return body
 
 
@@ -100,12 +102,12 @@ def placed(target: Target, value: Any) -> dict[str, Any]:
 
 
 class World:
-    """The service under test, one agreement and one enlargement, and the log's head."""
+    """The service under test, one process of each kind (agreement, enlargement, observer), and the log's head."""
 
     def __init__(self, client, auth, services):
         self.client, self.auth, self.services = client, auth, services
         self.ids = {}
-        for kind in ("agreement", "enlargement"):
+        for kind in CURRENT:
             body = BODIES[(kind, None)]
             response = client.post(f"{API}/{kind}s", json=body, headers=auth("alice"))
             assert response.status_code == 201, response.get_json()
@@ -119,8 +121,7 @@ class World:
             return self.client.post(f"{API}/{target.kind}s", data=data, content_type="application/json",
                                     headers=self.auth("alice"))
         step = next(s for s in CURRENT[target.kind].steps if s.name == target.step)
-        service = self.services.agreements if target.kind == "agreement" else self.services.enlargements
-        version = service.get(UUID(self.ids[target.kind])).version
+        version = getattr(self.services, f"{target.kind}s").get(UUID(self.ids[target.kind])).version
         return self.client.post(f"{API}/{target.kind}s/{self.ids[target.kind]}/steps/{target.step}", data=data,
                                 content_type="application/json",
                                 headers=self.auth(ACTING[step.roles[0]], **{"If-Match": f'"{version}"'}))
