@@ -9,7 +9,7 @@ import os
 bind = os.environ.get("ACCORD_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("ACCORD_THREADS", "4"))
-worker_class = "gthread"
+worker_class = "bootstrap.serving.ProblemWorker"  # gthread, its own refusals answered as problem+json
 preload_app = False
 
 timeout = int(os.environ.get("ACCORD_WORKER_TIMEOUT", "30"))  # a stuck worker is restarted

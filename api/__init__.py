@@ -118,3 +118,6 @@ def init_app(app: Flask) -> None:
         # nesting is at most the number of brackets and braces, counted at C speed: most bodies hold a few
         if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
             raise Problem(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "too-deep")
+        # read once here (and kept): a text that is not JSON, or holds a number Python will not convert (more
+        # than 4300 digits), is refused before any view reads it
+        request.get_json()

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.current import services
+from api.fields import CountryShaped, Line, UtcDateTime, WholeNumber
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
 from api.schemas import (
@@ -51,9 +52,9 @@ class AgreementSchema(Schema):
     status = fields.String(metadata={"enum": values_of(Status)})
     version = fields.Integer()
     workflow_version = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     created_by = fields.String()
-    updated_at = fields.DateTime()
+    updated_at = UtcDateTime()
     current_text = fields.Nested(DocumentSchema, allow_none=True)
     legal_clearance = fields.String(metadata={"enum": values_of(Clearance)})
     finalised_text = fields.Nested(DocumentSchema, allow_none=True)
@@ -75,13 +76,13 @@ class AgreementListQuerySchema(PageSchema):
     stage = fields.String(validate=validate.OneOf(values_of(Stage)))
     status = fields.String(validate=validate.OneOf(values_of(Status)))
     kind = fields.String(validate=validate.OneOf(values_of(AgreementKind)))
-    country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
-    counterparty = fields.String(validate=validate.Length(1, 300), metadata={"description": "name contains"})
-    q = fields.String(validate=validate.Length(1, 300), metadata={"description": "title contains"})
+    country = CountryShaped()
+    counterparty = Line(300, metadata={"description": "name contains"})
+    q = Line(300, metadata={"description": "title contains"})
     parent = fields.UUID(metadata={"description": "only the agreements concluded under this one (its protocols "
                                                   "and addenda)"})
     expires_before = IsoDate()
-    stalled_for_days = fields.Integer(validate=validate.Range(min=0, max=36500))
+    stalled_for_days = WholeNumber(0, 36500)
     sort = fields.String(load_default="-updated_at", validate=validate.OneOf(
         [f"{d}{c}" for c in queries.AGREEMENT_SORTABLE for d in ("", "-")]))
 

@@ -7,13 +7,14 @@ from typing import Any
 from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields
 
 from api.auth import roles_allowed
 from api.current import services
 from api.errors import problems
+from api.fields import Line, Sha256, UtcDateTime, WholeNumber
 from api.reads import MAX_POSITION, FreshnessSchema, wait_for_views
-from api.schemas import HistoryEntrySchema, InputSchema, UtcDateTime
+from api.schemas import HistoryEntrySchema, InputSchema
 from domain.values import Role
 from projections import queries
 
@@ -21,10 +22,10 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audi
 
 
 class JournalQuerySchema(FreshnessSchema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    actor = fields.String(validate=validate.Length(1, 100))
-    type = fields.String(validate=validate.Length(1, 100), metadata={"description": "a step name, e.g. renew"})
+    after = WholeNumber(0, MAX_POSITION, load_default=0)
+    limit = WholeNumber(1, 1000, load_default=100)
+    actor = Line(100)
+    type = Line(100, metadata={"description": "a step name, e.g. renew"})
     recorded_from = UtcDateTime()
     recorded_to = UtcDateTime()
 
@@ -66,8 +67,8 @@ class VerificationSchema(Schema):
 
 
 class DigestSchema(InputSchema):
-    position = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_POSITION))
-    hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    position = WholeNumber(1, MAX_POSITION, required=True)
+    hash = Sha256(required=True)
 
 
 @blp.route("/verify")

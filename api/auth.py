@@ -25,6 +25,8 @@ def register(app: Flask) -> None:
     def authenticate() -> None:
         if not request.path.startswith("/api/v1") or request.path in PUBLIC_PATHS:
             return
+        if request.method == "OPTIONS":
+            return  # which methods a resource has (Allow) is public: the OpenAPI document says as much
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:

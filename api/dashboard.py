@@ -6,11 +6,12 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields
 
 from api.auth import roles_allowed
 from api.current import services
 from api.errors import problems
+from api.fields import WholeNumber
 from api.reads import FreshnessSchema, wait_for_views
 from projections import queries
 from workflows.definitions import READERS
@@ -19,8 +20,8 @@ blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard", descripti
 
 
 class DashboardQuerySchema(FreshnessSchema):
-    stalled_days = fields.Integer(load_default=90, validate=validate.Range(min=0, max=36500))
-    expiring_days = fields.Integer(load_default=180, validate=validate.Range(min=0, max=36500))
+    stalled_days = WholeNumber(0, 36500, load_default=90)
+    expiring_days = WholeNumber(0, 36500, load_default=180)
 
 
 class ItemsSchema(Schema):

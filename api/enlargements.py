@@ -10,10 +10,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.current import services
+from api.fields import CountryShaped, UtcDateTime
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
 from api.schemas import (
-    COUNTRY,
     DocumentSchema,
     EnlargementCreateSchema,
     IsoDate,
@@ -37,9 +37,9 @@ class EnlargementSchema(Schema):
     status = fields.String(metadata={"enum": values_of(ProcessStatus)})
     version = fields.Integer()
     workflow_version = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     created_by = fields.String()
-    updated_at = fields.DateTime()
+    updated_at = UtcDateTime()
     applied_on = IsoDate()
     task_force_on = IsoDate(allow_none=True)
     task_force_report = fields.Nested(DocumentSchema, allow_none=True)
@@ -61,7 +61,7 @@ class EnlargementListQuerySchema(PageSchema):
     stage = fields.String(validate=validate.OneOf(values_of(Stage)))
     status = fields.String(validate=validate.OneOf(values_of(ProcessStatus)))
     target = fields.String(validate=validate.OneOf(values_of(Target)))
-    country = fields.String(validate=COUNTRY)
+    country = CountryShaped()
     sort = fields.String(load_default="-updated_at", validate=validate.OneOf(
         [f"{d}{c}" for c in queries.ENLARGEMENT_SORTABLE for d in ("", "-")]))
 

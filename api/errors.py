@@ -32,8 +32,8 @@ class ProblemSchema(Schema):
     class Meta:
         unknown = INCLUDE  # problem details are extensible: clients ignore members they do not know
 
-    type = fields.String(required=True, metadata={"description": "urn:accord:problem:<slug>, or about:blank"})
-    title = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "urn:accord:problem:<slug>"})
+    title = fields.String(required=True, metadata={"description": "the status's standard title"})
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     errors = fields.Dict(keys=fields.String(), metadata={"description": "invalid fields: field -> messages"})
@@ -97,13 +97,25 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.slug, self.extra = status, title, detail, slug, extra
 
 
+TITLES = {status.value: status.phrase for status in HTTPStatus} | {
+    413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
+"""The standard title of each status (RFC 9110's reason phrases, where Python's are older)."""
+
+
+def slug_of(status: int) -> str:
+    """The problem type of a status with nothing more specific to say: its title, e.g. method-not-allowed."""
+    return TITLES.get(status, "error").lower().replace(" ", "-").replace("'", "")
+
+
 def problem_response(status: int, title: str, detail: str, slug: str | None = None, headers: dict | None = None,
                      **extra: Any) -> Response:
-    """The application/problem+json response of a problem: ``slug`` names its type (urn:accord:problem:<slug>),
-    ``extra`` adds members (those that are None are left out)."""
+    """The application/problem+json response of a problem, in the one shape of every error: ``type`` is
+    urn:accord:problem:<slug> (the status's own when no ``slug``), ``title`` the status's standard title (what
+    went wrong is in ``detail``; ``title`` given here is kept only for a status without one), ``extra`` adds
+    members (those that are None are left out)."""
     body = {
-        "type": f"urn:accord:problem:{slug}" if slug else "about:blank",
-        "title": title,
+        "type": f"urn:accord:problem:{slug or slug_of(status)}",
+        "title": TITLES.get(status, title),
         "status": status,
         "detail": detail,
         **{k: v for k, v in extra.items() if v is not None},
@@ -135,8 +147,12 @@ def register(app: Flask) -> None:
         elif errors:
             detail = " ".join(str(m) for m in errors["_schema"])
             errors = None
-        headers = {"WWW-Authenticate": "Bearer"} if error.code == 401 else None
-        return problem_response(error.code or 500, error.name, detail, errors=errors, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if error.code == 401 else {}
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:  # 405: the methods the resource has
+            headers["Allow"] = allow
+        slug = "invalid-fields" if error.code == 422 and errors else None
+        return problem_response(error.code or 500, error.name, detail, slug, errors=errors, headers=headers)
 
     @app.errorhandler(Problem)
     def api_problem(error: Problem) -> Response:

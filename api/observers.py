@@ -10,9 +10,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.current import services
+from api.fields import CountryShaped
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
-from api.schemas import COUNTRY, CounterpartySchema, IsoDate, ObserverCreateSchema
+from api.schemas import CounterpartySchema, IsoDate, ObserverCreateSchema
 from domain.values import Stage
 from projections import queries
 from workflows.definitions import values_of
@@ -42,7 +43,7 @@ class ObserverSchema(Schema):
 
 
 class ObserverListQuerySchema(PageSchema):
-    country = fields.String(validate=COUNTRY)
+    country = CountryShaped()
     sort = fields.String(load_default="party", validate=validate.OneOf(["party", "-party"]))
 
 

@@ -7,6 +7,7 @@ A view translates HTTP to a command or a query, nothing more.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,12 +15,13 @@ from typing import Any
 from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields
 
 from api.auth import current_actor, roles_allowed
 from api.current import services
 from api.errors import Problem, problems
-from api.reads import PAGE_HEADERS, page_headers, wait_for_views
+from api.fields import WholeNumber
+from api.reads import PAGE_HEADERS, page_field, page_headers, per_page_field, wait_for_views
 from api.schemas import (
     STEP_LOADERS,
     STEP_SCHEMAS,
@@ -36,6 +38,10 @@ from workflows.definitions import CURRENT, DEFINITIONS, READERS, StepDefinition,
 from workflows.steps import Outcome, ProcessService, StepRequest
 
 MAX_IDEMPOTENCY_KEY = 200
+IDEMPOTENCY_KEY = re.compile(rf"(?=.*[!-~])[ -~]{{1,{MAX_IDEMPOTENCY_KEY}}}")
+"""An Idempotency-Key, recorded with the step: printable ASCII (no control character), not only spaces."""
+STRONG_VERSION = re.compile(r'"([1-9][0-9]{0,9})"')
+"""If-Match as the ETag writes it: a version in double quotes, nothing around it."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,19 @@ def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
-        raise Problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
-                      "bad-idempotency-key")
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII "
+                      "characters, not only spaces", "bad-idempotency-key")
     return key
 
 
 def if_match() -> int:
-    """The version named by the If-Match header, required on every step."""
+    """The version named by the If-Match header, required on every step: a strong entity tag, "3", compared
+    strongly (RFC 9110): a weak tag (W/"3"), a bare number or doubled quotes are not a version."""
     header = request.headers.get("If-Match")
-    value = (header or "").strip().removeprefix("W/").strip('"')
-    if value.isascii() and value.isdigit():
-        return int(value)
+    match = STRONG_VERSION.fullmatch(header or "")
+    if match:
+        return int(match.group(1))
     if header is None:
         raise Problem(412, "Precondition Required",
                       'send If-Match: "<version>" with the version you last read (its ETag)',
@@ -105,17 +112,17 @@ def step_request(workflow: WorkflowDefinition, step: StepDefinition) -> StepRequ
     return StepRequest(fields=fields, expected_version=expected, context=context_from(fields))
 
 
-VERSION = validate.Range(min=1, max=2**31 - 1)
-
-
 class HistoryPageSchema(InputSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
-    per_page = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+    """The pages of a history: the rule of every paged list (``api.reads.PageSchema``), without min_position
+    (the history is read from the event store itself)."""
+
+    page = page_field()
+    per_page = per_page_field()
 
 
 class DiffQuerySchema(InputSchema):
-    from_ = fields.Integer(data_key="from", attribute="from", required=True, validate=VERSION)
-    to = fields.Integer(required=True, validate=VERSION)
+    from_ = WholeNumber(1, 2**31 - 1, data_key="from", attribute="from", required=True)
+    to = WholeNumber(1, 2**31 - 1, required=True)
 
 
 class ChangeSchema(Schema):
@@ -214,9 +221,11 @@ def add_routes(blp: Blueprint, r: Resource) -> None:
         @problems(blp, 400, 403, 404, 409, 412, 413, 415, 422)
         @blp.doc(
             parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                         "description": 'the version last read, e.g. "3"'},
+                         "description": 'the version last read, as its ETag gives it: "3" (a strong tag; '
+                                        'W/"3" or a bare 3 is refused)'},
                         {"in": "header", "name": "Idempotency-Key", "required": False,
-                         "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY}}],
+                         "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY,
+                                    "pattern": "^[ -~]+$"}}],
             requestBody={"required": False, "content": {"application/json": {"schema": {"anyOf": step_refs}}}},
         )
         def post(self, step: str, **ids: Any) -> Any:

@@ -6,23 +6,32 @@ resource's own answers (its body, list query and summary schemas, and its presen
 Step input schemas are generated from the workflow definitions, so the API accepts exactly the fields a
 definition declares. Unknown fields are rejected (marshmallow's default, ``RAISE``). This module is the part
 of api/ that the browser pages may share (the layer table, tests/architecture/test_layers.py), so that a form
-and a request are checked by the same schema.
+and a request are checked by the same schema. Every string, date, code and number is read by a field type of
+``api.fields`` (re-exported here for the pages: ``IsoDate``, ``UtcDateTime``), the one place where input is checked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from domain.dates import date_from_text, date_text
+from api.fields import (
+    BoundedList,
+    Country,
+    IsoDate,
+    Line,
+    MediaType,
+    RecordedDate,
+    Sha256,
+    Text,
+    Uri,
+    UtcDateTime,
+    WholeNumber,
+)
 from domain.values import RECENT_ENTRIES, AgreementKind, PartyKind, Target
 from workflows.definitions import DEFINITIONS, Field, values_of
-
-SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hexadecimal digits")
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 code such as 'CH'")
 
 
 def _has_nul(value: Any) -> bool:
@@ -46,65 +55,28 @@ class InputSchema(Schema):
         return data
 
 
-class IsoDate(fields.Date):
-    """A real-world date, written and read as exactly YYYY-MM-DD (``domain.dates``): marshmallow's own
-    ``Date`` would also read 20240101 or a week date such as 2024-W01-1."""
-
-    SERIALIZATION_FUNCS = {"iso": date_text, "iso8601": date_text}
-    DESERIALIZATION_FUNCS = {"iso": date_from_text, "iso8601": date_from_text}
-    default_error_messages = {"invalid": "Not a valid date: a day of the calendar, as YYYY-MM-DD."}
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """A timestamp with an offset (UTC if none), refused if it falls outside years 1 to 9999 in UTC."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(default_timezone=UTC, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return moment.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise ValidationError("the time is out of range once converted to UTC") from None
-
-
-class BoundedList(fields.List):
-    """A list refused at once when it has more than ``most`` items (before any item is validated)."""
-
-    def __init__(self, inner: Any, *, least: int = 0, most: int, **kwargs: Any):
-        super().__init__(inner, validate=validate.Length(least, most), **kwargs)
-        self.most = most
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, list) and len(value) > self.most:
-            raise ValidationError(f"at most {self.most} items")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
 class DocumentSchema(InputSchema):
-    title = fields.String(required=True, validate=validate.Length(1, 500))
-    sha256 = fields.String(required=True, validate=SHA256)
-    media_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    uri = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    title = Line(500, required=True)
+    sha256 = Sha256(required=True)
+    media_type = MediaType(load_default=None, allow_none=True)
+    uri = Uri(load_default=None, allow_none=True, metadata={"description": "https, http or urn"})
 
 
 class CounterpartySchema(InputSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 300))
+    name = Line(300, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(values_of(PartyKind)))
-    country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
+    country = Country(load_default=None, allow_none=True)
 
 
 class StateSchema(InputSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 300))
-    country = fields.String(required=True, validate=COUNTRY)
+    name = Line(300, required=True)
+    country = Country(required=True)
 
 
 class StepContextSchema(InputSchema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
-                           metadata={"description": "why the step was taken"})
-    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
-                              metadata={"description": "an external reference, e.g. a Council document"})
+    reason = Text(2000, load_default=None, allow_none=True, metadata={"description": "why the step was taken"})
+    reference = Line(200, load_default=None, allow_none=True,
+                     metadata={"description": "an external reference, e.g. a Council document"})
 
 
 class SignatureSchema(Schema):
@@ -133,32 +105,32 @@ def recent_entries(what: str, step: str) -> fields.List:
 
 
 class AgreementCreateSchema(StepContextSchema):
-    title = fields.String(required=True, validate=validate.Length(1, 500))
+    title = Line(500, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(values_of(AgreementKind)))
     counterparties = BoundedList(fields.Nested(CounterpartySchema), least=1, most=50, required=True)
-    summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
+    summary = Text(10000, load_default=None, allow_none=True)
     parent_id = fields.UUID(load_default=None, allow_none=True)
-    expires_on = IsoDate(load_default=None, allow_none=True)
+    expires_on = RecordedDate(load_default=None, allow_none=True)
 
 
 class EnlargementCreateSchema(StepContextSchema):
     state = fields.Nested(StateSchema, required=True)
     target = fields.String(required=True, validate=validate.OneOf(values_of(Target)))
-    applied_on = IsoDate(required=True, metadata={
+    applied_on = RecordedDate(required=True, metadata={
         "description": "the application letter, or the Council decision that opens the process"})
 
 
 class ObserverCreateSchema(StepContextSchema):
     party = fields.Nested(CounterpartySchema, required=True, metadata={
         "description": "the state or international organisation asking for observer status"})
-    requested_on = IsoDate(required=True, metadata={"description": "the request, or the first step of record"})
+    requested_on = RecordedDate(required=True, metadata={"description": "the request, or the first step of record"})
 
 
 def _schema_field(f: Field) -> fields.Field:
     required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
     meta = {"metadata": {"description": f.description}} if f.description else {}
     if f.type == "date":
-        return IsoDate(**required, **meta)
+        return RecordedDate(**required, **meta)
     if f.type == "document":
         return fields.Nested(DocumentSchema, **required, **meta)
     if f.type == "state":
@@ -168,11 +140,12 @@ def _schema_field(f: Field) -> fields.Field:
     if f.type == "uuid":
         return fields.UUID(**required, **meta)
     if f.type == "names":
-        return BoundedList(fields.String(validate=validate.Length(1, 300)), least=1, most=20, **required, **meta)
+        return BoundedList(Line(300), least=1, most=20, **required, **meta)
     if f.type == "enum":
         return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
-    length = 10000 if f.type == "text" else 500
-    return fields.String(validate=validate.Length(1, length), **required, **meta)
+    if f.type == "text":
+        return Text(10000, **required, **meta)
+    return Line(500, **required, **meta)
 
 
 def _step_schema_name(kind: str, version: int, step: str) -> str:
@@ -192,7 +165,7 @@ copies its fields, a cost a step request would otherwise pay every time."""
 
 
 class StateQuerySchema(InputSchema):
-    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    version = WholeNumber(1, 2**31 - 1)
     as_of = UtcDateTime(metadata={"description": "a timestamp; UTC unless it names an offset"})
 
 
@@ -223,7 +196,7 @@ class HistoryEntrySchema(Schema):
     position = fields.Integer()
     version = fields.Integer()
     type = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
     actor = fields.String()
     role = fields.String()
     reason = fields.String(allow_none=True)

@@ -13,8 +13,9 @@ from flask import Flask
 
 import api
 import web
-from bootstrap.config import DEFAULTS, SignInSettings
+from bootstrap.config import DEFAULTS, SignInSettings, plausible_dates
 from bootstrap.services import Services
+from domain.dates import use_plausible_dates
 from storage.settings import check_storage_settings, storage_env
 
 
@@ -25,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("ACCORD")
     app.config.update(config or {})
 
+    use_plausible_dates(*plausible_dates(app.config))
     storage = storage_env(os.environ, app.config["STORAGE"])
     check_storage_settings(storage)
     if not app.config["CREATE_TABLES"]:

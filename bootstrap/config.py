@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from domain.dates import date_from_text
 from domain.signin import SessionRules
 from workflows.signin import trusted_networks
 
@@ -31,7 +32,24 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_USER_HEADER": None,  # e.g. "X-Remote-User": the SSO proxy's user, honoured only from...
     "TRUSTED_PROXIES": "",  # ...these addresses or networks, comma-separated ("10.0.0.5, 10.1.0.0/16")
     "BASE_URL": "http://127.0.0.1:8000",  # where the pages are, for links the command line prints
+    # Real-world dates outside this range are refused as typing errors (rule plausible_date)
+    "EARLIEST_DATE": "1945-01-01",
+    "DATE_YEARS_AHEAD": 100,
+    "WAITING_READERS": 4,  # per worker: min_position reads waiting at once; more answer 503 at once
 }
+
+
+def plausible_dates(config: Mapping[str, Any]) -> tuple[date, int]:
+    """The range of real-world dates the configuration accepts (``EARLIEST_DATE``, ``DATE_YEARS_AHEAD``)."""
+    earliest = config["EARLIEST_DATE"]
+    try:
+        earliest = earliest if isinstance(earliest, date) else date_from_text(str(earliest))
+        years = int(config["DATE_YEARS_AHEAD"])
+    except ValueError as error:
+        raise ValueError(f"ACCORD_EARLIEST_DATE / ACCORD_DATE_YEARS_AHEAD: {error}") from None
+    if not 0 <= years <= 1000:
+        raise ValueError("ACCORD_DATE_YEARS_AHEAD must be 0 to 1000")
+    return earliest, years
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,34 @@ T = "accord.access:"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/access")
 DIRECTORY_ID = uuid5(NAMESPACE, "user-directory")
 MAX_USERNAME_LENGTH = 100
-USERNAME_PUNCTUATION = frozenset("._-")
+USERNAME_CHARACTERS = frozenset("._-0123456789")
+"""Besides letters: ASCII digits (other scripts' digits can pass for letters: ١ for l) and three marks."""
+EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL"})
+"""Scripts that one name may mix (Japanese writes kanji with kana)."""
+
+
+def _script(char: str) -> str:
+    """The script of a letter, as the first word of its Unicode name (LATIN, CYRILLIC, GREEK, CJK, ...)."""
+    script = unicodedata.name(char, "UNKNOWN").split()[0]
+    return "EAST ASIAN" if script in EAST_ASIAN else script
 
 
 def check_username(name: object) -> None:
-    """A username is 1 to 100 letters, digits, ".", "-" and "_" (letters and digits of any script)."""
+    """A username is 1 to 100 letters, digits, ".", "-" and "_": letters and digits of one script (so that a
+    Cyrillic "а" cannot stand in for a Latin "a" in "аlice"), in their one Unicode form (NFKC: no fullwidth
+    or other compatibility forms). Refused otherwise, naming the rule ``username``."""
     if (not isinstance(name, str) or not 0 < len(name) <= MAX_USERNAME_LENGTH
-            or not all(c in USERNAME_PUNCTUATION or unicodedata.category(c)[0] == "L"
-                       or unicodedata.category(c) == "Nd" for c in name)):
-        raise InvalidValueError(f"a username is 1 to {MAX_USERNAME_LENGTH} letters, digits, '.', '-' or '_'",
-                                field="username")
+            or unicodedata.normalize("NFKC", name) != name
+            or not all(c in USERNAME_CHARACTERS or unicodedata.category(c)[0] == "L" for c in name)
+            or len({_script(c) for c in name if c not in USERNAME_CHARACTERS}) > 1):
+        raise InvalidValueError(f"a username is 1 to {MAX_USERNAME_LENGTH} letters of one script, ASCII digits, "
+                                "'.', '-' or '_'", field="username", rule="username")
+
+
+def username_key(name: str) -> str:
+    """What makes two usernames the same person's: equal once case and Unicode compatibility forms are set
+    aside (NFKC, then case folding), so that Alice and alice, or a fullwidth ａｌｉｃｅ, are one name."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 class AccessEvent(Aggregate.Event):
@@ -96,16 +114,28 @@ class UserDirectory(Chained, Aggregate):
         user = self.users.get(name)
         return Role(user["role"]) if user and user["active"] else None
 
+    def lookalike(self, name: str) -> str | None:
+        """Another user's name (active or revoked) that ``name`` would be taken for (``username_key``)."""
+        key = username_key(name)
+        return next((known for known in self.users if known != name and username_key(known) == key), None)
+
+    def _check_new_name(self, name: str) -> None:
+        check_username(name)
+        other = self.lookalike(name)
+        if other is not None:
+            raise StageError(f"user {name} would be taken for the user {other}: choose another name",
+                             rule="user_exists")
+
     def issue(self, by: Actor, name: str, role: Role, token_id: UUID, *, new_user: bool) -> None:
         by.check()
-        if not name or not name.strip() or len(name) > 100 or any(c.isspace() for c in name):
-            raise InvalidValueError("a user name is 1 to 100 characters without spaces", field="name")
+        if not isinstance(name, str):
+            check_username(name)
         role = Role(role)
         current = self.active_role(name)
         if new_user and current is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
         if current is None:
-            check_username(name)
+            self._check_new_name(name)
         if current is not None and current is not role:
             raise StageError(f"user {name} acts as {current.value}; one role per user", rule="one_role")
         self._token_issued(by=by, name=name, role=role, token_id=token_id)
@@ -120,7 +150,7 @@ class UserDirectory(Chained, Aggregate):
     def add(self, by: Actor, name: str, role: Role) -> None:
         """Add a user who signs in with a password (set through an invitation), without a bearer token."""
         by.check()
-        check_username(name)
+        self._check_new_name(name)
         role = Role(role)
         if self.active_role(name) is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")

@@ -11,8 +11,9 @@ from datetime import date
 from typing import Any, ClassVar
 
 from domain.chain import Chained
-from domain.dates import date_from_text
+from domain.dates import date_from_text, plausible_date
 from domain.errors import FourEyesError, InvalidValueError, StageError
+from domain.text import clean_text
 from domain.values import RECENT_ENTRIES, Actor, Clearance, Document, Entry, ReviewOutcome, Stage, StepContext
 
 REMEMBERED_REQUESTS = 256
@@ -223,15 +224,12 @@ class Lifecycle(Chained):
                 field="field", rule="correctable_field",
             )
         new_value: Any
+        if not isinstance(value, str):
+            raise InvalidValueError(f"the new {field} must be text", field="value")
         if kind == "text":
-            new_value = (value or "").strip()
-            if not new_value:
-                raise InvalidValueError(f"the {field} cannot be empty", field="value")
+            new_value = clean_text(value, field="value")
         else:
-            try:
-                new_value = date_from_text(value)
-            except (TypeError, ValueError):
-                raise InvalidValueError(f"{field} needs an ISO date (YYYY-MM-DD)", field="value") from None
+            new_value = plausible_date(value, field="value")
         self._check_correction(field, new_value)
         if getattr(self, field) == new_value:
             raise InvalidValueError(f"{field} already has that value", field="value", rule="changes_something")

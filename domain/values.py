@@ -8,14 +8,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import urlsplit
 
+from domain.countries import is_country_code
 from domain.errors import InvalidValueError, UnauthenticatedError
+from domain.text import text_refusal
 
 ORGANISATION = "CERN"
 """The name under which the organisation itself signs agreements."""
 
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+"""A document's SHA-256, matched whole (``fullmatch``): 64 lowercase hexadecimal digits and nothing else."""
+URI_SCHEMES = ("https", "http", "urn")
+"""Where a document may be found: the web, or a URN (urn:<namespace>:<name>)."""
+URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[!-~]+")
 MAX_REASON_LENGTH = 2000
 RECENT_ENTRIES = 5
 """How many of the latest negotiation rounds (and implementation milestones) an aggregate keeps in its state,
@@ -126,6 +132,19 @@ class StepContext:
             )
 
 
+def uri_refusal(uri: str) -> str | None:
+    """Why ``uri`` cannot be a document's address (a sentence), or None: an http(s) URL with a host, or a
+    URN, written in printable ASCII without spaces (RFC 3986)."""
+    if not isinstance(uri, str) or not uri.isascii() or any(not c.isprintable() or c.isspace() for c in uri):
+        return "must be printable ASCII without spaces (percent-encode the rest)"
+    parts = urlsplit(uri)
+    if parts.scheme not in URI_SCHEMES:
+        return f"must use one of the schemes {', '.join(URI_SCHEMES)}"
+    if parts.scheme == "urn":
+        return None if URN.fullmatch(uri) else "must be a URN such as urn:cern:doc:1234"
+    return None if parts.hostname else "must name a host, as in https://cds.cern.ch/record/1"
+
+
 @dataclass(frozen=True)
 class Document:
     """One version of an agreement's text, bound by its sha256."""
@@ -138,10 +157,16 @@ class Document:
     def check(self) -> None:
         if not self.title or not self.title.strip():
             raise InvalidValueError("a document needs a title", field="document.title")
-        if not SHA256_PATTERN.match(self.sha256 or ""):
+        refusal = text_refusal(self.title)
+        if refusal is not None:
+            raise InvalidValueError(f"the title {refusal}", field="document.title", rule="text")
+        if not isinstance(self.sha256, str) or not SHA256_PATTERN.fullmatch(self.sha256):
             raise InvalidValueError(
                 "sha256 must be 64 lowercase hexadecimal digits", field="document.sha256"
             )
+        refusal = None if self.uri is None else uri_refusal(self.uri)
+        if refusal is not None:
+            raise InvalidValueError(f"uri {refusal}", field="document.uri")
 
 
 @dataclass(frozen=True)
@@ -160,9 +185,12 @@ class Counterparty:
                 f"{ORGANISATION} is always a party; it cannot be a counterparty",
                 field="counterparties",
             )
-        if self.country is not None and not COUNTRY_PATTERN.match(self.country):
+        refusal = text_refusal(self.name)
+        if refusal is not None:
+            raise InvalidValueError(f"the name {refusal}", field="counterparties", rule="text")
+        if self.country is not None and not is_country_code(self.country):
             raise InvalidValueError(
-                "country must be an ISO 3166-1 alpha-2 code such as 'CH'",
+                "country must be an ISO 3166-1 alpha-2 code such as 'CH' (or SU, YU, CS, DD)",
                 field="counterparties.country",
             )
 
@@ -177,8 +205,11 @@ class State:
     def check(self) -> None:
         if not self.name or not self.name.strip():
             raise InvalidValueError("a state needs a name", field="state.name")
-        if not COUNTRY_PATTERN.match(self.country or ""):
-            raise InvalidValueError("country must be an ISO 3166-1 alpha-2 code such as 'EE'",
+        refusal = text_refusal(self.name)
+        if refusal is not None:
+            raise InvalidValueError(f"the name {refusal}", field="state.name", rule="text")
+        if not is_country_code(self.country):
+            raise InvalidValueError("country must be an ISO 3166-1 alpha-2 code such as 'EE' (or SU, YU, CS, DD)",
                                     field="state.country")
 
 

@@ -9,13 +9,14 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.dates import date_from_text
+from domain.dates import plausible_date
 from domain.values import AgreementKind, Counterparty, Document, PartyKind, ReviewOutcome, State, Target
 from workflows.definitions import Field
 
 
 def _date(value: Any) -> date:
-    return date_from_text(value) if isinstance(value, str) else value
+    """A real-world date: exactly YYYY-MM-DD, in the plausible range (a date value is taken as it is)."""
+    return plausible_date(value) if isinstance(value, str) else value
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -44,7 +45,9 @@ def to_domain(fields_def: Sequence[Field], fields: Mapping[str, Any]) -> dict[st
         if f.name not in fields or fields[f.name] is None:
             continue
         value = fields[f.name]
-        if f.type in CONVERTERS:
+        if f.type == "date" and isinstance(value, str):
+            value = plausible_date(value, f.name)  # a refusal names the field
+        elif f.type in CONVERTERS:
             value = CONVERTERS[f.type](value)
         elif f.type == "enum" and f.name in ENUM_FIELDS:
             value = ENUM_FIELDS[f.name](value)

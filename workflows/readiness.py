@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from domain import dates
 from domain.errors import DomainError
 from domain.values import Actor, Stage, StepContext
 from workflows.cache import working_copy
 from workflows.definitions import Field, StepDefinition, WorkflowDefinition
 from workflows.fields import to_domain
 
-ANY_DATE = "9999-12-31"
-"""A date no rule of the domain finds too early: the rules on dates say "not before", never "not after"."""
 ANY_TEXT = "x"
 SAMPLES: dict[str, Any] = {
-    "date": ANY_DATE,
     "string": ANY_TEXT,
     "text": ANY_TEXT,
     "names": [ANY_TEXT],
@@ -118,8 +117,17 @@ def sample_fields(step: StepDefinition) -> dict[str, Any]:
     """Values of the step's fields that no state refuses (the first choice of a choice)."""
     values: dict[str, Any] = {}
     for f in step.fields:
-        values[f.name] = f.choices[0] if f.type == "enum" and f.choices else SAMPLES.get(f.type, ANY_TEXT)
+        if f.type == "date":
+            values[f.name] = any_date()
+        else:
+            values[f.name] = f.choices[0] if f.type == "enum" and f.choices else SAMPLES.get(f.type, ANY_TEXT)
     return values
+
+
+def any_date() -> date:
+    """A date no rule of the domain finds too early (the rules on dates say "not before", never "not after"):
+    the latest the record accepts as plausible."""
+    return dates.PLAUSIBLE.latest()
 
 
 def _names_a_field(error: DomainError, fields: tuple[Field, ...]) -> bool:

@@ -109,16 +109,17 @@ def test_a_malformed_if_match_is_a_bad_request(client, auth, services, drafted, 
     assert services.app.recorder.max_notification_id() == head
 
 
-def test_an_unquoted_version_is_accepted_as_if_match(client, auth, drafted):
-    response = take_step(client, auth("alice"), drafted.get_json()["id"], "request_legal_review", "2")
-    assert response.status_code == 200
-    assert version_of(response) == 3
-
-
-def test_a_weak_etag_names_the_same_version(client, auth, drafted):
-    response = take_step(client, auth("alice"), drafted.get_json()["id"], "request_legal_review", 'W/"2"')
-    assert response.status_code == 200
-    assert version_of(response) == 3
+@pytest.mark.parametrize("header", ["2", 'W/"2"', '""2""', '"2" ', '"02"', '"2", "3"', "*", '"2'])
+def test_if_match_names_a_version_only_as_a_strong_tag(client, auth, services, drafted, header):
+    """If-Match is compared strongly (RFC 9110): only "2" names version 2; a bare number, a weak tag, doubled
+    quotes or a list are refused as malformed, and nothing is recorded."""
+    head = services.app.recorder.max_notification_id()
+    response = take_step(client, auth("alice"), drafted.get_json()["id"], "request_legal_review", header)
+    assert_problem(response, 400)
+    assert response.get_json()["type"] == "urn:accord:problem:bad-if-match"
+    assert services.app.recorder.max_notification_id() == head
+    accepted = take_step(client, auth("alice"), drafted.get_json()["id"], "request_legal_review", '"2"')
+    assert accepted.status_code == 200 and version_of(accepted) == 3
 
 
 # ---- Idempotency-Key on steps --------------------------------------------------------------------

@@ -4,7 +4,8 @@ each response against it, on a store seeded with the demo data, as every kind of
 Bounded and reproducible: a fixed number of examples per operation, ``derandomize`` (a fixed seed), no example
 database, no shrinking (a failure is recorded, the run goes on, and the test lists every distinct failure).
 Generated path parameters, versions and positions are aimed at the seeded data most of the time (a schema hook),
-so the requests reach the handlers rather than stopping at 404.
+so the requests reach the handlers rather than stopping at 404. Strings of the formats the document names (text,
+codes, dates) are drawn from the hostile strategies (tests/contract/hostile.py): mostly valid, now and then not.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from domain.values import Actor, Role, StepContext
 from projections import queries
 from storage.audit import verify
 from tests.conftest import USERS as USER_ROLES
+from tests.contract.hostile import register_with_schemathesis
 from tests.storage.stores import backend_of
 from workflows.definitions import DEFINITIONS, StepDefinition
 
@@ -53,6 +55,8 @@ EXAMPLES = {"sqlite": 12, "postgres": 6}
 USERS = ["alice", "bruno", "eva", "farid", "gwen"]
 """One user of each role: ir_officer, legal_officer, auditor, management, admin."""
 ADMIN = Actor("pytest@cli", Role.ADMIN)
+register_with_schemathesis()  # strings, codes and dates of every format, hostile now and then
+
 STEPS = {kind: sorted({s.name for (k, _), w in DEFINITIONS.items() if k == kind for s in w.steps})
          for kind in ("agreement", "enlargement", "observer")}
 

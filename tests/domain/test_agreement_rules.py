@@ -710,7 +710,7 @@ def test_a_correction_that_changes_nothing_is_refused(field, value):
 def test_a_title_cannot_be_corrected_to_nothing():
     agreement = drafting()
 
-    with refused(agreement, InvalidValueError, "invalid_value"):
+    with refused(agreement, InvalidValueError, "text"):
         agreement.correct(by=BRUNO, context=NO_REASON, field="title", value="  ")
 
 

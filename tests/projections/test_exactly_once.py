@@ -370,16 +370,21 @@ def test_min_position_waits_for_the_view_then_answers_and_times_out_with_503(cli
     assert client.get(DASHBOARD, query_string={"min_position": position},
                       headers=auth("farid")).get_json()["total"] == 1
 
+    behind = int(client.post(f"{AGREEMENTS}/{new_id}/steps/withdraw", headers={**auth("alice"), "If-Match": '"2"'},
+                             json={}).headers["X-Position"])  # recorded; no runner takes it to the views
     far = services.projections.head() + 1000
     for url, user in ((AGREEMENTS, "alice"), (DASHBOARD, "farid"), (JOURNAL, "eva")):
         started = time.monotonic()
-        response = client.get(url, query_string={"min_position": far}, headers=auth(user))
+        response = client.get(url, query_string={"min_position": behind}, headers=auth(user))
         waited = time.monotonic() - started
         assert (response.status_code, response.mimetype) == (503, PROBLEM), url
         body = response.get_json()
-        assert body["status"] == 503 and str(far) in body["detail"], body
+        assert body["type"] == "urn:accord:problem:view-behind" and str(behind) in body["detail"], body
         assert response.headers["Retry-After"].isdigit(), url
         assert 0.9 <= waited < 4.0, (url, waited)  # READ_WAIT_SECONDS is 1.0 in the tests
+        beyond = client.get(url, query_string={"min_position": far}, headers=auth(user))  # answered at once
+        assert (beyond.status_code, beyond.get_json()["type"]) == (503, "urn:accord:problem:position-beyond-head")
+        assert str(far) in beyond.get_json()["detail"] and beyond.headers["Retry-After"].isdigit(), url
 
 
 def test_ready_reports_each_views_lag_before_and_after_catch_up(client, services):

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from domain.countries import ASSIGNED
 from domain.values import Actor, Role, StepContext
 from tests.conftest import USERS
 
@@ -137,8 +138,8 @@ OBSERVER_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
 SITUATIONS = {"agreement": AGREEMENT_SITUATIONS, "enlargement": ENLARGEMENT_SITUATIONS,
               "observer": OBSERVER_SITUATIONS}
 
-_countries = itertools.cycle([f"{a}{b}" for a, b in itertools.product("QXZYWVU", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")])
-"""Made-up ISO-shaped country codes: one open enlargement process per state and target, so each its own."""
+_countries = itertools.cycle(sorted(ASSIGNED))
+"""Country codes in use, each in turn: one open enlargement process per state and target, so each its own."""
 
 
 def next_country() -> str:

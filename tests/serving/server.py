@@ -182,7 +182,7 @@ def history(server: Server, agreement_id: str, user: str = "alice") -> list[dict
     """Every history entry of an agreement (all pages)."""
     entries: list[dict[str, Any]] = []
     for page in range(1, 1000):
-        reply = server.request("GET", f"/api/v1/agreements/{agreement_id}/history?page={page}&per_page=1000", user)
+        reply = server.request("GET", f"/api/v1/agreements/{agreement_id}/history?page={page}&per_page=500", user)
         assert reply.status == 200, reply.body
         entries.extend(reply.body)
         if len(entries) >= int(reply.headers["x-total-count"]):

@@ -84,7 +84,7 @@ def test_concurrent_clients_racing_one_step_get_one_winner_and_409s(server: Serv
             version = new_version
     race_seconds = time.monotonic() - race_started
 
-    history = server.request("GET", f"/api/v1/agreements/{agreement_id}/history", "alice")
+    history = server.request("GET", f"/api/v1/agreements/{agreement_id}/history?per_page=500", "alice")
     assert history.status == 200, history.body
     entries = history.body
     versions = [e["version"] for e in entries]

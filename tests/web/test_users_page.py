@@ -78,6 +78,9 @@ def test_adding_a_user_refuses_bad_names_and_missing_roles_keeping_what_was_type
     assert no_role.status_code == 422 and "Choose a role" in no_role.get_data(as_text=True)
     taken = gwen.submit("/users", {"username": "alice", "role": "auditor"})
     assert taken.status_code == 422 and "already exists" in taken.get_data(as_text=True)
+    for lookalike in ("Alice", "ALICE", "аlice", "ａｌｉｃｅ"):  # a case, a Cyrillic а, fullwidth letters
+        refused = gwen.submit("/users", {"username": lookalike, "role": "legal_officer"})
+        assert refused.status_code == 422, lookalike
     assert head(services) == before
 
 

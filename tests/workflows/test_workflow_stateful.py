@@ -15,6 +15,7 @@ Runs on both backends (derandomized: the same commands on each; a few seconds on
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from bootstrap import create_app
+from domain.dates import PLAUSIBLE, date_from_text
 from domain.errors import DomainError
+from domain.text import text_refusal
 from domain.values import Actor, Role, Stage, StepContext, Target
 from tests.security.helpers import ACTORS, document, head, next_country
 from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, WorkflowDefinition
@@ -98,14 +101,16 @@ class Model:
 
     def _predict_correction(self, name: str, value: str) -> str:
         if name == "title":
-            new: Any = value.strip()
-            if not new:
-                return "invalid_value"
+            if text_refusal(value) is not None:
+                return "text"
+            new: Any = unicodedata.normalize("NFC", value).strip()
         else:
             try:
-                new = date.fromisoformat(value)
+                new = date_from_text(value)
             except ValueError:
                 return "invalid_value"
+            if not PLAUSIBLE.earliest <= new <= PLAUSIBLE.latest():
+                return "plausible_date"
             refused = self.correction_rule(name, new)
             if refused:
                 return refused
