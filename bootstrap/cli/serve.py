@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from bootstrap.cli.seed import seed_demo_command, seed_history_command
 from bootstrap.cli.store import init_db
+from storage.settings import storage_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def sqlite_file_from_here(environ: Mapping[str, str]) -> dict[str, str]:
+    """The SQLite file (``SQLITE_DBNAME``, ``var/accord.db`` by default) as an absolute path, named from the
+    folder the command was run in: gunicorn serves from the project's folder (``--chdir``), and would
+    otherwise open another file than the one the command prepared."""
+    store = storage_env(environ)
+    name = store.get("SQLITE_DBNAME", "")
+    if store["PERSISTENCE_MODULE"] != "eventsourcing.sqlite" or not name or name.startswith("file:") \
+            or ":memory:" in name:
+        return {}
+    return {"SQLITE_DBNAME": str(Path(name).resolve())}
+
+
 def gunicorn(bind: str, workers: int, threads: int, **settings: str) -> None:
     """Replace this process with gunicorn serving ``wsgi:app`` (``settings``: more environment variables)."""
-    env = dict(os.environ, ACCORD_BIND=bind, WEB_CONCURRENCY=str(workers), ACCORD_THREADS=str(threads), **settings)
+    env = dict(os.environ, ACCORD_BIND=bind, WEB_CONCURRENCY=str(workers), ACCORD_THREADS=str(threads),
+               **sqlite_file_from_here(os.environ), **settings)
     argv = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
             "--chdir", str(ROOT), "wsgi:app"]
     os.execve(sys.executable, argv, env)
