@@ -18,6 +18,7 @@ CAPACITY_CLASSES = {
     "candidate_for_accession": "capacity--candidate",
     "observer": "capacity--observer",
     "cooperation_partner": "capacity--partner",
+    "associate_member_signed": "capacity--signed",
 }
 
 
@@ -89,8 +90,10 @@ class Timeline:
     row_height: int
     first: int
     last: int
-    legend: list[tuple[str, str]]
+    legend: list[tuple[str, str, float, float]]
+    """Each key of the chart: its label, its class, and where it is drawn (x, y of its square)."""
     on_x: float | None
+    plot_bottom: float
 
 
 def timeline(chart_id: str, title: str, periods: Sequence[Mapping[str, Any]], today: date,
@@ -128,6 +131,17 @@ def timeline(chart_id: str, title: str, periods: Sequence[Mapping[str, Any]], to
     if first_year % 10 == 4:
         ticks.insert(0, (x(start), first_year))
     shown = {period["capacity"] for period in periods}
-    legend = [(words(capacity), css) for capacity, css in CAPACITY_CLASSES.items() if capacity in shown]
-    return Timeline(chart_id, title, rows, ticks, width, 24 + len(rows) * (row_height + 4) + 28, label_width,
-                    row_height, first_year, last, legend, x(on) if on else None)
+    keys = [(words(capacity), css) for capacity, css in CAPACITY_CLASSES.items() if capacity in shown]
+    if any(not period.get("certain", True) for period in periods):
+        keys.append(("Lighter: dates not known to the day", "capacity--member chart__span--uncertain"))
+    plot_bottom = 24 + len(rows) * (row_height + 4)
+    key_width = (width - 10) / KEYS_PER_ROW
+    legend = [(label, css, 10 + (i % KEYS_PER_ROW) * key_width, plot_bottom + 12 + (i // KEYS_PER_ROW) * 20)
+              for i, (label, css) in enumerate(keys)]
+    height = plot_bottom + 12 + -(-len(keys) // KEYS_PER_ROW) * 20 + 4
+    return Timeline(chart_id, title, rows, ticks, width, height, label_width, row_height, first_year, last, legend,
+                    x(on) if on else None, plot_bottom)
+
+
+KEYS_PER_ROW = 4
+"""Keys of a timeline's legend on one line: each has room for its longest label."""
