@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from marshmallow import fields, validate
 
 from api.schemas import IsoDate
@@ -84,18 +84,13 @@ def show(agreement_id: UUID) -> Any:
     service = services().agreements
     state = processes.shown(service, agreement_id)
     history = processes.history_page(service, agreement_id, state.latest_version, processes.requested_page())
-    asked = processes.diff_versions(state.latest_version)
-    diff, diff_errors = None, {}
-    if asked is not None:
-        low, high, diff_errors = asked
-        if not diff_errors:
-            diff = processes.diff(service, agreement_id, low, high)
+    asked = processes.requested_diff(service, agreement_id, state.latest_version)
     parent = None
     if state.aggregate.parent_id is not None:
         parent = service.get(state.aggregate.parent_id)
-    status = 400 if state.errors or diff_errors else 200
+    status = 400 if state.errors or asked.errors else 200
     return render_template("agreement.html", agreement=state.aggregate, state=state, history=history,
-                           diff=diff, diff_form={k: request.args.get(k, "") for k in ("from", "to")},
-                           diff_errors=diff_errors, parent=parent, kind="agreement",
+                           diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, parent=parent,
+                           kind="agreement",
                            history_link=lambda page: url_for("web.agreements.show", agreement_id=agreement_id,
                                                              history_page=page, **state.form)), status

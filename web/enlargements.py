@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from marshmallow import fields, validate
 
 from domain.values import ProcessStatus, Stage, Target
@@ -71,15 +71,9 @@ def show(process_id: UUID) -> Any:
     service = services().enlargements
     state = processes.shown(service, process_id)
     history = processes.history_page(service, process_id, state.latest_version, processes.requested_page())
-    asked = processes.diff_versions(state.latest_version)
-    diff, diff_errors = None, {}
-    if asked is not None:
-        low, high, diff_errors = asked
-        if not diff_errors:
-            diff = processes.diff(service, process_id, low, high)
-    status = 400 if state.errors or diff_errors else 200
+    asked = processes.requested_diff(service, process_id, state.latest_version)
+    status = 400 if state.errors or asked.errors else 200
     return render_template("enlargement.html", process=state.aggregate, state=state, history=history,
-                           diff=diff, diff_form={k: request.args.get(k, "") for k in ("from", "to")},
-                           diff_errors=diff_errors, kind="enlargement",
+                           diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, kind="enlargement",
                            history_link=lambda page: url_for("web.enlargements.show", process_id=process_id,
                                                              history_page=page, **state.form)), status

@@ -166,6 +166,26 @@ def diff(service: ProcessService, aggregate_id: UUID, low: int, high: int) -> Di
     return Diff(low, high, changes, events)
 
 
+@dataclass(frozen=True)
+class AskedDiff:
+    """The diff a page's ``?from=A&to=B`` asks for: the diff (None when not asked, or refused), the errors
+    named by field, and the form as typed."""
+
+    diff: Diff | None
+    errors: dict[str, str]
+    form: dict[str, str]
+
+
+def requested_diff(service: ProcessService, aggregate_id: UUID, latest_version: int) -> AskedDiff:
+    """The diff between the two versions the query string names, if it names any."""
+    form = {k: request.args.get(k, "") for k in ("from", "to")}
+    asked = diff_versions(latest_version)
+    if asked is None:
+        return AskedDiff(None, {}, form)
+    low, high, errors = asked
+    return AskedDiff(None if errors else diff(service, aggregate_id, low, high), errors, form)
+
+
 def diff_versions(latest_version: int) -> tuple[int, int, dict[str, str]] | None:
     """The versions ``?from=A&to=B`` asks to compare, or None when the diff is not asked for; errors named."""
     given = {k: request.args.get(k, "").strip() for k in ("from", "to")}
