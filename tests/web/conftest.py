@@ -90,6 +90,13 @@ def visitor(site: Flask) -> Callable[[], Visitor]:
     return lambda: Visitor(site.test_client())
 
 
+def signed_in(visitor: Callable[[], Visitor], name: str) -> Visitor:
+    """A new visitor, signed in as ``name`` with their password."""
+    browser = visitor()
+    assert browser.sign_in(name).status_code == 302
+    return browser
+
+
 def signed_in_as(response: TestResponse) -> str | None:
     """The name in the header of a page, or None when nobody is signed in there."""
     found = re.search(r'<span>([^<\s]+) <span class="site-header__role">', response.get_data(as_text=True))

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from tests.web import stories
+from tests.web.conftest import signed_in
 
 CHILE = "International Co-operation Agreement between CERN and the Republic of Chile"
 MONGOLIA = "International Co-operation Agreement between CERN and Mongolia"
@@ -21,12 +22,6 @@ NAIROBI = "Memorandum of Understanding with the University of Nairobi"
 @pytest.fixture
 def demo(services, people):
     return stories.agreements(services)
-
-
-def signed_in(visitor, name):
-    browser = visitor()
-    assert browser.sign_in(name).status_code == 302
-    return browser
 
 
 def titles_listed(html: str) -> list[str]:

@@ -9,19 +9,13 @@ import re
 import pytest
 
 from tests.web import stories
-from tests.web.conftest import head, recorded
+from tests.web.conftest import head, recorded, signed_in
 from web import audit
 
 
 @pytest.fixture
 def demo(services, people):
     return stories.agreements(services)
-
-
-def signed_in(visitor, name):
-    browser = visitor()
-    assert browser.sign_in(name).status_code == 302
-    return browser
 
 
 def positions(html: str) -> list[int]:

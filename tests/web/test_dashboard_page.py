@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.web import stories
+from tests.web.conftest import signed_in
 
 
 @pytest.fixture
@@ -17,12 +18,6 @@ def data(services, people):
                         in_force_on="2017-07-04")
     services.projections.catch_up()
     return found
-
-
-def signed_in(visitor, name):
-    browser = visitor()
-    assert browser.sign_in(name).status_code == 302
-    return browser
 
 
 def numbers(html: str, chart: str) -> dict[str, int]:

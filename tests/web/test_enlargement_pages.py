@@ -11,6 +11,7 @@ import re
 import pytest
 
 from tests.web import stories
+from tests.web.conftest import signed_in
 
 
 @pytest.fixture
@@ -24,12 +25,6 @@ def processes(services, people):
     }
     services.projections.catch_up()
     return found
-
-
-def signed_in(visitor, name):
-    browser = visitor()
-    assert browser.sign_in(name).status_code == 302
-    return browser
 
 
 def listed(html: str) -> list[str]:

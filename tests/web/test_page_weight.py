@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.web import stories
+from tests.web.conftest import signed_in
 
 LIMIT = 300_000
 CHILE = "International Co-operation Agreement between CERN and the Republic of Chile"
@@ -33,12 +34,6 @@ def main_pages(demo) -> dict[str, list[str]]:
                   "/participation", "/participation/CL", "/dashboard", "/audit/journal"],
         "alice": ["/"], "bruno": ["/"], "eva": ["/", "/audit/verify"],
     }
-
-
-def signed_in(visitor, name):
-    browser = visitor()
-    assert browser.sign_in(name).status_code == 302
-    return browser
 
 
 def test_every_main_page_loads_under_300_kb_from_accord_alone(visitor, demo):

@@ -11,6 +11,7 @@ import pytest
 
 from bootstrap.seed.history import load_history
 from tests.web import stories
+from tests.web.conftest import signed_in
 
 
 @pytest.fixture
@@ -23,12 +24,6 @@ def register(services, people):
                         in_force_on="2021-02-01")
     services.projections.catch_up()
     return {"before_enlargements": before, "slovenia": slovenia}
-
-
-def signed_in(visitor, name):
-    browser = visitor()
-    assert browser.sign_in(name).status_code == 302
-    return browser
 
 
 def group(html: str, capacity: str) -> list[str]:

@@ -16,7 +16,7 @@ from flask import g
 from markupsafe import Markup
 
 from domain.values import Actor, Role
-from tests.web.conftest import OPERATOR, head, password_of, recorded
+from tests.web.conftest import OPERATOR, head, password_of, recorded, signed_in
 
 T = "accord.agreement:"
 FORM = re.compile(r'<form method="post"[^>]*action="([^"]+)"[^>]*>(.*?)</form>', re.S)
@@ -70,12 +70,6 @@ def take(person, agreement_id: UUID, step: str, **fields):
     taken = send(person, forms_on(steps_page(person, agreement_id))[step], **fields)
     assert taken.status_code == 303, page_text(taken)
     return taken
-
-
-def signed_in(visitor, name: str):
-    person = visitor()
-    person.sign_in(name)
-    return person
 
 
 def test_a_new_agreement_is_made_from_its_form_and_offers_what_would_pass(services, people, visitor):
