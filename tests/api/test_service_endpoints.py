@@ -54,8 +54,9 @@ def test_ready_is_503_when_the_storage_cannot_be_reached(storage, tmp_path):
 def test_the_workflow_definitions_list_every_step_of_the_agreement_workflow(client, auth):
     response = client.get(f"{API}/workflows", headers=auth("farid"))
     assert response.status_code == 200
-    [agreement] = [w for w in response.get_json() if w["kind"] == "agreement"]
-    assert agreement["version"] == 1
+    listed = response.get_json()
+    assert {(w["kind"], w["version"]) for w in listed} == set(DEFINITIONS), "every version of every workflow"
+    [agreement] = [w for w in listed if (w["kind"], w["version"]) == ("agreement", 1)]
     assert agreement["stages"] == STAGES
     assert agreement["create_roles"] == ["ir_officer"]
     assert {f["name"] for f in agreement["creation_fields"]} == {

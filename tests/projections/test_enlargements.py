@@ -14,6 +14,7 @@ from domain.values import ProcessStatus, Stage
 from projections import queries
 from tests.projections.enlargement_walk import API, ENLARGEMENTS, FAR_FUTURE, Process, register_over_http, version_of
 from tests.projections.helpers import document
+from workflows.definitions import CURRENT
 
 PROBLEM = "application/problem+json"
 DASHBOARD = f"{API}/dashboard"
@@ -243,7 +244,8 @@ def test_create_answers_201_with_the_location_and_version_of_the_new_process(cli
     assert {k: body[k] for k in ("state", "target", "stage", "status", "version", "applied_on", "created_by",
                                  "workflow_version")} == {
         "state": {"name": "Estonia", "country": "EE"}, "target": "associate_member_pre_stage", "stage": "drafting",
-        "status": "draft", "version": 1, "applied_on": "2018-03-01", "created_by": "alice", "workflow_version": 1,
+        "status": "draft", "version": 1, "applied_on": "2018-03-01", "created_by": "alice",
+        "workflow_version": CURRENT["enlargement"].version,
     }
     fetched = client.get(response.headers["Location"], headers=auth("farid"))
     assert fetched.status_code == 200

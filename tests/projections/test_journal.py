@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.projections.conftest import Portfolio
 from tests.projections.helpers import log_positions
+from workflows.definitions import CURRENT
 
 JOURNAL = "/api/v1/audit/journal"
 HISTORY_KEYS = ("position", "version", "type", "recorded_at", "actor", "role", "reason", "reference", "data", "hash",
@@ -77,7 +78,8 @@ def test_journal_recorded_at_is_written_exactly_as_in_the_history(client, auth, 
     own = [{k: e[k] for k in HISTORY_KEYS} for e in entries if e["aggregate_id"] == str(walk.id)]
     entries_of_history = history(client, auth, walk.id)
     assert own == [{k: e[k] for k in HISTORY_KEYS} for e in entries_of_history]
-    assert {e["workflow_version"] for e in entries_of_history} == {1}, "the history names the definition version"
+    assert {e["workflow_version"] for e in entries_of_history} == {CURRENT["agreement"].version}, (
+        "the history names the definition version")
 
 
 def test_after_and_limit_page_through_the_log_without_gaps(client, auth, services, portfolio):

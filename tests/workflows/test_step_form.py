@@ -10,7 +10,7 @@ import pytest
 from bootstrap.services import Services
 from domain.values import Actor, Role, Stage, StepContext
 from tests.workflows.two_workers import ALICE, TEXT, started
-from workflows.definitions import AGREEMENT_V1
+from workflows.definitions import CURRENT
 from workflows.errors import ForbiddenError, NotFoundError, UnknownStepError
 from workflows.steps import StepRequest
 
@@ -25,8 +25,8 @@ def test_the_form_of_a_step_gives_its_definition_and_the_aggregate_as_read_and_r
     form = services.agreements.step_form(agreement_id, "complete_legal_review", BRUNO)
 
     assert (form.aggregate_id, form.kind, form.version, form.workflow_version, form.stage) == (
-        agreement_id, "agreement", 2, 1, Stage.DRAFTING)
-    assert form.step == AGREEMENT_V1.step("complete_legal_review")
+        agreement_id, "agreement", 2, CURRENT["agreement"].version, Stage.DRAFTING)
+    assert form.step == CURRENT["agreement"].step("complete_legal_review")
     assert [(f.name, f.type, f.required, f.choices) for f in form.step.fields] == [
         ("outcome", "enum", True, ("cleared", "changes_requested")), ("comments", "text", False, ())]
     assert services.app.recorder.max_notification_id() == head
@@ -70,7 +70,7 @@ def test_a_step_request_is_read_with_the_aggregates_step_once_its_caller_may_tak
         service.take_requested_step(agreement_id, "complete_legal_review", ALICE, reader)
     assert read == [], "nothing is read of a request its caller may not make"
     outcome = service.take_requested_step(agreement_id, "attach_text", ALICE, reader)
-    assert read == [("agreement", 1, "attach_text")]
+    assert read == [("agreement", CURRENT["agreement"].version, "attach_text")]
     assert outcome.aggregate.version == version + 1 and outcome.aggregate.current_text.title == "Draft 1"
     [*_, entry] = services.agreements.history(agreement_id)
     assert (entry.type, entry.reason) == ("attach_text", "First draft.")
