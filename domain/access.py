@@ -9,6 +9,7 @@ step.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -45,6 +46,20 @@ def check_username(name: object) -> None:
             or len({_script(c) for c in name if c not in USERNAME_CHARACTERS}) > 1):
         raise InvalidValueError(f"a username is 1 to {MAX_USERNAME_LENGTH} letters of one script, ASCII digits, "
                                 "'.', '-' or '_'", field="username", rule="username")
+
+
+MAX_EMAIL_LENGTH = 254
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+"""An address reminders can be sent to: an ASCII local part and a dotted domain name (no display name, no
+comments, no internationalised forms: what every SMTP server takes as it is)."""
+
+
+def check_email(address: object) -> None:
+    """Refused unless ``address`` is a plain ``local@domain.example`` address, naming the rule ``email``."""
+    if not isinstance(address, str) or len(address) > MAX_EMAIL_LENGTH or not EMAIL.match(address):
+        raise InvalidValueError("an email address is local@domain.example (ASCII, no name or comment)",
+                                field="email", rule="email")
 
 
 def username_key(name: str) -> str:
@@ -171,3 +186,22 @@ class UserDirectory(Chained, Aggregate):
     @event("UserRevoked", topic=T + "UserDirectory.UserRevoked")
     def _user_revoked(self, by: Actor, name: str) -> None:
         self.users[name]["active"] = False
+
+    def set_email(self, by: Actor, name: str, email: str | None) -> None:
+        """Give an active user the address their reminders go to (None: take it away)."""
+        by.check()
+        if self.active_role(name) is None:
+            raise StageError(f"no active user named {name}", rule="user_exists")
+        if email is not None:
+            check_email(email)
+        if self.users[name].get("email") != email:
+            self._email_set(by=by, name=name, email=email)
+
+    @event("EmailSet", topic=T + "UserDirectory.EmailSet")
+    def _email_set(self, by: Actor, name: str, email: str | None) -> None:
+        self.users[name]["email"] = email
+
+    def email(self, name: str) -> str | None:
+        """The address an active user gave, or None."""
+        user = self.users.get(name)
+        return user.get("email") if user and user["active"] else None
