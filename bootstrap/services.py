@@ -13,6 +13,7 @@ from bootstrap.config import MailSettings, SignInSettings
 from domain.records import record_of
 from projections.agreements import AgreementList
 from projections.db import Database
+from projections.deadlines import Deadlines
 from projections.engine import Projections
 from projections.enlargements import EnlargementList
 from projections.journal import Journal
@@ -178,7 +179,7 @@ class Services:
     @cached_property
     def projections(self) -> Projections:
         views = [AgreementList(step_name, self.db.dialect, fts=self.db.fts5_trigram), EnlargementList(step_name),
-                 Register(), Journal(describe_event, describe_topic)]
+                 Register(), Journal(describe_event, describe_topic), Deadlines()]
         return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views,
                            page_reader(self.app.recorder))
 

@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from domain.errors import DomainError
-from domain.values import Role
+from domain.values import PERSON_ROLES, Role
 from web.current import person, services, signed_in
 from web.formatting import sentence
 from web.navigation import role_name
 
 blp = Blueprint("users", __name__, url_prefix="/users")
 ADMINS = (Role.ADMIN,)
-ROLES = [(role.value, role_name(role)) for role in Role]
+ROLES = [(role.value, role_name(role)) for role in PERSON_ROLES]
 
 
 def _page(status: int = 200, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
