@@ -19,7 +19,7 @@ from projections.enlargements import EnlargementList
 from projections.journal import Journal
 from projections.outbox import Sender
 from projections.register import Register
-from projections.reminders import outbox_ddl
+from projections.reminders import WithReminders, outbox_ddl
 from projections.stored_events import stored_record
 from storage import archive, audit
 from storage.application import StoredApplication
@@ -179,7 +179,8 @@ class Services:
     @cached_property
     def projections(self) -> Projections:
         views = [AgreementList(step_name, self.db.dialect, fts=self.db.fts5_trigram), EnlargementList(step_name),
-                 Register(), Journal(describe_event, describe_topic), Deadlines()]
+                 Register(), Journal(describe_event, describe_topic),
+                 WithReminders(Deadlines(), self.mail.reminders)]  # reminders planned with the deadlines
         return Projections(self.db, self.app.recorder, FastMapper(self.app.mapper), views,
                            page_reader(self.app.recorder))
 

@@ -39,11 +39,11 @@ log = logging.getLogger(__name__)
 KIND_WORDS = {
     "notice_window_opens": "the notice window opens",
     "notice_window_closes": "the notice window closes",
-    "expiry": "expiry",
-    "renewal": "renewal",
+    "expiry": "it expires",
+    "renewal": "it renews",
     "pre_stage_minimum": "the pre-stage's minimum period ends",
     "pre_stage_maximum": "the pre-stage's maximum period ends",
-    "review": "review date",
+    "review": "its renewal is to be reviewed",
 }
 PAGES = {"agreement": "agreements", "enlargement": "enlargements", "observer": "observers"}
 
@@ -106,7 +106,7 @@ def compose(row: dict[str, Any], to: str, settings: SenderSettings, today: date)
     lines += [f"Open it in Accord: {link}", "",
               f"You receive this as the {row['role'].replace('_', ' ')} responsible for it: the reminder planned "
               f"{row['lead_days']} days before the date (key {row['key']})."]
-    subject = f"Reminder: {what} of {row['title']} on {due.isoformat()}"
+    subject = f"Reminder: {row['title']}: {what} on {due.isoformat()}"
     return Mail(to=to, subject=subject[:200], body="\n".join(lines) + "\n",
                 message_id=message_id(row["key"], settings.mail_domain))
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
 
 TLS_MODES = ("none", "starttls", "tls")
+POLICY = policy.SMTP.clone(max_line_length=998)
+"""CRLF line ends, and headers folded only beyond RFC 5322's limit: Python folds a subject of more than 78
+characters before its first word, which some readers then show with a leading space."""
 
 
 class Mail(Protocol):
@@ -52,7 +56,7 @@ class SmtpSettings:
 
 def message(mail: Mail, sender: str) -> EmailMessage:
     """The message as sent: plain text, UTF-8, with its own Message-ID and the date it was made."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = mail.to
     msg["Subject"] = mail.subject

@@ -25,7 +25,7 @@ def test_reminders_due_are_delivered_once_to_the_officers_in_the_configured_role
     assert sorted(m["To"] for m in mail_server.messages) == ["alice@staff.example", "bruno@staff.example"]
     message = mail_server.messages[0]
     assert message["From"] == "accord@registry.example"
-    assert message["Subject"] == f"Reminder: expiry of ICA with Mongolia on {d['due_on']}"
+    assert message["Subject"] == f"Reminder: ICA with Mongolia: it expires on {d['due_on']}"
     assert f"https://accord.example/agreements/{d['process_id']}" in message.get_content()
     assert "in 20 days" in message.get_content()
     states = {(r["username"], r["lead_days"]): r["status"] for r in outbox(services)}
