@@ -20,6 +20,7 @@ from api import (
     health,
     observers,
     participation,
+    reminders,
     workflows,
 )
 from api.errors import Problem, ProblemSchema, describe_problems
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(workflows.blp)
     api.register_blueprint(dashboard.blp)
     api.register_blueprint(audit.blp)
+    api.register_blueprint(reminders.blp)
     app.register_blueprint(health.blp)
     errors.register(app)
     auth.register(app)

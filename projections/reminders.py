@@ -218,6 +218,16 @@ def deliveries(db: Database, key: str | None = None, after: int = 0, limit: int 
     return [dict(r) for r in rows]
 
 
+def deliveries_of(db: Database, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The delivery log of each of ``keys`` (at most a page of them), in order."""
+    found: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+    if keys:
+        for r in db.query(f"SELECT * FROM reminder_deliveries WHERE key IN ({', '.join('?' * len(keys))}) "
+                          "ORDER BY seq", list(keys)):
+            found[r["key"]].append(dict(r))
+    return found
+
+
 def latest_deliveries(db: Database, limit: int = 10) -> list[dict[str, Any]]:
     return [dict(r) for r in db.query("SELECT * FROM reminder_deliveries ORDER BY seq DESC LIMIT ?", (limit,))]
 
