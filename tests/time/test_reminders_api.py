@@ -34,3 +34,23 @@ def test_officers_may_not_read_them_and_a_bad_filter_is_a_problem(client, auth):
     bad = client.get("/api/v1/reminders?status=lost", headers=auth("eva"))
     assert bad.status_code == 422 and "status" in bad.json["errors"]
     assert client.get("/api/v1/reminders?colour=red", headers=auth("eva")).status_code == 422
+
+
+def test_the_journal_page_shows_the_reminders_counts_and_latest_deliveries(services, tokens, mail_server, storage):
+    from bootstrap import create_app
+    from tests.time.conftest import time_config
+    from tests.web.conftest import OPERATOR, Visitor, password_of
+
+    d = deadline(in_days=5, officers={"alice": "ir_officer"})
+    put_deadlines(services, [d["process_id"]], [d])
+    services.sender.run_once()
+    site = create_app(time_config(storage, mail_server.port))
+    site.extensions["accord"].signin.set_password(OPERATOR, "eva", password_of("eva"))
+    eva = Visitor(site.test_client())
+    assert eva.sign_in("eva").status_code == 302
+
+    page = eva.get("/audit/journal").get_data(as_text=True)
+    site.extensions["accord"].close()
+
+    assert "Reminders of deadlines: 1 delivered, 0 waiting" in page
+    assert "alice@staff.example" in page and f"{d['id']}:7d:alice" in page
