@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     # Real-world dates outside this range are refused as typing errors (rule plausible_date)
     "EARLIEST_DATE": "1945-01-01",
     "DATE_YEARS_AHEAD": 100,
+    "CLOCK_INTERVAL_SECONDS": 3600,  # the embedded clock's rounds (with the in-process views); 0: none
     "WAITING_READERS": 4,  # per worker: min_position reads waiting at once; more answer 503 at once
     # Reminders of deadlines by mail (projections.reminders, projections.outbox, storage.smtp)
     "REMINDER_DAYS": "90,30,7",  # days before a deadline

@@ -6,14 +6,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
 from bootstrap.config import MailSettings, SignInSettings
+from domain.dates import date_text
 from domain.records import record_of
 from projections.agreements import AgreementList
 from projections.db import Database
-from projections.deadlines import Deadlines
+from projections.deadlines import Deadlines, due_processes
 from projections.engine import Projections
 from projections.enlargements import EnlargementList
 from projections.journal import Journal
@@ -37,6 +39,7 @@ from workflows.access import AccessService
 from workflows.agreements import AgreementService
 from workflows.application import AccordApplication
 from workflows.calendar import CalendarFeeds
+from workflows.clock import Clock, Decision
 from workflows.definitions import describe_event, describe_topic, step_name
 from workflows.enlargements import EnlargementService
 from workflows.observers import ObserverService
@@ -92,7 +95,8 @@ class Services:
     """One Accord application per process, and the services and views built on it."""
 
     def __init__(self, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0,
-                 sign_in: SignInSettings | None = None, mail: MailSettings | None = None):
+                 sign_in: SignInSettings | None = None, clock_interval: float = 0.0,
+                 mail: MailSettings | None = None):
         self.storage = storage
         self.pool_size = pool_size
         self.token_cache_seconds = token_cache_seconds
@@ -103,6 +107,9 @@ class Services:
         self._runner: threading.Thread | None = None
         self._mailer: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.clock_interval = clock_interval
+        """Seconds between the embedded runner's clock rounds (0: no clock in this process)."""
+        self._clock_thread: threading.Thread | None = None
 
     @property
     def app(self) -> Application:
@@ -128,6 +135,18 @@ class Services:
     def records(self) -> RecordService:
         """The published record's status periods, imported as recorded facts."""
         return RecordService(self.app)
+
+    @cached_property
+    def clock(self) -> Clock:
+        """What time decides (``workflows.clock``), for the processes the deadlines view names."""
+        return Clock({"agreement": self.agreements, "enlargement": self.enlargements},
+                     lambda today: due_processes(self.db, date_text(today)))
+
+    def run_clock(self, today: date, progress: Callable[[Decision], None] | None = None) -> list[Decision]:
+        """One round of the clock as of ``today``: the deadlines view brought up to date first (a process that
+        entered into force a moment ago is among the candidates), then every decision due."""
+        self.projections.catch_up([Deadlines.name])
+        return self.clock.run_once(today, progress)
 
     @cached_property
     def access(self) -> AccessService:
@@ -216,6 +235,7 @@ class Services:
                 if self._stopping.wait(STANDBY_SECONDS):
                     return
             if not self._stopping.is_set():
+                self._start_clock()  # the process that keeps the views current also keeps the time
                 self.projections.run()
         except Exception:  # noqa: BLE001 - e.g. a restored backup: log loudly, serve stale reads with lag
             log.exception("the in-process projection runner stopped")
@@ -245,21 +265,37 @@ class Services:
             if sole is not None:
                 sole.release()
 
+    def _start_clock(self) -> None:
+        if self.clock_interval > 0 and self._clock_thread is None:
+            self._clock_thread = threading.Thread(target=self._tick, name="accord-clock", daemon=True)
+            self._clock_thread.start()
+
+    def _tick(self) -> None:
+        """The embedded clock: a round as of today (UTC) now and every ``clock_interval`` seconds until close."""
+        while not self._stopping.is_set():
+            try:
+                for decision in self.run_clock(datetime.now(UTC).date()):
+                    log.info("clock: %s %s %s (%s), effective %s", decision.process_kind, decision.process_id,
+                             decision.step, decision.rule, decision.effective_on)
+            except Exception:  # noqa: BLE001 - storage hiccups: log, try again next round
+                log.exception("the in-process clock's round failed; trying again next round")
+            self._stopping.wait(self.clock_interval)
+
     def close(self) -> None:
         self._stopping.set()
         if "projections" in self.__dict__:
             self.projections.stop()
         if "sender" in self.__dict__:
             self.sender.stop()
-        for thread in (self._runner, self._mailer):
+        for thread in (self._runner, self._mailer, self._clock_thread):
             if thread is not None:
                 thread.join(timeout=5)
-        self._runner = self._mailer = None
+        self._runner = self._mailer = self._clock_thread = None
         if "db" in self.__dict__:
             self.db.close()
         if self._app is not None:
             self._app.close()
             self._app = None
         for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "audit", "projections",
-                     "calendar", "sender", "db"):
+                     "calendar", "sender", "db", "clock"):
             self.__dict__.pop(name, None)

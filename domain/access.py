@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.chain import Chained
 from domain.errors import InvalidValueError, StageError
-from domain.values import Actor, Role
+from domain.values import SYSTEM_ACTORS, Actor, Role
 
 T = "accord.access:"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/access")
@@ -141,11 +141,21 @@ class UserDirectory(Chained, Aggregate):
             raise StageError(f"user {name} would be taken for the user {other}: choose another name",
                              rule="user_exists")
 
+    @staticmethod
+    def _check_person(name: str, role: Role) -> None:
+        """No person holds the system's role, nor the name of a system actor (the clock)."""
+        if role is Role.SYSTEM:
+            raise InvalidValueError("the system role is the clock's: no person can hold it", field="role",
+                                    rule="system_role")
+        if isinstance(name, str) and username_key(name) in {username_key(n) for n in SYSTEM_ACTORS}:
+            raise StageError(f"{name} is the name of a system actor: choose another name", rule="user_exists")
+
     def issue(self, by: Actor, name: str, role: Role, token_id: UUID, *, new_user: bool) -> None:
         by.check()
         if not isinstance(name, str):
             check_username(name)
         role = Role(role)
+        self._check_person(name, role)
         current = self.active_role(name)
         if new_user and current is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
@@ -167,6 +177,7 @@ class UserDirectory(Chained, Aggregate):
         by.check()
         self._check_new_name(name)
         role = Role(role)
+        self._check_person(name, role)
         if self.active_role(name) is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
         self._user_added(by=by, name=name, role=role)

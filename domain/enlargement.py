@@ -17,11 +17,13 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError, StageError
 from domain.lifecycle import Lifecycle, remember_request
+from domain.term import add_months
 from domain.values import (
     Actor,
     Document,
     ProcessStatus,
     ReviewOutcome,
+    Role,
     Stage,
     State,
     StepContext,
@@ -29,6 +31,8 @@ from domain.values import (
 )
 
 T = "accord.enlargement:"  # prefix of every stored topic; never change a released topic
+
+PRE_STAGE_MAXIMUM_MONTHS = 60
 
 SUPERSEDED_BY_V1 = re.compile(r"superseded by [a-z_]+ \((?P<id>[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\)")
 """The reason the enlargement service gave a status it ended on a conversion, "superseded by <target>
@@ -222,6 +226,43 @@ class EnlargementProcess(Lifecycle, Aggregate):
         self.effective_on = effective_on
         self.stage = Stage.IMPLEMENTATION
         self.status = ProcessStatus.IN_FORCE
+
+    # ---- what time decides ---------------------------------------------------------------------
+
+    pre_stage_limit_passed_on: date | None = None
+    """The day the pre-stage reached its maximum, once the clock recorded it (a class default: processes
+    recorded before the clock have none)."""
+
+    def pre_stage_maximum(self) -> date | None:
+        """The last day of the pre-stage to Membership: "between two and five years" (DOMAIN.md 3.3) from its
+        entry into force, so five years after it (until processes record limits of their own)."""
+        if self.target is not Target.ASSOCIATE_MEMBER_PRE_STAGE or self.effective_on is None:
+            return None
+        return add_months(self.effective_on, PRE_STAGE_MAXIMUM_MONTHS)
+
+    def due_decision(self, today: date) -> tuple[str, str, date] | None:
+        """What the passing of time decides by ``today`` (step, rule, effective date), or None: a pre-stage in
+        force past its maximum is flagged, once."""
+        limit = self.pre_stage_maximum()
+        if (self.stage is not Stage.IMPLEMENTATION or limit is None or limit >= today
+                or self.pre_stage_limit_passed_on is not None):
+            return None
+        return ("flag_pre_stage_limit", "pre_stage_maximum", limit)
+
+    def flag_pre_stage_limit(self, by: Actor, context: StepContext, due_on: date, today: date) -> None:
+        """Record that the pre-stage went past its maximum on ``due_on`` (the Council's to decide what follows)."""
+        self._check(by, context)
+        if by.role is not Role.SYSTEM:
+            raise StageError("only the clock records what time decides", rule="system_actor")
+        decision = self.due_decision(today)
+        if decision is None or decision[0] != "flag_pre_stage_limit" or decision[2] != due_on:
+            raise StageError(f"flag_pre_stage_limit on {due_on} is not what time decides as of {today}",
+                             rule="not_due")
+        self._pre_stage_limit_passed(by=by, context=context, due_on=due_on, rule=decision[1])
+
+    @event("PreStageLimitPassed", topic=T + "PreStageLimitPassed")
+    def _pre_stage_limit_passed(self, by: Actor, context: StepContext, due_on: date, rule: str) -> None:
+        self.pre_stage_limit_passed_on = due_on
 
     # ---- the end of participation ----------------------------------------------------------------
 

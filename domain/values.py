@@ -47,6 +47,8 @@ class Role(Enum):
     is ever given it)."""
 
 
+SYSTEM_ACTORS = ("clock",)
+"""The names of Accord's own actors (``Role.SYSTEM``): no person may take them."""
 PERSON_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
 """The roles a person may hold."""
 

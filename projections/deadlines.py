@@ -221,3 +221,16 @@ def deadlines(db: Database, officer: str | None = None, process_id: str | None =
     rows = db.query(f"SELECT * FROM deadlines{clause} ORDER BY due_on, title, id LIMIT ? OFFSET ?",
                     [*params, per_page, (page - 1) * per_page])
     return [{**dict(r), "officers": json.loads(r["officers"])} for r in rows], total
+
+
+DECIDED_BY_TIME = ("renewal", "expiry", "pre_stage_maximum")
+"""The kinds of deadline the clock may have to decide once they have passed."""
+
+
+def due_processes(db: Database, before: str) -> list[tuple[str, str]]:
+    """(process kind, process id) of every process with a date the clock may decide that falls before
+    ``before`` (YYYY-MM-DD): each then decides for itself, loaded from the store."""
+    marks = ", ".join("?" for _ in DECIDED_BY_TIME)
+    rows = db.query(f"SELECT DISTINCT process_kind, process_id FROM deadlines WHERE kind IN ({marks}) AND due_on < ? "
+                    "ORDER BY process_kind, process_id", [*DECIDED_BY_TIME, before])
+    return [(r["process_kind"], r["process_id"]) for r in rows]

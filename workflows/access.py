@@ -130,6 +130,8 @@ class AccessService:
         if not hmac.compare_digest(access.token_sha256, digest) or access.revoked:
             self._known.pop(digest, None)
             return None
+        if access.role is Role.SYSTEM:  # never issued (UserDirectory refuses it); refused all the same
+            return None
         actor = Actor(name=access.user, role=access.role)
         if len(self._known) > 10_000:
             self._known.clear()
