@@ -65,3 +65,25 @@ def test_the_embedded_sender_runs_in_a_web_worker_and_delivers(storage, tokens, 
     finally:
         services.close()
     assert sorted(m["To"] for m in mail_server.messages) == ["alice@staff.example", "bruno@staff.example"]
+
+
+def test_an_administrator_sets_an_address_on_the_users_page(storage, mail_server):
+    from tests.web.conftest import OPERATOR, Visitor, password_of
+
+    site = create_app(time_config(storage, mail_server.port))
+    services = site.extensions["accord"]
+    for name, role in (("gwen", Role.ADMIN), ("alice", Role.IR_OFFICER)):
+        services.signin.add_user(OPERATOR, name, role)
+    services.signin.set_password(OPERATOR, "gwen", password_of("gwen"))
+    gwen = Visitor(site.test_client())
+    assert gwen.sign_in("gwen").status_code == 302
+    try:
+        refused = gwen.submit("/users/email", {"email_user": "alice", "email": "not an address"}, page="/users")
+        given = gwen.submit("/users/email", {"email_user": "alice", "email": "alice@ministry.example"}, page="/users")
+        page = gwen.get("/users").get_data(as_text=True)
+        assert refused.status_code == 422 and "email address is local@domain.example" in refused.get_data(as_text=True)
+        assert given.status_code == 302
+        assert "alice@ministry.example" in page
+        assert services.access.email("alice") == "alice@ministry.example"
+    finally:
+        services.close()
