@@ -17,7 +17,7 @@ from tests.time.helpers import agreement_in_force, caught_up, tacit
 from tests.web.conftest import OPERATOR, Visitor, password_of
 
 PEOPLE = {"alice": "ir_officer", "carla": "legal_officer", "eva": "auditor"}
-ADDRESS = re.compile(r'id="address" type="text" readonly value="([^"]+)"')
+ADDRESS = re.compile(r'<code id="address">([^<]+)</code>')
 
 
 @pytest.fixture
