@@ -4,6 +4,7 @@ could record the delivery (the copy then carries the same Message-ID)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -115,3 +116,25 @@ def test_a_sender_that_dies_after_the_server_accepted_sends_again_with_the_same_
     ids = mail_server.message_ids()
     assert len(ids) == 2 and ids[0] == ids[1]  # the one duplicate, recognisable as such
     assert outcomes() == ["sending", "sending", "delivered"]
+
+
+def test_accord_mail_run_sends_as_reminders_fall_due_and_stops_cleanly_on_sigterm(storage, services, tokens,
+                                                                                  mail_server, tmp_path):
+    keys = eight_reminders_due(services)
+    env = process_env(storage, ACCORD_SMTP_HOST="127.0.0.1", ACCORD_SMTP_PORT=str(mail_server.port),
+                      ACCORD_MAIL_DOMAIN="staff.example", ACCORD_MAIL_RETRY_SECONDS="0.05")
+    runner = subprocess.Popen([sys.executable, "-m", "bootstrap.cli", "mail", "run", "--poll", "0.1"], env=env,
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        waited = time.monotonic() + 20
+        while len(mail_server.messages) < len(keys) and time.monotonic() < waited:
+            time.sleep(0.05)
+        runner.send_signal(signal.SIGTERM)
+        _, err = runner.communicate(timeout=20)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode == 0, err
+    assert "reminder sender stopped cleanly" in err
+    assert figures(services, mail_server) == {"attempts": 8, "failed": 0, "delivered": 8, "received": 8,
+                                              "duplicates": 0}
