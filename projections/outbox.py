@@ -144,8 +144,7 @@ class Sender:
         done = Round()
         done.settled += self._settle_too_late(today)
         due = self.db.query("SELECT * FROM reminder_outbox WHERE status = ? AND kind = 'reminder' AND send_on <= ? "
-                            "AND next_try_at <= ? ORDER BY due_on, deadline_id, username, lead_days",
-                            (PENDING, today.isoformat(), utc_now_text(now())))
+                            "ORDER BY due_on, deadline_id, username, lead_days", (PENDING, today.isoformat()))
         nearest: dict[tuple[str, str], dict[str, Any]] = {}
         for row in map(dict, due):  # ordered by lead_days: the first of each deadline and recipient is the nearest
             key = (row["deadline_id"], row["username"])
@@ -154,11 +153,14 @@ class Sender:
                                                                        f"reminder was due at the same time")
             else:
                 nearest[key] = row
+        at = utc_now_text(now())
         transport: Transport | None = None
         try:
             for row in nearest.values():
                 if should_stop() or self._stop.is_set():
                     break
+                if row["next_try_at"] > at:
+                    continue  # tried lately: waits for its back-off
                 to = self.address(row["username"])
                 if not to:
                     done.settled += self._settle(row, "no_address", detail=f"no mail address for {row['username']}")

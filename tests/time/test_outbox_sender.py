@@ -3,7 +3,7 @@ together, with a Message-ID of its own that every attempt repeats."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bootstrap import create_app
 from domain.values import Actor, Role
@@ -88,3 +88,19 @@ def test_a_deadline_already_past_gets_no_reminder_and_one_that_passes_unsent_is_
 
     assert mail_server.messages == []
     assert {r["status"] for r in outbox(services)} == {"too_late"}
+
+
+def test_a_reminder_waiting_for_its_back_off_is_superseded_by_a_nearer_one_and_never_sent_late(services, tokens,
+                                                                                                mail_server):
+    d = deadline(in_days=35, officers={"alice": "ir_officer"})
+    put_deadlines(services, [d["process_id"]], [d])
+    mail_server.stop()
+    assert services.sender.run_once(today() + timedelta(days=5)).failed == 1  # the 30-day one fails
+    mail_server.start()
+
+    services.sender.run_once(today() + timedelta(days=28))  # the 7-day one is due: it alone goes
+    services.sender.run_once(today() + timedelta(days=29), now=lambda: datetime.now(UTC) + timedelta(hours=1))
+
+    assert len(mail_server.messages) == 1 and "in 7 days" in mail_server.messages[0].get_content()
+    assert {r["lead_days"]: r["status"] for r in outbox(services)} == {90: "superseded", 30: "superseded",
+                                                                       7: "delivered"}
