@@ -18,7 +18,6 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError, StageError
 from domain.lifecycle import Lifecycle, remember_request
-from domain.term import add_months
 from domain.values import (
     Actor,
     Document,
@@ -32,8 +31,6 @@ from domain.values import (
 )
 
 T = "accord.enlargement:"  # prefix of every stored topic; never change a released topic
-
-PRE_STAGE_MAXIMUM_MONTHS = 60
 
 SUPERSEDED_BY_V1 = re.compile(r"superseded by [a-z_]+ \((?P<id>[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\)")
 """The reason the enlargement service gave a status it ended on a conversion, "superseded by <target>
@@ -272,17 +269,11 @@ class EnlargementProcess(Lifecycle, Aggregate):
     """The day the pre-stage reached its maximum, once the clock recorded it (a class default: processes
     recorded before the clock have none)."""
 
-    def pre_stage_maximum(self) -> date | None:
-        """The last day of the pre-stage to Membership: "between two and five years" (DOMAIN.md 3.3) from its
-        entry into force, so five years after it (until processes record limits of their own)."""
-        if self.target is not Target.ASSOCIATE_MEMBER_PRE_STAGE or self.effective_on is None:
-            return None
-        return add_months(self.effective_on, PRE_STAGE_MAXIMUM_MONTHS)
-
     def due_decision(self, today: date) -> tuple[str, str, date] | None:
         """What the passing of time decides by ``today`` (step, rule, effective date), or None: a pre-stage in
         force past its maximum is flagged, once."""
-        limit = self.pre_stage_maximum()
+        limits = self.pre_stage_limits
+        limit = limits.max_end_on if limits is not None else None
         if (self.stage is not Stage.IMPLEMENTATION or limit is None or limit >= today
                 or self.pre_stage_limit_passed_on is not None):
             return None
