@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -62,3 +63,19 @@ def test_the_agreement_page_shows_its_term_notice_and_deadlines(visitor, service
     assert "by Republic of Chile to CERN on" in html and "NV-2026-7" in html
     section = re.search(r'<h2 id="deadlines-title">Deadlines</h2>.*?</section>', html, re.S).group(0)
     assert "Expiry" in section and "notice given on" in section and "Renewal" not in section
+
+
+def test_a_new_agreement_is_created_with_its_term_from_the_form(visitor, services, people):  # noqa: F811
+    alice = signed_in(visitor, "alice")
+    form = {"title": "Co-operation with Chile", "kind": "international_cooperation_agreement",
+            "counterparties-0-name": "Republic of Chile", "counterparties-0-kind": "state",
+            "counterparties-0-country": "CL", "initial_period_months": "60", "renewal_rule": "tacit",
+            "notice_period_months": "6"}
+    refused = alice.submit("/agreements/new", {**form, "notice_period_months": "six"})
+    assert refused.status_code == 422 and 'id="notice_period_months-error"' in refused.get_data(as_text=True)
+
+    created = alice.submit("/agreements/new", form)
+
+    assert created.status_code == 303
+    agreement = services.agreements.get(UUID(created.headers["Location"].rsplit("/", 1)[-1]))
+    assert (agreement.initial_period_months, agreement.renewal_rule, agreement.notice_period_months) == (60, "tacit", 6)
