@@ -15,6 +15,7 @@ from api import (
     audit,
     auth,
     dashboard,
+    deadlines,
     enlargements,
     errors,
     health,
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(participation.blp)
     api.register_blueprint(workflows.blp)
     api.register_blueprint(dashboard.blp)
+    api.register_blueprint(deadlines.blp)
     api.register_blueprint(audit.blp)
     api.register_blueprint(reminders.blp)
     app.register_blueprint(health.blp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,6 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError, StageError
 from domain.lifecycle import Lifecycle, remember_request
-from domain.term import add_months
 from domain.values import (
     Actor,
     Document,
@@ -32,12 +32,38 @@ from domain.values import (
 
 T = "accord.enlargement:"  # prefix of every stored topic; never change a released topic
 
-PRE_STAGE_MAXIMUM_MONTHS = 60
-
 SUPERSEDED_BY_V1 = re.compile(r"superseded by [a-z_]+ \((?P<id>[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\)")
 """The reason the enlargement service gave a status it ended on a conversion, "superseded by <target>
 (<process id>)", as version 1 events of ``ParticipationEnded`` hold it (the only place their link to the
 superseding process is written)."""
+
+
+PRE_STAGE_MINIMUM_YEARS = 2
+PRE_STAGE_MAXIMUM_YEARS = 5
+"""Associate Membership in the pre-stage lasts at least two years and at most five (DOMAIN.md 3.3, step 8:
+"minimum of two and maximum of five years"): policy parameters, not a rule of the Convention."""
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February falls on 28 February of a common year (the last day of the
+    same month, never a day of the next one)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class PreStageLimits:
+    """When an Associate Membership in the pre-stage may end in Membership: read from the pre-stage process's
+    entry into force (``began_on``, its ``effective_on``, corrections included). ``min_end_on`` is the
+    earliest day (``began_on`` + 2 years), ``max_end_on`` the latest (``began_on`` + 5 years); DOMAIN.md P2
+    calls them minEndDate and maxEndDate. ``process_id`` is the pre-stage process they are read from."""
+
+    process_id: object  # UUID
+    began_on: date
+    min_end_on: date
+    max_end_on: date
 
 
 class EnlargementProcess(Lifecycle, Aggregate):
@@ -100,6 +126,16 @@ class EnlargementProcess(Lifecycle, Aggregate):
     @property
     def title(self) -> str:
         return f"{self.state.name}: {self.target.value.replace('_', ' ')}"
+
+    @property
+    def pre_stage_limits(self) -> PreStageLimits | None:
+        """The limits of this Associate Membership in the pre-stage once it has entered into force (None for
+        any other target, or before)."""
+        if self.target is not Target.ASSOCIATE_MEMBER_PRE_STAGE or self.effective_on is None:
+            return None
+        return PreStageLimits(process_id=self.id, began_on=self.effective_on,
+                              min_end_on=years_after(self.effective_on, PRE_STAGE_MINIMUM_YEARS),
+                              max_end_on=years_after(self.effective_on, PRE_STAGE_MAXIMUM_YEARS))
 
     def _latest_date(self) -> date:
         """The latest real-world date recorded so far: every new step's date must not precede it."""
@@ -233,17 +269,11 @@ class EnlargementProcess(Lifecycle, Aggregate):
     """The day the pre-stage reached its maximum, once the clock recorded it (a class default: processes
     recorded before the clock have none)."""
 
-    def pre_stage_maximum(self) -> date | None:
-        """The last day of the pre-stage to Membership: "between two and five years" (DOMAIN.md 3.3) from its
-        entry into force, so five years after it (until processes record limits of their own)."""
-        if self.target is not Target.ASSOCIATE_MEMBER_PRE_STAGE or self.effective_on is None:
-            return None
-        return add_months(self.effective_on, PRE_STAGE_MAXIMUM_MONTHS)
-
     def due_decision(self, today: date) -> tuple[str, str, date] | None:
         """What the passing of time decides by ``today`` (step, rule, effective date), or None: a pre-stage in
         force past its maximum is flagged, once."""
-        limit = self.pre_stage_maximum()
+        limits = self.pre_stage_limits
+        limit = limits.max_end_on if limits is not None else None
         if (self.stage is not Stage.IMPLEMENTATION or limit is None or limit >= today
                 or self.pre_stage_limit_passed_on is not None):
             return None

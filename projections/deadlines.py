@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 from domain.dates import date_from_text, date_text
+from domain.enlargement import PRE_STAGE_MAXIMUM_YEARS, PRE_STAGE_MINIMUM_YEARS, years_after
 from domain.term import TERM_FIELDS, add_months, notice_deadline
 from projections.db import Cursor, Database, insert_rows, rows_where_in, upsert_rows
 from projections.engine import Change, View
@@ -39,10 +40,6 @@ KINDS = ("notice_window_opens", "notice_window_closes", "expiry", "renewal", "pr
 COLUMNS = ("id", "process_kind", "process_id", "title", "kind", "due_on", "officers", "rule", "detail")
 OFFICER_ROLES = ("ir_officer", "legal_officer")
 PRE_STAGE = "associate_member_pre_stage"
-PRE_STAGE_MINIMUM_MONTHS = 24
-PRE_STAGE_MAXIMUM_MONTHS = 60
-"""The pre-stage to Membership lasts "between two and five years" (DOMAIN.md 3.3), counted from its entry
-into force: the limits until enlargement processes record their own."""
 REVIEW_MONTHS = 6
 """An agreement renewed only by amendment is reviewed this long before its expiry (or its notice period, if
 longer), so that an amendment can still be concluded."""
@@ -152,11 +149,11 @@ def deadlines_of(process_id: str, state: dict[str, Any]) -> list[dict[str, Any]]
     if state["process_kind"] == "agreement":
         found = _agreement_dates(state)
     elif state.get("target") == PRE_STAGE and state["effective_on"]:
-        start = date_from_text(state["effective_on"])
-        found.append(("pre_stage_minimum", add_months(start, PRE_STAGE_MINIMUM_MONTHS), "pre_stage_limits",
+        start = date_from_text(state["effective_on"])  # the limits as the process knows them (PreStageLimits)
+        found.append(("pre_stage_minimum", years_after(start, PRE_STAGE_MINIMUM_YEARS), "pre_stage_limits",
                       "two years in the pre-stage: Council may decide on Membership"))
         if not state.get("pre_stage_flagged"):
-            found.append(("pre_stage_maximum", add_months(start, PRE_STAGE_MAXIMUM_MONTHS), "pre_stage_limits",
+            found.append(("pre_stage_maximum", years_after(start, PRE_STAGE_MAXIMUM_YEARS), "pre_stage_maximum",
                           "five years in the pre-stage: its maximum"))
     officers = json.dumps(state["officers"])
     return [{"id": f"{process_id}:{kind}:{date_text(due)}", "process_kind": state["process_kind"],

@@ -89,8 +89,8 @@ ENLARGEMENT_V1 = WorkflowDefinition(
 
 CLOCK_DECISIONS = (
     StepDefinition("flag_pre_stage_limit", (IMPLEMENTATION,), (SYSTEM,), "PreStageLimitPassed",
-                   rule="a pre-stage to Membership in force past its maximum (entry into force + 5 years): "
-                        "flagged once, effective on that day (rule pre_stage_maximum)",
+                   rule="a pre-stage to Membership in force past its maximum (pre_stage_limits.max_end_on, entry "
+                        "into force + 5 years): flagged once, effective on that day (rule pre_stage_maximum)",
                    rules=("not_due", "system_actor")),
 )
 """What time decides for an enlargement process under version 2 (``workflows.clock``)."""
