@@ -74,3 +74,23 @@ def test_a_rebuild_of_the_deadlines_view_plans_nothing_twice_and_sends_nothing_a
     assert outbox(services) == before
     assert services.sender.run_once(TODAY).delivered == 0
     assert len(mail_server.messages) == 3
+
+
+def test_a_renewal_recorded_by_the_clock_cancels_the_old_period_s_reminders_and_plans_the_new_one_s(
+        services, tokens, mail_server):
+    on_today(services)
+    agreement_in_force(services, **tacit(initial_period_months=24))  # renews tacitly on 2027-01-01
+    caught_up(services)
+    assert services.sender.run_once(TODAY).delivered == 3  # the renewal's 30-day reminders
+
+    services.projections.views["deadlines"].today = lambda: date(2027, 1, 2)
+    decisions = services.run_clock(date(2027, 1, 2))  # the day after the expiry
+    caught_up(services)
+
+    assert [d.step for d in decisions] == ["renew_tacitly"]
+    pending = {(r["deadline_kind"], r["due_on"]) for r in outbox(services) if r["status"] == "pending"}
+    assert pending == {("notice_window_closes", "2028-07-01"), ("renewal", "2029-01-01")}
+    assert {r["status"] for r in outbox(services) if r["due_on"] == "2027-01-01"} == {"superseded", "delivered",
+                                                                                      "cancelled"}
+    assert services.sender.run_once(date(2027, 1, 2)).delivered == 0
+    assert len(mail_server.messages) == 3
