@@ -15,11 +15,13 @@ from api import (
     audit,
     auth,
     dashboard,
+    deadlines,
     enlargements,
     errors,
     health,
     observers,
     participation,
+    reminders,
     workflows,
 )
 from api.errors import Problem, ProblemSchema, describe_problems
@@ -95,7 +97,9 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(participation.blp)
     api.register_blueprint(workflows.blp)
     api.register_blueprint(dashboard.blp)
+    api.register_blueprint(deadlines.blp)
     api.register_blueprint(audit.blp)
+    api.register_blueprint(reminders.blp)
     app.register_blueprint(health.blp)
     errors.register(app)
     auth.register(app)

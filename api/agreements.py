@@ -23,7 +23,7 @@ from api.schemas import (
     recent_entries,
 )
 from domain.records import plain
-from domain.values import AgreementKind, Clearance, Stage, Status
+from domain.values import RENEWAL_RULES, AgreementKind, Clearance, Stage, Status
 from projections import queries
 from workflows.definitions import values_of
 
@@ -37,6 +37,24 @@ class ChildAgreementSchema(Schema):
     kind = fields.String(metadata={"enum": values_of(AgreementKind)})
     stage = fields.String(metadata={"enum": values_of(Stage)})
     status = fields.String(metadata={"enum": values_of(Status)})
+
+
+class TermSchema(Schema):
+    initial_period_months = fields.Integer(allow_none=True)
+    renewal_rule = fields.String(allow_none=True, metadata={"enum": list(RENEWAL_RULES)})
+    renewal_period_months = fields.Integer(allow_none=True, metadata={
+        "description": "what a tacit renewal adds (null: the initial period)"})
+    notice_period_months = fields.Integer(allow_none=True)
+    notice_deadline = IsoDate(allow_none=True, metadata={
+        "description": "the last day a notice stops the coming tacit renewal"})
+    renewals = fields.Integer(metadata={"description": "how many times the agreement renewed itself"})
+
+
+class NoticeSchema(Schema):
+    party = fields.String(metadata={"description": "who gave notice"})
+    given_on = IsoDate()
+    addressed_to = fields.String()
+    reference = fields.String(allow_none=True)
 
 
 class AgreementSchema(Schema):
@@ -70,6 +88,10 @@ class AgreementSchema(Schema):
         "description": "the agreement or enlargement process that replaced this one"})
     milestones_recorded = entries_count("implementation milestones", "record_milestone")
     recent_milestones = recent_entries("implementation milestones", "record_milestone")
+    term = fields.Nested(TermSchema, metadata={"description": "how long it runs, how it renews, how much notice "
+                                                             "ends it (workflow version 2; all null before)"})
+    notice = fields.Nested(NoticeSchema, allow_none=True, metadata={
+        "description": "the notice of termination that stands, if any (give_notice, withdraw_notice)"})
 
 
 class AgreementListQuerySchema(PageSchema):
@@ -143,6 +165,11 @@ def body_of(agreement: Any) -> dict[str, Any]:
         "superseded_by": agreement.superseded_by,
         "milestones_recorded": agreement.milestones_recorded,
         "recent_milestones": list(agreement.recent_milestones),
+        "term": {"initial_period_months": agreement.initial_period_months, "renewal_rule": agreement.renewal_rule,
+                 "renewal_period_months": agreement.renewal_period_months,
+                 "notice_period_months": agreement.notice_period_months,
+                 "notice_deadline": agreement.notice_deadline, "renewals": agreement.renewals},
+        "notice": agreement.notice,
     }
 
 

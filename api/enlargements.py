@@ -29,6 +29,13 @@ blp = Blueprint("enlargements", __name__, url_prefix="/api/v1/enlargements",
                 description="Enlargement processes: Associate Membership (also in the pre-stage) and Membership")
 
 
+class PreStageLimitsSchema(Schema):
+    process_id = fields.UUID(metadata={"description": "the Associate Membership in the pre-stage"})
+    began_on = IsoDate(metadata={"description": "the pre-stage's entry into force"})
+    min_end_on = IsoDate(metadata={"description": "began_on + 2 years: the earliest end of the pre-stage"})
+    max_end_on = IsoDate(metadata={"description": "began_on + 5 years: the latest end of the pre-stage"})
+
+
 class EnlargementSchema(Schema):
     id = fields.UUID()
     state = fields.Nested(StateSchema)
@@ -55,6 +62,9 @@ class EnlargementSchema(Schema):
     ratification_notified_on = IsoDate(allow_none=True)
     effective_on = IsoDate(allow_none=True)
     ended_on = IsoDate(allow_none=True)
+    pre_stage_limits = fields.Nested(PreStageLimitsSchema, allow_none=True, metadata={
+        "description": "an Associate Membership in the pre-stage (its own) or a process to Membership (the "
+                       "state's latest pre-stage): when the pre-stage may end; null otherwise"})
 
 
 class EnlargementListQuerySchema(PageSchema):
@@ -115,6 +125,7 @@ def body_of(process: Any) -> dict[str, Any]:
         "ratification_notified_on": process.ratification_notified_on,
         "effective_on": process.effective_on,
         "ended_on": process.ended_on,
+        "pre_stage_limits": services().enlargements.pre_stage_limits(process),
     }
 
 

@@ -30,7 +30,7 @@ from api.fields import (
     UtcDateTime,
     WholeNumber,
 )
-from domain.values import RECENT_ENTRIES, AgreementKind, PartyKind, Target
+from domain.values import MAX_MONTHS, RECENT_ENTRIES, RENEWAL_RULES, AgreementKind, PartyKind, Target
 from workflows.definitions import DEFINITIONS, Field, values_of
 
 
@@ -111,6 +111,15 @@ class AgreementCreateSchema(StepContextSchema):
     summary = Text(10000, load_default=None, allow_none=True)
     parent_id = fields.UUID(load_default=None, allow_none=True)
     expires_on = RecordedDate(load_default=None, allow_none=True)
+    initial_period_months = WholeNumber(1, MAX_MONTHS, load_default=None, allow_none=True, metadata={
+        "description": "the term: how long it runs from entry into force (its expiry, unless expires_on is given)"})
+    renewal_rule = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(RENEWAL_RULES),
+                                 metadata={"description": "none, tacit (for the renewal period unless notice is "
+                                                          "given) or by_amendment"})
+    renewal_period_months = WholeNumber(1, MAX_MONTHS, load_default=None, allow_none=True, metadata={
+        "description": "what a tacit renewal adds (the initial period unless given)"})
+    notice_period_months = WholeNumber(1, MAX_MONTHS, load_default=None, allow_none=True, metadata={
+        "description": "how long before expiry a notice must be given at the latest"})
 
 
 class EnlargementCreateSchema(StepContextSchema):
@@ -143,6 +152,8 @@ def _schema_field(f: Field) -> fields.Field:
         return BoundedList(Line(300), least=1, most=20, **required, **meta)
     if f.type == "enum":
         return fields.String(validate=validate.OneOf(f.choices), **required, **meta)
+    if f.type == "months":
+        return WholeNumber(1, MAX_MONTHS, **required, **meta)
     if f.type == "text":
         return Text(10000, **required, **meta)
     return Line(500, **required, **meta)

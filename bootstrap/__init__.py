@@ -13,7 +13,7 @@ from flask import Flask
 
 import api
 import web
-from bootstrap.config import DEFAULTS, SignInSettings, plausible_dates
+from bootstrap.config import DEFAULTS, MailSettings, SignInSettings, plausible_dates
 from bootstrap.services import Services
 from domain.dates import use_plausible_dates
 from storage.settings import check_storage_settings, storage_env
@@ -34,7 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         os.makedirs(os.path.dirname(os.path.abspath(storage["SQLITE_DBNAME"])), exist_ok=True)
     services = Services(storage, int(app.config["DB_POOL_SIZE"]), float(app.config["TOKEN_CACHE_SECONDS"]),
-                        SignInSettings.from_config(app.config))
+                        SignInSettings.from_config(app.config), float(app.config["CLOCK_INTERVAL_SECONDS"]),
+                        MailSettings.from_config(app.config))
     app.extensions["accord"] = services
     api.init_app(app)
     web.init_app(app)  # after the API: its error pages leave the API's problem+json in place
@@ -46,4 +47,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         in_process = services.backend == "sqlite"
     if in_process:
         app.before_request(services.start_runner)
+    mail_in_process = app.config["MAIL_IN_PROCESS"]
+    if mail_in_process is None:
+        mail_in_process = services.backend == "sqlite"  # start_mailer does nothing without SMTP_HOST
+    if mail_in_process:
+        app.before_request(services.start_mailer)
     return app

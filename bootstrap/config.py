@@ -10,6 +10,9 @@ from typing import Any
 
 from domain.dates import date_from_text
 from domain.signin import SessionRules
+from projections.outbox import SenderSettings
+from projections.reminders import ReminderSettings
+from storage.smtp import SmtpSettings
 from workflows.signin import trusted_networks
 
 DEFAULTS: dict[str, Any] = {
@@ -35,7 +38,22 @@ DEFAULTS: dict[str, Any] = {
     # Real-world dates outside this range are refused as typing errors (rule plausible_date)
     "EARLIEST_DATE": "1945-01-01",
     "DATE_YEARS_AHEAD": 100,
+    "CLOCK_INTERVAL_SECONDS": 3600,  # the embedded clock's rounds (with the in-process views); 0: none
     "WAITING_READERS": 4,  # per worker: min_position reads waiting at once; more answer 503 at once
+    # Reminders of deadlines by mail (projections.reminders, projections.outbox, storage.smtp)
+    "REMINDER_DAYS": "90,30,7",  # days before a deadline
+    "REMINDER_ROLES": "ir_officer,legal_officer",  # which of a deadline's officers are reminded
+    "MAIL_DOMAIN": None,  # e.g. "example.org": NAME@example.org for a user without an address of their own
+    "SMTP_HOST": None,  # no host: reminders are planned but not sent
+    "SMTP_PORT": 25,
+    "SMTP_TLS": "none",  # none, starttls or tls
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": "accord@localhost",
+    "MAIL_RETRY_SECONDS": 60,  # the first retry's wait while the mail server is down; doubled per attempt...
+    "MAIL_RETRY_MAX_SECONDS": 3600,  # ...up to this
+    "MAIL_POLL_SECONDS": 60,
+    "MAIL_IN_PROCESS": None,  # None: a sender thread in a web worker on SQLite (embedded) when SMTP_HOST is set
 }
 
 
@@ -73,3 +91,32 @@ class SignInSettings:
                                absolute=timedelta(hours=float(config["SESSION_ABSOLUTE_HOURS"]))),
             trusted_proxies=proxies if isinstance(proxies, str) else tuple(str(p) for p in proxies),
         )
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Reminders: when and to whom (``reminders``), the mail server (``smtp``, None when no ``SMTP_HOST`` is
+    set: reminders are then planned but not sent), how the sender retries (``sender``), and the domain that
+    makes an address for a user who has none (``domain``)."""
+
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    smtp: SmtpSettings | None = None
+    sender: SenderSettings = field(default_factory=SenderSettings)
+    domain: str | None = None
+    poll_seconds: float = 60.0
+    in_process: bool | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        reminders = ReminderSettings.from_config(config["REMINDER_DAYS"], config["REMINDER_ROLES"])
+        smtp = None
+        if config.get("SMTP_HOST"):
+            smtp = SmtpSettings(host=str(config["SMTP_HOST"]), port=int(config["SMTP_PORT"]),
+                                tls=str(config["SMTP_TLS"]).lower(), user=config.get("SMTP_USER") or None,
+                                password=config.get("SMTP_PASSWORD") or None, sender=str(config["MAIL_FROM"]))
+        domain = str(config["MAIL_FROM"]).rpartition("@")[2] or "localhost"
+        sender = SenderSettings(base_url=str(config["BASE_URL"]), mail_domain=domain,
+                                retry=float(config["MAIL_RETRY_SECONDS"]),
+                                retry_max=float(config["MAIL_RETRY_MAX_SECONDS"]))
+        return cls(reminders=reminders, smtp=smtp, sender=sender, domain=config.get("MAIL_DOMAIN") or None,
+                   poll_seconds=float(config["MAIL_POLL_SECONDS"]), in_process=config.get("MAIL_IN_PROCESS"))

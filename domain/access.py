@@ -9,6 +9,7 @@ step.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -17,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.chain import Chained
 from domain.errors import InvalidValueError, StageError
-from domain.values import Actor, Role
+from domain.values import SYSTEM_ACTORS, Actor, Role
 
 T = "accord.access:"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/access")
@@ -45,6 +46,20 @@ def check_username(name: object) -> None:
             or len({_script(c) for c in name if c not in USERNAME_CHARACTERS}) > 1):
         raise InvalidValueError(f"a username is 1 to {MAX_USERNAME_LENGTH} letters of one script, ASCII digits, "
                                 "'.', '-' or '_'", field="username", rule="username")
+
+
+MAX_EMAIL_LENGTH = 254
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+"""An address reminders can be sent to: an ASCII local part and a dotted domain name (no display name, no
+comments, no internationalised forms: what every SMTP server takes as it is)."""
+
+
+def check_email(address: object) -> None:
+    """Refused unless ``address`` is a plain ``local@domain.example`` address, naming the rule ``email``."""
+    if not isinstance(address, str) or len(address) > MAX_EMAIL_LENGTH or not EMAIL.match(address):
+        raise InvalidValueError("an email address is local@domain.example (ASCII, no name or comment)",
+                                field="email", rule="email")
 
 
 def username_key(name: str) -> str:
@@ -126,11 +141,21 @@ class UserDirectory(Chained, Aggregate):
             raise StageError(f"user {name} would be taken for the user {other}: choose another name",
                              rule="user_exists")
 
+    @staticmethod
+    def _check_person(name: str, role: Role) -> None:
+        """No person holds the system's role, nor the name of a system actor (the clock)."""
+        if role is Role.SYSTEM:
+            raise InvalidValueError("the system role is the clock's: no person can hold it", field="role",
+                                    rule="system_role")
+        if isinstance(name, str) and username_key(name) in {username_key(n) for n in SYSTEM_ACTORS}:
+            raise StageError(f"{name} is the name of a system actor: choose another name", rule="user_exists")
+
     def issue(self, by: Actor, name: str, role: Role, token_id: UUID, *, new_user: bool) -> None:
         by.check()
         if not isinstance(name, str):
             check_username(name)
         role = Role(role)
+        self._check_person(name, role)
         current = self.active_role(name)
         if new_user and current is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
@@ -152,6 +177,7 @@ class UserDirectory(Chained, Aggregate):
         by.check()
         self._check_new_name(name)
         role = Role(role)
+        self._check_person(name, role)
         if self.active_role(name) is not None:
             raise StageError(f"user {name} already exists; revoke it first", rule="user_exists")
         self._user_added(by=by, name=name, role=role)
@@ -171,3 +197,22 @@ class UserDirectory(Chained, Aggregate):
     @event("UserRevoked", topic=T + "UserDirectory.UserRevoked")
     def _user_revoked(self, by: Actor, name: str) -> None:
         self.users[name]["active"] = False
+
+    def set_email(self, by: Actor, name: str, email: str | None) -> None:
+        """Give an active user the address their reminders go to (None: take it away)."""
+        by.check()
+        if self.active_role(name) is None:
+            raise StageError(f"no active user named {name}", rule="user_exists")
+        if email is not None:
+            check_email(email)
+        if self.users[name].get("email") != email:
+            self._email_set(by=by, name=name, email=email)
+
+    @event("EmailSet", topic=T + "UserDirectory.EmailSet")
+    def _email_set(self, by: Actor, name: str, email: str | None) -> None:
+        self.users[name]["email"] = email
+
+    def email(self, name: str) -> str | None:
+        """The address an active user gave, or None."""
+        user = self.users.get(name)
+        return user.get("email") if user and user["active"] else None

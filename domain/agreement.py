@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.lifecycle import Lifecycle, latest, remember_request
+from domain.term import TERM_FIELDS, Term, add_months, months_value, renewal_value
 from domain.values import (
     ORGANISATION,
     RECENT_ENTRIES,
@@ -22,7 +23,9 @@ from domain.values import (
     Counterparty,
     Document,
     Entry,
+    Notice,
     ReviewOutcome,
+    Role,
     Signature,
     Stage,
     Status,
@@ -36,13 +39,15 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-class CooperationAgreement(Lifecycle, Aggregate):
+class CooperationAgreement(Term, Lifecycle, Aggregate):
     """A cooperation agreement with one or more counterparties, and its lifecycle."""
 
     TOPIC = T + "CooperationAgreement"
     NOUN = "agreement"
     TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
-    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date"}
+    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date", **TERM_FIELDS}
+    """What ``correct`` may change; each workflow version's definition lists the choices it offers (version 1
+    the first four, version 2 the term as well)."""
     superseded_by: Any = None
     """The agreement (or enlargement process) that replaced this one, once superseded (a class default: state
     recorded before there was a supersede step has none)."""
@@ -83,6 +88,10 @@ class CooperationAgreement(Lifecycle, Aggregate):
         summary: str | None = None,
         parent_id: Any = None,
         expires_on: date | None = None,
+        initial_period_months: int | None = None,
+        renewal_rule: str | None = None,
+        renewal_period_months: int | None = None,
+        notice_period_months: int | None = None,
         id: Any = None,  # noqa: A002 - a deterministic id, e.g. from an idempotency key
     ) -> CooperationAgreement:
         """Open a new agreement in drafting."""
@@ -103,6 +112,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
             counterparties=parties, workflow_version=workflow_version, summary=summary,
             parent_id=parent_id, expires_on=expires_on,
         )
+        term = cls.term_values(initial_period_months, renewal_rule, renewal_period_months, notice_period_months)
+        kwargs.update(term)
         return cls(**kwargs) if id is None else cls._create(cls.Created, id=id, **kwargs)
 
     @event("Created", topic=T + "Created")
@@ -117,8 +128,14 @@ class CooperationAgreement(Lifecycle, Aggregate):
         summary: str | None,
         parent_id: Any,
         expires_on: date | None,
+        initial_period_months: int | None = None,
+        renewal_rule: str | None = None,
+        renewal_period_months: int | None = None,
+        notice_period_months: int | None = None,
     ) -> None:
         self._init_lifecycle()
+        self._init_term(initial_period_months=initial_period_months, renewal_rule=renewal_rule,
+                        renewal_period_months=renewal_period_months, notice_period_months=notice_period_months)
         self.created_by = by.name
         self.title = title
         self.kind = kind
@@ -249,7 +266,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
                 rule="all_parties_signed",
             )
         self._require_not_before_last_signature(effective_on)
-        self._entered_into_force(by=by, context=context, effective_on=effective_on)
+        expires_on = self.expiry_from_term(effective_on)
+        self._entered_into_force(by=by, context=context, effective_on=effective_on, expires_on=expires_on)
 
     def _require_not_before_last_signature(self, effective_on: date) -> None:
         last = max(s.signed_on for s in self.signatures)
@@ -260,8 +278,12 @@ class CooperationAgreement(Lifecycle, Aggregate):
             )
 
     @event("EnteredIntoForce", topic=T + "EnteredIntoForce")
-    def _entered_into_force(self, by: Actor, context: StepContext, effective_on: date) -> None:
+    def _entered_into_force(self, by: Actor, context: StepContext, effective_on: date,
+                            expires_on: date | None = None) -> None:
+        """``expires_on``: the expiry computed from the term (entry into force + initial period), if any."""
         self.effective_on = effective_on
+        if expires_on is not None:
+            self.expires_on = expires_on
         self.stage = Stage.IMPLEMENTATION
         self.status = Status.IN_FORCE
 
@@ -373,6 +395,78 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self.stage = Stage.CLOSED
         self.status = Status.EXPIRED
         self.closed_on = expired_on
+
+    # ---- term: notice, and what time decides (the rules: domain.term) ---------------------------
+
+    def give_notice(self, by: Actor, context: StepContext, party: str, given_on: date, addressed_to: str) -> None:
+        """Record a written notice of termination, given by one party to another while the window is open:
+        the agreement then ends at its expiry instead of renewing. Its reference is the step's."""
+        self._check(by, context)
+        self._require_stage(Stage.IMPLEMENTATION, to="give notice")
+        self._check_notice(party, given_on, addressed_to)
+        self._notice_given(by=by, context=context, party=party, given_on=given_on, addressed_to=addressed_to)
+
+    @event("NoticeGiven", topic=T + "NoticeGiven")
+    def _notice_given(self, by: Actor, context: StepContext, party: str, given_on: date, addressed_to: str) -> None:
+        self.notice = Notice(party=party, given_on=given_on, addressed_to=addressed_to, reference=context.reference)
+
+    def withdraw_notice(self, by: Actor, context: StepContext) -> None:
+        """Withdraw the notice that stands (before the expiry it was given against is decided)."""
+        self._check(by, context)
+        self._require_stage(Stage.IMPLEMENTATION, to="withdraw a notice")
+        if self.notice is None:
+            raise StageError("no notice stands", rule="notice_standing")
+        self._notice_withdrawn(by=by, context=context)
+
+    @event("NoticeWithdrawn", topic=T + "NoticeWithdrawn")
+    def _notice_withdrawn(self, by: Actor, context: StepContext) -> None:
+        self.notice = None
+
+    def renew_tacitly(self, by: Actor, context: StepContext, due_on: date, today: date | None = None) -> None:
+        """What time decides at the expiry of an agreement renewed tacitly with no notice standing: it renews
+        for its renewal period, taking effect on the expiry date (``due_on``), whenever the clock records it."""
+        self._check_system(by, context)
+        rule = self._require_due("renew_tacitly", due_on, today or today_utc())
+        self._renewed_tacitly(by=by, context=context, effective_on=due_on,
+                              expires_on=add_months(due_on, self.renewal_period), rule=rule)
+
+    @event("RenewedTacitly", topic=T + "RenewedTacitly")
+    def _renewed_tacitly(self, by: Actor, context: StepContext, effective_on: date, expires_on: date,
+                         rule: str) -> None:
+        self.expires_on = expires_on
+        self.renewals += 1
+
+    def expire_at_term(self, by: Actor, context: StepContext, due_on: date, today: date | None = None) -> None:
+        """What time decides at the expiry of an agreement with a notice standing, without renewal, or renewed
+        only by amendment: it closes as expired on its expiry date."""
+        self._check_system(by, context)
+        rule = self._require_due("expire_at_term", due_on, today or today_utc())
+        self._expired_at_term(by=by, context=context, expired_on=due_on, rule=rule)
+
+    @event("ExpiredAtTerm", topic=T + "ExpiredAtTerm")
+    def _expired_at_term(self, by: Actor, context: StepContext, expired_on: date, rule: str) -> None:
+        self.stage = Stage.CLOSED
+        self.status = Status.EXPIRED
+        self.closed_on = expired_on
+
+    @staticmethod
+    def _check_system(by: Actor, context: StepContext) -> None:
+        by.check()
+        context.check()
+        if by.role is not Role.SYSTEM:
+            raise StageError("only the clock records what time decides", rule="system_actor")
+
+    def _correction_value(self, kind: str, value: str) -> Any:
+        if kind == "months":
+            return months_value(value, "value")
+        if kind == "renewal":
+            return renewal_value(value, "value")
+        return super()._correction_value(kind, value)
+
+    def _corrected_value(self, kind: str, text: str) -> Any:
+        if kind == "months":
+            return int(text)
+        return text if kind == "renewal" else super()._corrected_value(kind, text)
 
     def _require_after_last_status_change(self, effective_on: date) -> None:
         self._require_on_or_after(effective_on, self._last_status_change, "effective_on",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from domain.values import (
     Document,
     ProcessStatus,
     ReviewOutcome,
+    Role,
     Stage,
     State,
     StepContext,
@@ -34,6 +36,34 @@ SUPERSEDED_BY_V1 = re.compile(r"superseded by [a-z_]+ \((?P<id>[0-9a-f]{8}(?:-[0
 """The reason the enlargement service gave a status it ended on a conversion, "superseded by <target>
 (<process id>)", as version 1 events of ``ParticipationEnded`` hold it (the only place their link to the
 superseding process is written)."""
+
+
+PRE_STAGE_MINIMUM_YEARS = 2
+PRE_STAGE_MAXIMUM_YEARS = 5
+"""Associate Membership in the pre-stage lasts at least two years and at most five (DOMAIN.md 3.3, step 8:
+"minimum of two and maximum of five years"): policy parameters, not a rule of the Convention."""
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February falls on 28 February of a common year (the last day of the
+    same month, never a day of the next one)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class PreStageLimits:
+    """When an Associate Membership in the pre-stage may end in Membership: read from the pre-stage process's
+    entry into force (``began_on``, its ``effective_on``, corrections included). ``min_end_on`` is the
+    earliest day (``began_on`` + 2 years), ``max_end_on`` the latest (``began_on`` + 5 years); DOMAIN.md P2
+    calls them minEndDate and maxEndDate. ``process_id`` is the pre-stage process they are read from."""
+
+    process_id: object  # UUID
+    began_on: date
+    min_end_on: date
+    max_end_on: date
 
 
 class EnlargementProcess(Lifecycle, Aggregate):
@@ -96,6 +126,16 @@ class EnlargementProcess(Lifecycle, Aggregate):
     @property
     def title(self) -> str:
         return f"{self.state.name}: {self.target.value.replace('_', ' ')}"
+
+    @property
+    def pre_stage_limits(self) -> PreStageLimits | None:
+        """The limits of this Associate Membership in the pre-stage once it has entered into force (None for
+        any other target, or before)."""
+        if self.target is not Target.ASSOCIATE_MEMBER_PRE_STAGE or self.effective_on is None:
+            return None
+        return PreStageLimits(process_id=self.id, began_on=self.effective_on,
+                              min_end_on=years_after(self.effective_on, PRE_STAGE_MINIMUM_YEARS),
+                              max_end_on=years_after(self.effective_on, PRE_STAGE_MAXIMUM_YEARS))
 
     def _latest_date(self) -> date:
         """The latest real-world date recorded so far: every new step's date must not precede it."""
@@ -222,6 +262,37 @@ class EnlargementProcess(Lifecycle, Aggregate):
         self.effective_on = effective_on
         self.stage = Stage.IMPLEMENTATION
         self.status = ProcessStatus.IN_FORCE
+
+    # ---- what time decides ---------------------------------------------------------------------
+
+    pre_stage_limit_passed_on: date | None = None
+    """The day the pre-stage reached its maximum, once the clock recorded it (a class default: processes
+    recorded before the clock have none)."""
+
+    def due_decision(self, today: date) -> tuple[str, str, date] | None:
+        """What the passing of time decides by ``today`` (step, rule, effective date), or None: a pre-stage in
+        force past its maximum is flagged, once."""
+        limits = self.pre_stage_limits
+        limit = limits.max_end_on if limits is not None else None
+        if (self.stage is not Stage.IMPLEMENTATION or limit is None or limit >= today
+                or self.pre_stage_limit_passed_on is not None):
+            return None
+        return ("flag_pre_stage_limit", "pre_stage_maximum", limit)
+
+    def flag_pre_stage_limit(self, by: Actor, context: StepContext, due_on: date, today: date) -> None:
+        """Record that the pre-stage went past its maximum on ``due_on`` (the Council's to decide what follows)."""
+        self._check(by, context)
+        if by.role is not Role.SYSTEM:
+            raise StageError("only the clock records what time decides", rule="system_actor")
+        decision = self.due_decision(today)
+        if decision is None or decision[0] != "flag_pre_stage_limit" or decision[2] != due_on:
+            raise StageError(f"flag_pre_stage_limit on {due_on} is not what time decides as of {today}",
+                             rule="not_due")
+        self._pre_stage_limit_passed(by=by, context=context, due_on=due_on, rule=decision[1])
+
+    @event("PreStageLimitPassed", topic=T + "PreStageLimitPassed")
+    def _pre_stage_limit_passed(self, by: Actor, context: StepContext, due_on: date, rule: str) -> None:
+        self.pre_stage_limit_passed_on = due_on
 
     # ---- the end of participation ----------------------------------------------------------------
 

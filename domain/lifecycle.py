@@ -223,26 +223,31 @@ class Lifecycle(Chained):
                 f"{field!r} cannot be corrected; correctable: {', '.join(self.CORRECTABLE)}",
                 field="field", rule="correctable_field",
             )
-        new_value: Any
         if not isinstance(value, str):
             raise InvalidValueError(f"the new {field} must be text", field="value")
-        if kind == "text":
-            new_value = clean_text(value, field="value")
-        else:
-            new_value = plausible_date(value, field="value")
+        new_value = self._correction_value(kind, value)
         self._check_correction(field, new_value)
         if getattr(self, field) == new_value:
             raise InvalidValueError(f"{field} already has that value", field="value", rule="changes_something")
         previous = getattr(self, field)
-        self._corrected(by=by, context=context, field=field,
-                        value=new_value if kind == "text" else new_value.isoformat(),
-                        previous=previous.isoformat() if isinstance(previous, date) else previous)
+        self._corrected(by=by, context=context, field=field, value=_as_text(new_value), previous=_as_text(previous))
+
+    def _correction_value(self, kind: str, value: str) -> Any:
+        """The value a correction's text stands for, by the kind of field (``CORRECTABLE``'s values): an
+        aggregate with other kinds of correctable fields reads them here."""
+        if kind == "text":
+            return clean_text(value, field="value")
+        return plausible_date(value, field="value")
+
+    def _corrected_value(self, kind: str, text: str) -> Any:
+        """The value a recorded correction's text stands for (the reverse of ``_as_text``)."""
+        return text if kind == "text" else date_from_text(text)
 
     def _check_correction(self, field: str, value: Any) -> None:
         """Invariants a corrected value must keep (per aggregate)."""
 
     def _on_corrected(self, field: str, value: str) -> None:
-        setattr(self, field, value if self.CORRECTABLE[field] == "text" else date_from_text(value))
+        setattr(self, field, self._corrected_value(self.CORRECTABLE[field], value))
 
     # ---- event bodies each aggregate defines with its own topics ---------------------------------
 
@@ -263,3 +268,12 @@ class Lifecycle(Chained):
 
     def _corrected(self, **kwargs: Any) -> None:
         raise NotImplementedError
+
+
+def _as_text(value: Any) -> Any:
+    """A corrected value as its event records it: dates as YYYY-MM-DD, numbers as their digits, text as it is."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value

@@ -29,12 +29,28 @@ besides their count: every round and milestone is in the history (its events), a
 aggregate, and so its snapshots, small however long that history."""
 
 
+RENEWAL_RULES = ("none", "tacit", "by_amendment")
+"""``none``: the agreement ends at its expiry; ``tacit``: it renews itself at expiry for its renewal period
+unless a notice stands; ``by_amendment``: only an amendment (a person's step) extends it."""
+MAX_MONTHS = 1200
+"""A hundred years: longer is a typing error."""
+
+
 class Role(Enum):
     IR_OFFICER = "ir_officer"
     LEGAL_OFFICER = "legal_officer"
     AUDITOR = "auditor"
     MANAGEMENT = "management"
     ADMIN = "admin"
+    SYSTEM = "system"
+    """The role of Accord's own system actors (the clock): no person can hold it (no user, token or session
+    is ever given it)."""
+
+
+SYSTEM_ACTORS = ("clock",)
+"""The names of Accord's own actors (``Role.SYSTEM``): no person may take them."""
+PERSON_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
+"""The roles a person may hold."""
 
 
 class Stage(Enum):
@@ -231,8 +247,18 @@ class Entry:
     summary: str
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A written notice of termination given by one party to another, stopping a tacit renewal."""
+
+    party: str
+    given_on: object  # datetime.date
+    addressed_to: str
+    reference: str | None = None
+
+
 STORED_ENUMS: tuple[type[Enum], ...] = (
     Role, Stage, Status, AgreementKind, PartyKind, Clearance, ReviewOutcome, Target, ProcessStatus,
 )
-STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State)
+STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State, Notice)
 """The enums and value objects events hold: the store tags them "enum.<Name>" and "value.<Name>"."""

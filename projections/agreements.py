@@ -33,6 +33,7 @@ STAGE_STATUS = {
     "Terminated": ("closed", "terminated"),
     "Superseded": ("closed", "superseded"),
     "Expired": ("closed", "expired"),
+    "ExpiredAtTerm": ("closed", "expired"),
     "Withdrawn": ("closed", "withdrawn"),
 }
 
@@ -165,6 +166,8 @@ class AgreementList(TableView):
               stored["by"]["_data_"]["name"], _stored_text(stored, field) if field else None)
         if name == "Corrected":
             _correct(row, stored["field"], stored["value"])
+        elif name == "EnteredIntoForce" and stored.get("expires_on"):
+            row["expires_on"] = stored["expires_on"]["_data_"]  # computed from the term
 
     def _apply_decoded(self, rows: dict[str, dict[str, Any]], change: Change, name: str, step: str) -> None:
         event = change.event
@@ -181,6 +184,8 @@ class AgreementList(TableView):
               _event_text(getattr(event, field)) if field else None)
         if name == "Corrected":
             _correct(row, event.field, event.value)
+        elif name == "EnteredIntoForce" and getattr(event, "expires_on", None):
+            row["expires_on"] = date_text(event.expires_on)  # computed from the term
 
     def _created(self, key: str, position: int, kind: str, title: str, workflow_version: int,
                  parent_id: str | None, expires_on: str | None,
@@ -200,7 +205,8 @@ class AgreementList(TableView):
 
 
 SPECIAL = {"LegalReviewCompleted": "outcome", "EnteredIntoForce": "effective_on", "Renewed": "expires_on",
-           "Terminated": "effective_on", "Superseded": "effective_on", "Expired": "expired_on"}
+           "Terminated": "effective_on", "Superseded": "effective_on", "Expired": "expired_on",
+           "RenewedTacitly": "expires_on", "ExpiredAtTerm": "expired_on"}
 """The one field of the event a step's row change reads, by step."""
 
 
@@ -233,13 +239,15 @@ def _step(row: dict[str, Any], name: str, step: str, change: Change, recorded_at
         row["legal_clearance"] = value
     elif name == "EnteredIntoForce":
         row["effective_on"] = value
-    elif name == "Renewed":
+    elif name in ("Renewed", "RenewedTacitly"):
         row["expires_on"] = value
-    elif name in ("Terminated", "Superseded", "Expired"):
+    elif name in ("Terminated", "Superseded", "Expired", "ExpiredAtTerm"):
         row["closed_on"] = value
 
 
 def _correct(row: dict[str, Any], field: str, value: str) -> None:
+    if field not in row:  # the term: the list does not keep it
+        return
     row[field] = value
     if field == "title":
         row["title_key"] = value.casefold()

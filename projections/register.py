@@ -44,7 +44,7 @@ def party_key(kind: str, name: str, country: str | None) -> str:
 
 
 RELEVANT = ("Created", "EnteredIntoForce", "Resumed", "ParticipationEnded", "Terminated", "Superseded", "Suspended",
-            "Expired", "Corrected")
+            "Expired", "ExpiredAtTerm", "Corrected")
 """The events that change who participates; no other event is even decoded for the register."""
 
 
@@ -106,7 +106,7 @@ class Register(View):
             elif name in ("ParticipationEnded", "Terminated", "Superseded", "Suspended") and isinstance(
                     event, (A.Event, E.Event)):
                 batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.effective_on))
-            elif name == "Expired" and isinstance(event, A.Event):
+            elif name in ("Expired", "ExpiredAtTerm") and isinstance(event, A.Event):
                 batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.expired_on))
             elif name == "Corrected" and event.field in ("effective_on", "ended_on", "closed_on"):
                 column = "began_on" if event.field == "effective_on" else "ended_on"

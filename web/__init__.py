@@ -8,7 +8,8 @@
   (each role's home), ``web.users`` (the administrators' Users page), ``web.agreements`` and
   ``web.enlargements`` (lists with their CSV, one agreement or process: state, history, diff),
   ``web.participation`` (the register on a date, a party's page), ``web.dashboard``, ``web.audit`` (journal,
-  verification, export), ``web.steps`` ("What you can do now", the step forms and the new agreement and
+  verification, export), ``web.calendar`` (one's private calendar feed of deadlines and its address),
+  ``web.steps`` ("What you can do now", the step forms and the new agreement and
   enlargement forms, with ``web.forms``; the Jinja global ``steps_panel(kind, process_id)`` renders the
   section for any page).
 - What they share: ``web.listing`` (a list's query string, pages, CSV), ``web.processes`` (the state shown,
@@ -33,7 +34,19 @@ from __future__ import annotations
 from flask import Flask, request
 
 from domain.values import Role
-from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, steps, users
+from web import (
+    agreements,
+    audit,
+    calendar,
+    dashboard,
+    enlargements,
+    errors,
+    home,
+    participation,
+    signin,
+    steps,
+    users,
+)
 from web.current import is_page, person, services
 from web.formatting import as_date, as_time, field_label, relative, utc_time, words
 from web.listing import page_numbers
@@ -52,6 +65,7 @@ AREAS = (
     dashboard,
     audit,
     steps,
+    calendar,
 )
 """Each area's module, its blueprint registered under ``pages``: one line per area."""
 

@@ -13,6 +13,7 @@ from marshmallow import fields, validate
 from api.schemas import IsoDate
 from domain.values import AgreementKind, Stage, Status
 from projections import queries
+from projections.deadlines import deadlines
 from web import listing, processes
 from web.current import services, signed_in
 from web.formatting import words
@@ -89,7 +90,8 @@ def show(agreement_id: UUID) -> Any:
     if state.aggregate.parent_id is not None:
         parent = service.get(state.aggregate.parent_id)
     status = 400 if state.errors or asked.errors else 200
-    return render_template("agreement.html", agreement=state.aggregate, state=state, history=history,
+    dates, _ = deadlines(services().db, process_id=str(agreement_id), per_page=20)
+    return render_template("agreement.html", agreement=state.aggregate, state=state, history=history, deadlines=dates,
                            diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, parent=parent,
                            kind="agreement",
                            history_link=lambda page: url_for("web.agreements.show", agreement_id=agreement_id,

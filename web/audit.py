@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from api.schemas import UtcDateTime
 from domain.values import Role
-from projections import queries
+from projections import queries, reminders
 from web.current import services, signed_in
 from web.processes import as_of_value
 
@@ -85,7 +85,9 @@ def journal_page(heading: str = "Journal") -> tuple[str, dict[str, Any]]:
             newer = None  # the newest page
     return "journal.html", {"heading": heading, "entries": list(reversed(entries)), "form": form, "errors": errors,
                             "older": older if len(entries) == PER_PAGE or "after" in query else None,
-                            "newer": newer, "link": aggregate_link}
+                            "newer": newer, "link": aggregate_link,
+                            "reminders": reminders.summary(services().db),
+                            "deliveries": reminders.latest_deliveries(services().db, 5)}
 
 
 @blp.get("/verify")

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from domain.values import AgreementKind, Stage, Status, Target
 from projections import queries
+from projections.deadlines import deadlines
 from web import charts
 from web.current import services, signed_in
 from workflows.definitions import READERS, values_of
@@ -22,6 +23,9 @@ DashboardQuery = Schema.from_dict({"stalled_days": fields.Integer(load_default=9
                                    "expiring_days": fields.Integer(load_default=180, validate=DAYS)})
 LISTED = 20
 """How many stalled and expiring agreements the dashboard lists; the agreements list has them all."""
+DEADLINE_DAYS = 90
+DEADLINES_LISTED = 50
+"""The dashboard lists the deadlines of the next ``DEADLINE_DAYS`` days, the first ``DEADLINES_LISTED`` of them."""
 
 
 @blp.get("")
@@ -41,7 +45,11 @@ def dashboard_page() -> tuple[str, dict[str, Any]]:
         query = DashboardQuery().load({})
     found = queries.dashboard(services().db, query["stalled_days"], query["expiring_days"])
     today = datetime.now(UTC).date()
+    coming, coming_total = deadlines(services().db, due_from=today.isoformat(),
+                                     due_to=(today + timedelta(days=DEADLINE_DAYS)).isoformat(),
+                                     per_page=DEADLINES_LISTED)
     return "dashboard.html", {
+        "deadlines": coming, "deadlines_total": coming_total, "deadline_days": DEADLINE_DAYS,
         "data": found, "form": form, "errors": errors, "listed": LISTED, "today": today, **query,
         "expiring_before": today + timedelta(days=query["expiring_days"] + 1),
         "charts": [

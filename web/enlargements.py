@@ -75,5 +75,6 @@ def show(process_id: UUID) -> Any:
     status = 400 if state.errors or asked.errors else 200
     return render_template("enlargement.html", process=state.aggregate, state=state, history=history,
                            diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, kind="enlargement",
+                           pre_stage=service.pre_stage_limits(state.aggregate),
                            history_link=lambda page: url_for("web.enlargements.show", process_id=process_id,
                                                              history_page=page, **state.form)), status

@@ -199,7 +199,8 @@ COUNTERPARTY_ROWS = 3
 def agreement_body(form: MultiDict) -> tuple[dict[str, Any], list[int]]:
     """The body of a new agreement, and the form's row of each counterparty in it (empty rows are left out)."""
     body: dict[str, Any] = {}
-    for name in ("title", "kind", "summary", "expires_on", "reason", "reference"):
+    for name in ("title", "kind", "summary", "expires_on", "reason", "reference", "initial_period_months",
+                 "renewal_rule", "renewal_period_months", "notice_period_months"):
         if form.get(name, "").strip():
             body[name] = form[name].strip() if name != "summary" else form[name]
     parties, rows = [], []

@@ -13,6 +13,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from domain.dates import date_text
 from domain.values import Role
 from projections import desk, queries
+from projections.deadlines import deadlines
 from web.audit import journal_page
 from web.current import person, services, signed_in
 from web.dashboard import dashboard_page
@@ -20,6 +21,8 @@ from web.navigation import HOMES, links_for
 
 blp = Blueprint("home", __name__)
 UPCOMING_DAYS = 180
+MY_DEADLINES = 20
+"""How many of an officer's coming deadlines the desk lists, soonest first (GET /api/v1/deadlines has them all)."""
 
 
 @blp.get("/")
@@ -36,16 +39,20 @@ def index() -> Any:
         name, context = dashboard_page()
         return render_template(name, heading=heading, **context)
     db = services().db
+    today = datetime.now(UTC).date()
+    my_deadlines, my_deadlines_total = deadlines(db, officer=actor.name, due_from=date_text(today),
+                                                 per_page=MY_DEADLINES)
     if actor.role is Role.LEGAL_OFFICER:
         reviews = desk.pending_reviews(db)
-        return render_template("review_queue.html", heading=heading, reviews=reviews, me=actor.name)
+        return render_template("review_queue.html", heading=heading, reviews=reviews, me=actor.name,
+                               my_deadlines=my_deadlines, my_deadlines_total=my_deadlines_total)
     if actor.role is Role.IR_OFFICER:
         mine = desk.open_agreements_of(db, actor.name)
-        today = datetime.now(UTC).date()
         upcoming = queries.list_agreements(db, {"expires_before": today + timedelta(days=UPCOMING_DAYS + 1)},
                                            sort="expires_on", per_page=10)
         return render_template("desk.html", heading=heading, mine=mine,
                                waiting=[a for a in mine if a["legal_clearance"] == desk.REQUESTED],
                                steps=desk.recent_steps_of(db, actor.name), upcoming=upcoming.items,
-                               upcoming_days=UPCOMING_DAYS, today=date_text(today))
+                               upcoming_days=UPCOMING_DAYS, today=date_text(today), my_deadlines=my_deadlines,
+                               my_deadlines_total=my_deadlines_total)
     return render_template("home.html", heading=heading, links=links_for(actor.role))

@@ -47,6 +47,7 @@ ROLE_NAMES = {
     Role.AUDITOR: "Auditor",
     Role.MANAGEMENT: "Management",
     Role.ADMIN: "Administrator",
+    Role.SYSTEM: "System (the clock)",
 }
 
 

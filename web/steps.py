@@ -183,6 +183,8 @@ CHOICES = {
     "kinds": [(k.value, forms.words(k.value)) for k in AgreementKind],
     "party_kinds": [(k.value, forms.words(k.value)) for k in PartyKind],
     "targets": [(t.value, forms.words(t.value)) for t in Target],
+    "renewal_rules": [("none", "None: it ends at its expiry"), ("tacit", "Tacit, unless notice is given"),
+                      ("by_amendment", "By amendment only")],
 }
 
 

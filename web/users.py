@@ -1,5 +1,6 @@
 """The Users page (administrators): everyone who may use Accord, adding a user with a role (with an invitation
-link to set a password, shown once), a new invitation, and revoking a user."""
+link to set a password, shown once), a new invitation, revoking a user, and the address a user's reminders go
+to."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from domain.errors import DomainError
-from domain.values import Role
+from domain.values import PERSON_ROLES, Role
 from web.current import person, services, signed_in
 from web.formatting import sentence
 from web.navigation import role_name
 
 blp = Blueprint("users", __name__, url_prefix="/users")
 ADMINS = (Role.ADMIN,)
-ROLES = [(role.value, role_name(role)) for role in Role]
+ROLES = [(role.value, role_name(role)) for role in PERSON_ROLES]
 
 
 def _page(status: int = 200, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           invitation: Any = None) -> Any:
-    page = render_template("users.html", people=services().signin.people(), roles=ROLES,
-                           form=form or {"username": "", "role": ""}, errors=errors or {}, invitation=invitation)
+    people = services().signin.people()
+    emails = {u.name: u.email for u in services().access.users()}
+    page = render_template("users.html", people=people, roles=ROLES, emails=emails,
+                           active=[(p.name, p.name) for p in people if p.active],
+                           form=form or {"username": "", "role": "", "email_user": "", "email": ""},
+                           errors=errors or {}, invitation=invitation)
     return page, status
 
 
@@ -52,6 +57,23 @@ def add() -> Any:
         return _page(422, form, {error.field if error.field in form else "username": sentence(error.message)})
     return _page(201, invitation={"user": invitation.user, "link": _link(invitation),
                                   "valid_until": invitation.valid_until, "added": True})
+
+
+@blp.post("/email")
+@signed_in(ADMINS)
+def set_email() -> Any:
+    """The address a user's reminders go to (empty: take it away, reminders then use the configured domain)."""
+    form = {"username": "", "role": "", "email_user": request.form.get("email_user", ""),
+            "email": request.form.get("email", "").strip()}
+    if not form["email_user"]:
+        return _page(422, form, {"email_user": "Choose a user"})
+    try:
+        services().access.set_email(person(), form["email_user"], form["email"] or None)
+    except DomainError as error:
+        return _page(422, form, {"email" if error.field == "email" else "email_user": sentence(error.message)})
+    flash(f"Reminders for {form['email_user']} go to {form['email']}." if form["email"]
+          else f"{form['email_user']} has no address of their own now.")
+    return redirect(url_for("web.users.index"))
 
 
 @blp.post("/<name>/invitation")

@@ -28,6 +28,7 @@ class UserInfo:
     role: str
     active: bool
     tokens: int
+    email: str | None = None
 
 
 class AccessService:
@@ -80,12 +81,26 @@ class AccessService:
         except AggregateNotFoundError:
             return []
         return [
-            UserInfo(name=name, role=u["role"], active=u["active"], tokens=len(u["tokens"]))
+            UserInfo(name=name, role=u["role"], active=u["active"], tokens=len(u["tokens"]), email=u.get("email"))
             for name, u in sorted(directory.users.items())
         ]
 
     def users_by_name(self) -> dict[str, UserInfo]:
         return {u.name: u for u in self.users()}
+
+    def set_email(self, by: Actor, name: str, email: str | None) -> None:
+        """Set (or, with None, take away) the address a user's reminders go to."""
+        directory = self._directory(by)
+        directory.set_email(by, name, email)
+        self.app.save(directory)
+
+    def email(self, name: str) -> str | None:
+        """The address an active user was given, None for one without, or an unknown or revoked user."""
+        try:
+            directory: UserDirectory = self.app.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return None
+        return directory.email(name)
 
     def revoke(self, by: Actor, name: str) -> int:
         directory = self._directory(by)
@@ -114,6 +129,8 @@ class AccessService:
             return None
         if not hmac.compare_digest(access.token_sha256, digest) or access.revoked:
             self._known.pop(digest, None)
+            return None
+        if access.role is Role.SYSTEM:  # never issued (UserDirectory refuses it); refused all the same
             return None
         actor = Actor(name=access.user, role=access.role)
         if len(self._known) > 10_000:

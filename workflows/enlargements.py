@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.enlargement import EnlargementProcess
+from domain.enlargement import EnlargementProcess, PreStageLimits
 from domain.errors import StageError
 from domain.values import Actor, Stage, StepContext, Target
 from workflows.definitions import CURRENT
@@ -42,6 +42,18 @@ class EnlargementService(ProcessService):
         while (process := self._load_or_none(self.process_id(country, target, len(found) + 1))) is not None:
             found.append(process)
         return found
+
+    def pre_stage_limits(self, process: EnlargementProcess) -> PreStageLimits | None:
+        """The pre-stage limits a process knows: an Associate Membership in the pre-stage its own, a process
+        to Membership those of the state's latest pre-stage that entered into force (None when there is none,
+        and for any other target)."""
+        if process.target is Target.ASSOCIATE_MEMBER_PRE_STAGE:
+            return process.pre_stage_limits
+        if process.target is not Target.MEMBER:
+            return None
+        limits = [p.pre_stage_limits for p in self.processes_of(process.state.country,
+                                                                Target.ASSOCIATE_MEMBER_PRE_STAGE)]
+        return next((found for found in reversed(limits) if found is not None), None)
 
     def create(self, fields: Mapping[str, Any], actor: Actor, context: StepContext) -> Outcome:
         """Open a process, unless the state has an open one towards the same target."""

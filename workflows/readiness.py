@@ -29,6 +29,7 @@ SAMPLES: dict[str, Any] = {
     "names": [ANY_TEXT],
     "document": {"title": ANY_TEXT, "sha256": "0" * 64},
     "uuid": "00000000-0000-0000-0000-000000000000",
+    "months": 12,
 }
 """A value of each field type (``Field.type``) that the step's guards accept whatever the state."""
 
@@ -64,6 +65,7 @@ WAITS_FOR: dict[str, str | Callable[[Any], str]] = {
     "needs_signature": "the signature of the agreement",
     "ratified_once": "nothing more: ratification was notified already",
     "signed_and_ratified": _ratified,
+    "tacit_renewal": "a term renewed tacitly: only such an agreement needs a notice to end",
 }
 """What a step refused by each rule (its slug, ``DomainError.rule``) waits for, as words that follow "waits for"."""
 
@@ -72,6 +74,8 @@ STEP_WAITS_FOR: dict[tuple[str, str], str | Callable[[Any], str]] = {
     ("finalise_text", "four_eyes"): "another officer: you cleared this text",
     ("suspend", "status"): "the agreement to be in force",
     ("resume", "status"): "the agreement to be suspended",
+    ("give_notice", "notice_standing"): "nothing more: a notice stands already (withdraw it first)",
+    ("withdraw_notice", "notice_standing"): "a notice to be given",
 }
 """Words for a rule whose meaning depends on the step it refuses."""
 

@@ -287,6 +287,8 @@ class SignInService:
         if found is None:
             return None
         stored = StoredSession(*found)
+        if stored.role == Role.SYSTEM.value:  # no person holds it (UserDirectory refuses it): never a session
+            return None
         if self.rules.ended(stored.started_at, stored.last_seen, now) is not None:
             self.sessions.end(key)
             return None

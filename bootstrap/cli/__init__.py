@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from bootstrap.cli import audit, seed, serve, store, users, views
+from bootstrap.cli import audit, clock, mail, seed, serve, store, users, views
 
 
 @click.group(help="Accord: the system of record for international agreements.\n\n"
@@ -23,5 +23,7 @@ main.add_command(users.users)
 main.add_command(seed.seed)
 main.add_command(views.projections)
 main.add_command(audit.audit)
+main.add_command(mail.mail)
+main.add_command(clock.clock)
 main.add_command(serve.serve)
 main.add_command(serve.demo)

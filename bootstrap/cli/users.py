@@ -40,7 +40,8 @@ def users_list() -> None:
     if not rows:
         click.echo("No users yet: accord users add NAME --role ROLE")
     for u in rows:
-        click.echo(f"{u.name:24} {u.role:14} {'active' if u.active else 'revoked':8} tokens: {u.tokens}")
+        click.echo(f"{u.name:24} {u.role:14} {'active' if u.active else 'revoked':8} tokens: {u.tokens}"
+                   + (f"  {u.email}" if u.email else ""))
 
 
 @users.command("revoke")
@@ -52,6 +53,21 @@ def users_revoke(name: str) -> None:
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Revoked {name} ({count} token{'s' if count != 1 else ''}); their sessions have ended.")
+
+
+@users.command("set-email")
+@click.argument("name")
+@click.argument("address", required=False)
+@click.option("--remove", is_flag=True, help="take NAME's address away")
+def users_set_email(name: str, address: str | None, remove: bool) -> None:
+    """Set the address NAME's reminders go to (recorded in the journal); --remove takes it away."""
+    if bool(address) == remove:
+        raise click.UsageError("give an ADDRESS, or --remove")
+    try:
+        command_services().access.set_email(operator(), name, None if remove else address)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Reminders for {name} go to {address}." if address else f"{name} has no address of their own now.")
 
 
 @users.command("set-password")

@@ -51,8 +51,9 @@ LAYERS = (
     Layer("web", may=("web", "workflows", "projections", "domain.values", "domain.errors", "domain.records",
                       "domain.dates", "domain.text", "domain.countries", "api.schemas",
                       "flask", "flask_wtf", "wtforms", "werkzeug", "jinja2", "markupsafe", "marshmallow",
-                      "argon2", "itsdangerous"),
-          why="the browser pages: the API's schemas are the one public part of api/ they share"),
+                      "argon2", "itsdangerous", "icalendar"),
+          why="the browser pages: the API's schemas are the one public part of api/ they share; icalendar "
+              "writes the calendar feed"),
     Layer("bootstrap", may=OURS + ("eventsourcing", "flask", "flask_smorest", "click", "gunicorn", "orjson")
           + DRIVERS, reads_environment=True, why="the composition root: everything above"),
     Layer("tools", may=("tools",), must_not=("eventsourcing",), reads_environment=True,

@@ -49,7 +49,7 @@ VALID = {"string": "Agreed in the meeting", "text": "Agreed in the meeting.", "d
          "uuid": None, "names": ["Director-General"], "document": DOCUMENT,
          "state": {"name": "Republic of Estonia", "country": "EE"},
          "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}],
-         "counterparty": {"name": "Kingdom of Morocco", "kind": "state", "country": "MA"}}
+         "counterparty": {"name": "Kingdom of Morocco", "kind": "state", "country": "MA"}, "months": 60}
 NESTED = {"document": {"title": "string", "sha256": "sha256", "media_type": "media_type", "uri": "uri"},
           "state": {"name": "string", "country": "country"},
           "counterparties": {"name": "string", "kind": "enum", "country": "country"},
@@ -157,17 +157,21 @@ def dumped(body: Any) -> bytes:
 TEXT_TARGETS = [t for t in TARGETS if t.type in ("string", "text")]
 CODE_TARGETS = [t for t in TARGETS if t.type in ("country", "sha256", "uri")]
 DATE_TARGETS = [t for t in TARGETS if t.type == "date"]
-OTHER_TARGETS = [t for t in TARGETS if t.type not in ("string", "text", "country", "sha256", "uri", "date")]
+MONTHS_TARGETS = [t for t in TARGETS if t.type == "months"]
+"""Whole numbers of months (an agreement's term): any text or number but 1..1200 is refused (their own test)."""
+OTHER_TARGETS = [t for t in TARGETS if t.type not in ("string", "text", "country", "sha256", "uri", "date", "months")]
+NOT_NUMBERS = [t for t in TARGETS if t.type != "months"]
 
 
 def test_the_targets_cover_every_field_of_every_step():
     assert {(t.kind, t.step) for t in TARGETS} == set(BODIES)
-    assert len(TARGETS) == len(TEXT_TARGETS) + len(CODE_TARGETS) + len(DATE_TARGETS) + len(OTHER_TARGETS)
+    assert len(TARGETS) == (len(TEXT_TARGETS) + len(CODE_TARGETS) + len(DATE_TARGETS) + len(OTHER_TARGETS)
+                            + len(MONTHS_TARGETS))
     assert len(DATE_TARGETS) > 20 and len(TEXT_TARGETS) > 60
 
 
 def test_hostile_strings_in_any_field_are_refused_and_record_nothing(world):
-    text = st.sampled_from(TARGETS).flatmap(lambda t: st.tuples(
+    text = st.sampled_from(NOT_NUMBERS).flatmap(lambda t: st.tuples(
         st.just(t), hostile.hostile_text(multiline=t.type == "text")))
 
     @check()
@@ -180,7 +184,7 @@ def test_hostile_strings_in_any_field_are_refused_and_record_nothing(world):
 
 
 def test_hostile_numbers_in_any_field_are_refused_and_record_nothing(world):
-    numbers = st.tuples(st.sampled_from(TARGETS), hostile.hostile_json_numbers())
+    numbers = st.tuples(st.sampled_from(NOT_NUMBERS), hostile.hostile_json_numbers())
 
     @check()
     @given(case=numbers)
@@ -189,6 +193,19 @@ def test_hostile_numbers_in_any_field_are_refused_and_record_nothing(world):
         marker = "\u2603MARK\u2603"
         data = dumped(placed(target, marker)).replace(json.dumps(marker).encode(), number.encode())
         world.refuses(target, data)
+
+    send()
+
+
+def test_months_out_of_range_or_not_whole_are_refused_and_record_nothing(world):
+    values = st.one_of(st.integers(-(2**70), 0).map(str), st.integers(1201, 2**70).map(str),
+                       st.sampled_from(["1.5", "12.0", "1e2", "true", '"twelve"', '"1_2"', '" 12"', "[]"]))
+
+    @check()
+    @given(target=st.sampled_from(MONTHS_TARGETS), number=values)
+    def send(target, number):
+        marker = "\u2603MARK\u2603"
+        world.refuses(target, dumped(placed(target, marker)).replace(json.dumps(marker).encode(), number.encode()))
 
     send()
 

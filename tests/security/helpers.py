@@ -14,14 +14,15 @@ from typing import Any
 from uuid import UUID
 
 from domain.countries import ASSIGNED
-from domain.values import Actor, Role, StepContext
+from domain.values import PERSON_ROLES, Actor, Role, StepContext
 from tests.conftest import USERS
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
 BASE = {"agreement": f"{API}/agreements", "enlargement": f"{API}/enlargements", "observer": f"{API}/observers"}
 ACTORS = {name: Actor(name, role) for name, role in USERS.items()}
-PEOPLE: dict[Role, list[str]] = {role: [n for n, r in USERS.items() if r is role] for role in Role}
+PEOPLE: dict[Role, list[str]] = {role: [n for n, r in USERS.items() if r is role] for role in PERSON_ROLES}
+"""The test users of each role a person may hold (no one holds the clock's, ``Role.SYSTEM``)."""
 """role -> the test users acting in it (alice, dmitri: IR; bruno, carla: Legal; eva; farid; gwen)."""
 
 
@@ -95,6 +96,8 @@ AGREEMENT_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "implementation": _agreement_in_force,
     "implementation, expiry passed": _agreement_in_force,  # created with an expiry in the past (see below)
     "implementation, suspended": [*_agreement_in_force, ("carla", "suspend", {"effective_on": "2025-01-01"})],
+    "implementation, notice given": [*_agreement_in_force, ("carla", "give_notice", {
+        "party": "CERN", "given_on": "2026-03-02", "addressed_to": CHILE["name"]})],
     "closed": [("alice", "withdraw", {})],
 }
 
@@ -149,7 +152,7 @@ def next_country() -> str:
 def agreement_fields(**overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {"title": "Co-operation Agreement with the Republic of Chile",
                               "kind": "international_cooperation_agreement", "counterparties": [CHILE],
-                              "expires_on": "2030-12-31"}
+                              "expires_on": "2030-12-31", "renewal_rule": "tacit", "notice_period_months": 6}
     fields.update(overrides)
     return fields
 

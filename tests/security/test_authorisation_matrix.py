@@ -1,6 +1,6 @@
 """Every role against every step of both workflows and every endpoint, table-driven from the definitions.
 
-Who may take a step is read from ``AGREEMENT_V1`` / ``ENLARGEMENT_V1`` (``StepDefinition.roles``), who may
+Who may take a step is read from ``AGREEMENT_V2`` / ``ENLARGEMENT_V2`` (``StepDefinition.roles``), who may
 create from ``create_roles``, who may read from ``READERS``; only the audit endpoints' roles come from API.md
 (journal: auditor and management; verify and export: auditor). This file only knows *how* to bring an
 aggregate into a state where a step can succeed (``RECIPES``), never who may take it.
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from domain.values import Actor, Role
+from domain.values import PERSON_ROLES, Actor, Role
 from storage.audit import verify
 from tests.security.helpers import (
     API,
@@ -38,12 +38,13 @@ from tests.security.helpers import (
     service_of,
     step_url,
 )
-from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, READERS, WorkflowDefinition
+from workflows.definitions import AGREEMENT_V2, ENLARGEMENT_V2, READERS, WorkflowDefinition
 
-WORKFLOWS: tuple[WorkflowDefinition, ...] = (AGREEMENT_V1, ENLARGEMENT_V1)
+WORKFLOWS: tuple[WorkflowDefinition, ...] = (AGREEMENT_V2, ENLARGEMENT_V2)
+"""The versions new processes start under (and ``build`` makes): version 1's steps and more."""
 JOURNAL_ROLES = (Role.AUDITOR, Role.MANAGEMENT)  # API.md, Audit: GET /audit/journal
 AUDITOR_ONLY = (Role.AUDITOR,)  # API.md, Audit: verify (GET and POST) and export
-ANY_ROLE = tuple(Role)  # GET /workflows: the public vocabulary; API.md gives it no role, any valid token reads it
+ANY_ROLE = PERSON_ROLES  # GET /workflows: the public vocabulary; API.md gives it no role, any valid token reads it
 
 TITLE_FIX = {"field": "title", "value": "Corrected title of the agreement"}
 APPLIED_FIX = {"field": "applied_on", "value": "2017-01-01"}
@@ -73,6 +74,9 @@ RECIPES: dict[str, dict[str, dict[str, tuple[str, Any]]]] = {
         "supersede": {"implementation": ("implementation", lambda services: {
             "effective_on": "2026-01-31", "successor_id": str(build(services, "agreement", "drafting")[0])})},
         "expire": {"implementation": ("implementation, expiry passed", {})},
+        "give_notice": {"implementation": ("implementation", {"party": "CERN", "given_on": "2026-03-02",
+                                                              "addressed_to": "Republic of Chile"})},
+        "withdraw_notice": {"implementation": ("implementation, notice given", {})},
         "withdraw": {"drafting": ("drafting", {}), "negotiation": ("negotiation", {}),
                      "signature": ("signature", {})},
         "correct": {"drafting": ("drafting", TITLE_FIX), "negotiation": ("negotiation", TITLE_FIX),
@@ -156,8 +160,8 @@ def _step_matrix(client: Any, services: Any, auth: Any, tally: Tally) -> tuple[i
         for step_def in workflow.steps:
             steps += 1
             assert set(recipes[step_def.name]) == {s.value for s in step_def.stages}, (kind, step_def.name)
-            allowed = [role for role in Role if role in step_def.roles]
-            denied = [role for role in Role if role not in step_def.roles]
+            allowed = [role for role in PERSON_ROLES if role in step_def.roles]
+            denied = [role for role in PERSON_ROLES if role not in step_def.roles]
             assert allowed, f"{kind}.{step_def.name}: no role may take it"
             for stage in step_def.stages:
                 cells += 1
@@ -212,7 +216,7 @@ def _endpoints() -> list[Endpoint]:
     a, e = BASE["agreement"], BASE["enlargement"]
     return [
         Endpoint("GET /agreements", READERS, lambda c, h, w: c.get(a, headers=h)),
-        Endpoint("POST /agreements", AGREEMENT_V1.create_roles,
+        Endpoint("POST /agreements", AGREEMENT_V2.create_roles,
                  lambda c, h, w: c.post(a, json=agreement_fields(), headers=h), ok=201, writes=1),
         Endpoint("GET /agreements/{id}", READERS, lambda c, h, w: c.get(f"{a}/{w['agreement']}", headers=h)),
         Endpoint("GET /agreements/{id}/steps", READERS,
@@ -222,7 +226,7 @@ def _endpoints() -> list[Endpoint]:
         Endpoint("GET /agreements/{id}/diff", READERS,
                  lambda c, h, w: c.get(f"{a}/{w['agreement']}/diff?from=1&to=2", headers=h)),
         Endpoint("GET /enlargements", READERS, lambda c, h, w: c.get(e, headers=h)),
-        Endpoint("POST /enlargements", ENLARGEMENT_V1.create_roles,
+        Endpoint("POST /enlargements", ENLARGEMENT_V2.create_roles,
                  lambda c, h, w: c.post(e, json=enlargement_fields(), headers=h), ok=201, writes=1),
         Endpoint("GET /enlargements/{id}", READERS, lambda c, h, w: c.get(f"{e}/{w['enlargement']}", headers=h)),
         Endpoint("GET /enlargements/{id}/steps", READERS,
@@ -232,6 +236,7 @@ def _endpoints() -> list[Endpoint]:
         Endpoint("GET /enlargements/{id}/diff", READERS,
                  lambda c, h, w: c.get(f"{e}/{w['enlargement']}/diff?from=1&to=2", headers=h)),
         Endpoint("GET /dashboard", READERS, lambda c, h, w: c.get(f"{API}/dashboard", headers=h)),
+        Endpoint("GET /deadlines", READERS, lambda c, h, w: c.get(f"{API}/deadlines", headers=h)),
         Endpoint("GET /participation", READERS, lambda c, h, w: c.get(f"{API}/participation", headers=h)),
         Endpoint("GET /participation/{party}", READERS, lambda c, h, w: c.get(f"{API}/participation/CL", headers=h)),
         Endpoint("GET /audit/journal", JOURNAL_ROLES, lambda c, h, w: c.get(f"{API}/audit/journal", headers=h)),
@@ -252,7 +257,7 @@ def _endpoint_matrix(client: Any, services: Any, auth: Any, tally: Tally) -> int
              "digest": {"position": checked.head_position, "hash": checked.head_hash}}
     endpoints = _endpoints()
     for endpoint in endpoints:
-        for role in Role:
+        for role in PERSON_ROLES:
             before = head(services)
             response = endpoint.call(client, auth(person(role)), world)
             label = f"{endpoint.name} as {role.value}"
@@ -276,7 +281,7 @@ def _four_eyes(client: Any, services: Any, auth: Any, tally: Tally) -> int:
     admin = Actor("pytest@cli", Role.ADMIN)
     # complete_legal_review first: bruno still acts as a legal officer there
     for (kind, step), (situation, fields, preparer) in sorted(FOUR_EYES.items(), key=lambda kv: kv[0][1]):
-        workflow = AGREEMENT_V1 if kind == "agreement" else ENLARGEMENT_V1
+        workflow = AGREEMENT_V2 if kind == "agreement" else ENLARGEMENT_V2
         step_def = workflow.step(step)
         assert step_def is not None
         [role] = step_def.roles  # a four-eyes step belongs to one role

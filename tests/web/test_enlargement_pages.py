@@ -70,3 +70,15 @@ def test_one_process_with_its_target_past_versions_and_diff(visitor, services, p
     assert "What changed from version" in diff.get_data(as_text=True)
     assert re.search(r"<th scope=\"row\">Status</th><td><del>Ratified</del></td><td><ins>In force",
                      diff.get_data(as_text=True))
+
+
+def test_a_process_to_membership_shows_the_pre_stage_s_limits(visitor, processes, services):
+    membership = stories.enlargement(services, "Estonia", "EE", "member", "2023-05-01")
+
+    html = signed_in(visitor, "bruno").get(f"/enlargements/{membership.id}").get_data(as_text=True)
+
+    facts = re.sub(r"<[^>]+>", "", html.split("Pre-stage since")[1].split("</dl>")[0])
+    assert re.search(r"2021-02-01.*at the earliest \(2 years\)2023-02-01.*at the latest \(5 years\)2026-02-01",
+                     facts, re.S), facts
+    assert "Pre-stage since" not in signed_in(visitor, "bruno").get(
+        f"/enlargements/{processes['chile'].id}").get_data(as_text=True)

@@ -296,6 +296,10 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(site, sto
     check(alice, "password")
     alice.get_by_role("button", name="Change password").click()
     check(alice, "password-errors")
+    alice.goto(site.url + "/account/calendar")
+    check(alice, "calendar")
+    alice.get_by_role("button", name="Make a calendar address").click()
+    check(alice, "calendar-address")
 
     for path, name in (("/agreements?stage=implementation&sort=title", "agreements"),
                        ("/agreements?country=Chile", "agreements-errors"),

@@ -164,7 +164,9 @@ def test_every_event_of_the_aggregate_is_recorded_by_some_step_of_the_definition
         if isinstance(value, type) and issubclass(value, CooperationAgreement.Event)
     }
 
-    assert events - {"Event", "Created"} == {s.event for s in STEPS}
+    recorded = {s.event for (kind, _), workflow in DEFINITIONS.items() if kind == "agreement"
+                for s in (*workflow.steps, *workflow.clock)}  # a later version's steps, and the clock's decisions
+    assert events - {"Event", "Created"} == recorded
 
 
 # ---- every rule a step's definition names is enforced by that step's command ---------------------------------

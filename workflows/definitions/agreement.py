@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.agreement import CooperationAgreement
-from domain.values import AgreementKind, PartyKind, ReviewOutcome
+from domain.values import RENEWAL_RULES, AgreementKind, PartyKind, ReviewOutcome
 from workflows.definitions.common import (
     ALL_STAGES,
     CLOSED,
@@ -14,6 +14,7 @@ from workflows.definitions.common import (
     LEGAL,
     NEGOTIATION,
     SIGNATURE,
+    SYSTEM,
     Field,
     StepDefinition,
     WorkflowDefinition,
@@ -90,7 +91,7 @@ AGREEMENT_V1 = WorkflowDefinition(
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                       (Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
+                       (Field("field", "enum", choices=("title", "expires_on", "effective_on", "closed_on")),
                         Field("value", "string")),
                        rule="corrects a real-world date or the title; a new event, never a rewrite; an agreement "
                             "never ends before it enters into force",
@@ -99,5 +100,52 @@ AGREEMENT_V1 = WorkflowDefinition(
     ),
 )
 
-AGREEMENT_V2 = revised(AGREEMENT_V1, version=2)
+TERM_FIELDS = (
+    Field("initial_period_months", "months", required=False,
+          description="how long the agreement runs from its entry into force (its expiry, unless expires_on "
+                      "is given)"),
+    Field("renewal_rule", "enum", required=False, choices=RENEWAL_RULES,
+          description="none: it ends at expiry; tacit: it renews itself for its renewal period unless notice "
+                      "is given; by_amendment: only an amendment extends it"),
+    Field("renewal_period_months", "months", required=False,
+          description="what a tacit renewal adds (the initial period unless given)"),
+    Field("notice_period_months", "months", required=False,
+          description="a notice stops the renewal only if given at least this long before expiry"),
+)
+"""The agreement's term, given at creation (version 2), corrected with ``correct``."""
+TERM_STEPS = (
+    StepDefinition("give_notice", (IMPLEMENTATION,), (IR, LEGAL), "NoticeGiven",
+                   (Field("party", "string", description="who gives notice: CERN or a counterparty"),
+                    Field("given_on", "date"),
+                    Field("addressed_to", "string", description="the party notified")),
+                   rule="a tacitly renewed agreement with an expiry; by a party to another, while the notice "
+                        "window is open (given_on at the latest notice_period before expiry); one notice at a "
+                        "time; its reference is the step's",
+                   rules=("tacit_renewal", "has_expiry", "notice_standing", "party_unknown", "addressed_to_party",
+                          "dates_in_order", "notice_window_closed")),
+    StepDefinition("withdraw_notice", (IMPLEMENTATION,), (IR, LEGAL), "NoticeWithdrawn",
+                   rule="a notice stands; the agreement renews again at expiry", rules=("notice_standing",)),
+    StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
+                   (Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
+                    Field("value", "string")),
+                   rule="corrects a real-world date, the title or the term; a new event, never a rewrite; an "
+                        "agreement never ends before it enters into force",
+                   rules=("correctable_field", "changes_something", "has_effective_on", "has_closed_on",
+                          "not_before_last_signature", "dates_in_order")),
+)
+"""Version 2's steps about the term (issue 20): notice, and ``correct`` offering the term's fields too."""
+CLOCK_DECISIONS = (
+    StepDefinition("renew_tacitly", (IMPLEMENTATION,), (SYSTEM,), "RenewedTacitly",
+                   rule="at expiry, renewal tacit and no notice standing: renews for the renewal period, "
+                        "effective on the expiry date (rule tacit_renewal)",
+                   rules=("not_due", "system_actor")),
+    StepDefinition("expire_at_term", (IMPLEMENTATION,), (SYSTEM,), "ExpiredAtTerm",
+                   rule="at expiry, with a notice standing (notice_given), no renewal (no_renewal) or renewal only "
+                        "by amendment (renewal_by_amendment): -> closed (expired) on the expiry date",
+                   moves_to=CLOSED, rules=("not_due", "system_actor")),
+)
+"""What time decides for an agreement under version 2 (``workflows.clock``)."""
+
+AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=TERM_STEPS, creation_fields=TERM_FIELDS,
+                       clock=CLOCK_DECISIONS)
 """Version 2: the agreement's term, notice and the fate of a framework's protocols."""

@@ -21,7 +21,8 @@ def values_of(enum: type[Enum]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Field:
-    """One input of a step. ``type`` is one of: string, text, date, document, enum."""
+    """One input of a step. ``type`` is one of: string, text, date, document, enum, months (a whole number of
+    months, 1 to 1200), and the value objects' (state, counterparty, counterparties, names, uuid)."""
 
     name: str
     type: str
@@ -58,6 +59,9 @@ class WorkflowDefinition:
     create_roles: tuple[Role, ...]
     creation_fields: tuple[Field, ...]
     steps: tuple[StepDefinition, ...] = field(default=())
+    clock: tuple[StepDefinition, ...] = field(default=())
+    """What the passing of time decides under this version, recorded by the clock (``workflows.clock``) as a
+    system actor: never offered to people, so not among ``steps``."""
 
     def step(self, name: str) -> StepDefinition | None:
         return next((s for s in self.steps if s.name == name), None)
@@ -65,7 +69,7 @@ class WorkflowDefinition:
     def step_for_event(self, event_name: str) -> str:
         if event_name == "Created":
             return "created"
-        return next((s.name for s in self.steps if s.event == event_name), event_name)
+        return next((s.name for s in (*self.steps, *self.clock) if s.event == event_name), event_name)
 
     def available(self, stage: Stage, role: Role) -> list[StepDefinition]:
         return [s for s in self.steps if stage in s.stages and role in s.roles]
@@ -74,7 +78,7 @@ class WorkflowDefinition:
         return asdict(self)
 
 
-IR, LEGAL = Role.IR_OFFICER, Role.LEGAL_OFFICER
+IR, LEGAL, SYSTEM = Role.IR_OFFICER, Role.LEGAL_OFFICER, Role.SYSTEM
 READERS = (IR, LEGAL, Role.AUDITOR, Role.MANAGEMENT)
 """Who may read agreements, enlargements, their history, the register and the dashboard."""
 DRAFTING, NEGOTIATION, SIGNATURE, IMPLEMENTATION, CLOSED = Stage
@@ -83,10 +87,12 @@ DOCUMENT = Field("document", "document", description="{title, sha256, media_type
 
 
 def revised(base: WorkflowDefinition, version: int, steps: tuple[StepDefinition, ...] = (),
-            creation_fields: tuple[Field, ...] = (), without: tuple[str, ...] = ()) -> WorkflowDefinition:
+            creation_fields: tuple[Field, ...] = (), without: tuple[str, ...] = (),
+            clock: tuple[StepDefinition, ...] = ()) -> WorkflowDefinition:
     """A later version of ``base``: its steps, less those named in ``without``, with each step of ``steps``
-    replacing the step of the same name or added after them; its creation fields plus ``creation_fields``."""
+    replacing the step of the same name or added after them; its creation fields plus ``creation_fields``;
+    its clock's decisions plus ``clock``."""
     replaced = {s.name: s for s in steps}
     kept = tuple(replaced.pop(s.name, s) for s in base.steps if s.name not in without)
     return replace(base, version=version, steps=kept + tuple(replaced.values()),
-                   creation_fields=base.creation_fields + creation_fields)
+                   creation_fields=base.creation_fields + creation_fields, clock=base.clock + clock)

@@ -14,6 +14,7 @@ from workflows.definitions.common import (
     LEGAL,
     NEGOTIATION,
     SIGNATURE,
+    SYSTEM,
     Field,
     StepDefinition,
     WorkflowDefinition,
@@ -86,5 +87,13 @@ ENLARGEMENT_V1 = WorkflowDefinition(
     ),
 )
 
-ENLARGEMENT_V2 = revised(ENLARGEMENT_V1, version=2)
+CLOCK_DECISIONS = (
+    StepDefinition("flag_pre_stage_limit", (IMPLEMENTATION,), (SYSTEM,), "PreStageLimitPassed",
+                   rule="a pre-stage to Membership in force past its maximum (pre_stage_limits.max_end_on, entry "
+                        "into force + 5 years): flagged once, effective on that day (rule pre_stage_maximum)",
+                   rules=("not_due", "system_actor")),
+)
+"""What time decides for an enlargement process under version 2 (``workflows.clock``)."""
+
+ENLARGEMENT_V2 = revised(ENLARGEMENT_V1, version=2, clock=CLOCK_DECISIONS)
 """Version 2: membership by accession (DOMAIN.md 3.3) and the pre-stage's limits."""
