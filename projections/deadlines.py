@@ -155,7 +155,7 @@ def deadlines_of(process_id: str, state: dict[str, Any]) -> list[dict[str, Any]]
         if not state.get("pre_stage_flagged"):
             found.append(("pre_stage_maximum", years_after(start, PRE_STAGE_MAXIMUM_YEARS), "pre_stage_maximum",
                           "five years in the pre-stage: its maximum"))
-    officers = json.dumps(state["officers"])
+    officers = json.dumps(state["officers"], sort_keys=True)
     return [{"id": f"{process_id}:{kind}:{date_text(due)}", "process_kind": state["process_kind"],
              "process_id": process_id, "title": state["title"], "kind": kind, "due_on": date_text(due),
              "officers": officers, "rule": rule, "detail": detail} for kind, due, rule, detail in found]
