@@ -155,7 +155,7 @@ def deadlines_of(process_id: str, state: dict[str, Any]) -> list[dict[str, Any]]
         if not state.get("pre_stage_flagged"):
             found.append(("pre_stage_maximum", years_after(start, PRE_STAGE_MAXIMUM_YEARS), "pre_stage_maximum",
                           "five years in the pre-stage: its maximum"))
-    officers = json.dumps(state["officers"])
+    officers = json.dumps(state["officers"], sort_keys=True)
     return [{"id": f"{process_id}:{kind}:{date_text(due)}", "process_kind": state["process_kind"],
              "process_id": process_id, "title": state["title"], "kind": kind, "due_on": date_text(due),
              "officers": officers, "rule": rule, "detail": detail} for kind, due, rule, detail in found]
@@ -214,10 +214,13 @@ def deadlines(db: Database, officer: str | None = None, process_id: str | None =
         where.append("due_on <= ?")
         params.append(due_to)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    total = int(db.query(f"SELECT COUNT(*) AS n FROM deadlines{clause}", params)[0]["n"])
-    rows = db.query(f"SELECT * FROM deadlines{clause} ORDER BY due_on, title, id LIMIT ? OFFSET ?",
-                    [*params, per_page, (page - 1) * per_page])
-    return [{**dict(r), "officers": json.loads(r["officers"])} for r in rows], total
+    rows = db.query(f"SELECT *, COUNT(*) OVER () AS total_rows FROM deadlines{clause} ORDER BY due_on, title, id "
+                    "LIMIT ? OFFSET ?", [*params, per_page, (page - 1) * per_page])  # the page and the total at once
+    if rows or page == 1:
+        total = int(rows[0]["total_rows"]) if rows else 0
+    else:  # a page past the end: count alone
+        total = int(db.query(f"SELECT COUNT(*) AS n FROM deadlines{clause}", params)[0]["n"])
+    return [{**{c: r[c] for c in COLUMNS}, "officers": json.loads(r["officers"])} for r in rows], total
 
 
 DECIDED_BY_TIME = ("renewal", "expiry", "pre_stage_maximum")

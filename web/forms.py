@@ -82,6 +82,7 @@ def _hint(f: Field) -> str:
 
 SUGGESTIONS: dict[str, Callable[[Any], Iterable[str]]] = {
     "party": lambda process: getattr(process, "unsigned_parties", ()),
+    "addressed_to": lambda process: getattr(process, "parties", ()),
 }
 """Values a text field suggests, read from the process as the form is drawn (the parties yet to sign): a list
 to pick from that stays free text, since the domain, not the form, decides what it accepts."""

@@ -58,7 +58,7 @@ def clock_run(once: bool, today: date | None, interval: float) -> None:
     stop = threading.Event()
 
     def stopping(signum: int, _frame: object) -> None:
-        click.echo(f"signal {signum}: stopping after the current decision's round", err=True)
+        click.echo(f"signal {signum}: stopping after the current round", err=True)
         stop.set()
 
     signal.signal(signal.SIGTERM, stopping)

@@ -284,7 +284,8 @@ def test_a_changed_type_tag_is_found(services, seeded, raw, client, auth):
     row = next(r for r in raw.rows() if r.topic.endswith("EnteredIntoForce"))
     url = f"/api/v1/agreements/{row.aggregate_id}/history"
     shown = [e["data"] for e in client.get(url, headers=auth("eva")).get_json() if e["version"] == row.version]
-    assert shown == [{"effective_on": row.json["effective_on"]["_data_"]}]
+    assert [data["effective_on"] for data in shown] == [row.json["effective_on"]["_data_"]]
+    # (under workflow version 2 the event also says which expiry the term gave it, here none: expires_on null)
     raw.set_state(row.position, row.state.replace(b'"effective_on":{"_type_":"date",',
                                                   b'"effective_on":{"_type_":"datetime_iso",'))
 

@@ -59,7 +59,7 @@ def test_the_agreement_page_shows_its_term_notice_and_deadlines(visitor, service
               reference="NV-2026-7")
     caught_up(services)
     html = signed_in(visitor, "alice").get(f"/agreements/{soon.id}").get_data(as_text=True)
-    assert "renewed tacitly for 60 months at a time unless notice is given at least 1 months before expiry" in html
+    assert "renewed tacitly for 60 months at a time unless notice is given at least 1 month before expiry" in html
     assert "by Republic of Chile to CERN on" in html and "NV-2026-7" in html
     section = re.search(r'<h2 id="deadlines-title">Deadlines</h2>.*?</section>', html, re.S).group(0)
     assert "Expiry" in section and "notice given on" in section and "Renewal" not in section

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from domain.agreement import CooperationAgreement
+from domain.values import Actor, AgreementKind, Counterparty, PartyKind, Role, StepContext
 from tests.api.helpers import AGREEMENTS, PROBLEM, agreement_fields, take_step, version_of
 from tests.time.helpers import agreement_in_force, caught_up, tacit
+from workflows.definitions import AGREEMENT_V1
 
 DEADLINES = "/api/v1/deadlines"
 
@@ -84,3 +87,17 @@ def test_deadlines_refuse_bad_queries_and_non_readers(client, auth):
     assert backwards.status_code == 400 and backwards.mimetype == PROBLEM
     assert client.get(DEADLINES, headers=auth("gwen")).status_code == 403
     assert client.get(DEADLINES).status_code == 401
+
+
+def test_version_1_keeps_its_steps_and_its_corrections(client, auth, services):
+    assert AGREEMENT_V1.clock == () and AGREEMENT_V1.step("give_notice") is None
+    assert AGREEMENT_V1.step("correct").fields[0].choices == ("title", "expires_on", "effective_on", "closed_on")
+    old = CooperationAgreement.start(by=Actor("alice", Role.IR_OFFICER), context=StepContext(), title="Older",
+                                     kind=AgreementKind.OTHER, workflow_version=1,
+                                     counterparties=[Counterparty("Republic of Chile", PartyKind.STATE, "CL")])
+    services.app.save(old)
+
+    refused = take_step(client, auth("bruno"), str(old.id), "correct", 1, field="renewal_rule", value="tacit")
+    assert refused.status_code == 422 and "field" in refused.get_json()["errors"]
+    assert take_step(client, auth("bruno"), str(old.id), "give_notice", 1, party="CERN", given_on="2025-01-01",
+                     addressed_to="Republic of Chile").status_code == 404

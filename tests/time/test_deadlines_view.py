@@ -51,6 +51,7 @@ def test_filters_and_pages(services):
     assert [(r["title"], r["kind"]) for r in rows] == [("A", "notice_window_closes")]
     rows, total = deadlines(services.db, per_page=2, page=2)
     assert total == 4 and [r["due_on"] for r in rows] == ["2029-07-01", "2030-01-01"]
+    assert deadlines(services.db, per_page=2, page=5) == ([], 4)  # past the end, still the total
     assert deadlines(services.db, officer="carla") == ([], 0)
     assert deadlines(services.db, officer="dmitri")[1] == 4
     assert {r["process_id"] for r in deadlines(services.db, process_id=str(second.id))[0]} == {str(second.id)}
