@@ -6,6 +6,7 @@ decorated body only assigns state, because it runs again every time the agreemen
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -63,6 +64,10 @@ class CooperationAgreement(Lifecycle, Aggregate):
         context: StepContext
         prev_hash: str
         hash: str
+        workflow_version: int = dataclasses.field(default=1, kw_only=True)
+        """The version of the workflow definition the step was taken under (its aggregate's); an event
+        stored before events carried it reads as version 1, the only version there was, and still verifies:
+        its stored JSON, over which its hash was computed, is never changed."""
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)
@@ -113,10 +118,10 @@ class CooperationAgreement(Lifecycle, Aggregate):
         title: str,
         kind: AgreementKind,
         counterparties: tuple[Counterparty, ...],
-        workflow_version: int,
         summary: str | None,
         parent_id: Any,
         expires_on: date | None,
+        workflow_version: int = 1,  # a default: the field stays the one every event declares (see Event)
     ) -> None:
         self._init_lifecycle()
         self.created_by = by.name

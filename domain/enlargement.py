@@ -7,6 +7,7 @@ user; they must follow each other in order. The process in force is what the par
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,6 +85,10 @@ class EnlargementProcess(Lifecycle, Aggregate):
         context: StepContext
         prev_hash: str
         hash: str
+        workflow_version: int = dataclasses.field(default=1, kw_only=True)
+        """The version of the workflow definition the step was taken under (its aggregate's); an event
+        stored before events carried it reads as version 1, the only version there was, and still verifies:
+        its stored JSON, over which its hash was computed, is never changed."""
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)
@@ -102,7 +107,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
 
     @event("Created", topic=T + "Created")
     def __init__(self, by: Actor, context: StepContext, state: State, target: Target, applied_on: date,
-                 workflow_version: int) -> None:
+                 workflow_version: int = 1) -> None:  # a default: the field every event declares (see Event)
         self._init_lifecycle()
         self.created_by = by.name
         self.state = state
