@@ -126,6 +126,12 @@ class ObserverCreateSchema(StepContextSchema):
     requested_on = RecordedDate(required=True, metadata={"description": "the request, or the first step of record"})
 
 
+class ProtocolFateSchema(InputSchema):
+    protocol_id = fields.UUID(required=True, metadata={"description": "an open protocol of the agreement"})
+    fate = fields.String(required=True, validate=validate.OneOf(("terminate", "keep")))
+    reason = Text(2000, load_default=None, allow_none=True, metadata={"description": "required to keep"})
+
+
 def _schema_field(f: Field) -> fields.Field:
     required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
     meta = {"metadata": {"description": f.description}} if f.description else {}
@@ -139,6 +145,8 @@ def _schema_field(f: Field) -> fields.Field:
         return fields.Nested(CounterpartySchema, **required, **meta)
     if f.type == "uuid":
         return fields.UUID(**required, **meta)
+    if f.type == "protocol_fates":
+        return BoundedList(fields.Nested(ProtocolFateSchema), least=0, most=500, **required, **meta)
     if f.type == "names":
         return BoundedList(Line(300), least=1, most=20, **required, **meta)
     if f.type == "enum":

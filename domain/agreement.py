@@ -17,12 +17,14 @@ from domain.errors import FourEyesError, InvalidValueError, StageError
 from domain.lifecycle import Lifecycle, latest, remember_request
 from domain.values import (
     ORGANISATION,
+    PROTOCOL_FATES,
     RECENT_ENTRIES,
     Actor,
     AgreementKind,
     Counterparty,
     Document,
     Entry,
+    ProtocolFate,
     ReviewOutcome,
     Signature,
     Stage,
@@ -330,15 +332,31 @@ class CooperationAgreement(Lifecycle, Aggregate):
         self.status = Status.IN_FORCE
         self.resumed_on = effective_on
 
-    def terminate(self, by: Actor, context: StepContext, effective_on: date) -> None:
-        """End the agreement before its expiry."""
+    def terminate(self, by: Actor, context: StepContext, effective_on: date,
+                  protocols: Iterable[ProtocolFate] = ()) -> None:
+        """End the agreement before its expiry, saying what becomes of each of its open protocols
+        (``protocols``: which protocols are open is the service's to know, DOMAIN.md P4)."""
         self._check(by, context)
         self._require_stage(Stage.IMPLEMENTATION, to="terminate")
+        fates = tuple(protocols)
+        seen = set()
+        for fate in fates:
+            if fate.fate not in PROTOCOL_FATES:
+                raise InvalidValueError(f"a protocol's fate is one of {', '.join(PROTOCOL_FATES)}",
+                                        field="protocols", rule="protocol_fates")
+            if fate.fate == "keep" and not (fate.reason or "").strip():
+                raise InvalidValueError(f"say why protocol {fate.protocol_id} is kept", field="protocols",
+                                        rule="protocol_fates")
+            if fate.protocol_id in seen or fate.protocol_id == self.id:
+                raise InvalidValueError(f"protocol {fate.protocol_id} is named twice, or is this agreement",
+                                        field="protocols", rule="protocol_fates")
+            seen.add(fate.protocol_id)
         self._require_after_last_status_change(effective_on)
-        self._terminated(by=by, context=context, effective_on=effective_on)
+        self._terminated(by=by, context=context, effective_on=effective_on, protocols=fates)
 
     @event("Terminated", topic=T + "Terminated")
-    def _terminated(self, by: Actor, context: StepContext, effective_on: date) -> None:
+    def _terminated(self, by: Actor, context: StepContext, effective_on: date,
+                    protocols: tuple[ProtocolFate, ...] = ()) -> None:
         self.stage = Stage.CLOSED
         self.status = Status.TERMINATED
         self.closed_on = effective_on

@@ -72,6 +72,10 @@ class ProcessStatus(Enum):
     APPROVED = "approved"
     SIGNED = "signed"
     RATIFIED = "ratified"
+    ADMITTED = "admitted"
+    """Membership by accession: the Council adopted the resolution admitting the state."""
+    INSTRUMENT_DEPOSITED = "instrument_deposited"
+    """Membership by accession: the state deposited its instrument of accession with UNESCO."""
     IN_FORCE = "in_force"
     ENDED = "ended"
     WITHDRAWN = "withdrawn"
@@ -223,6 +227,22 @@ class Signature:
     place: str | None = None
 
 
+PROTOCOL_FATES = ("terminate", "keep")
+"""What becomes of an open protocol when its framework agreement is terminated (DOMAIN.md P4: "Terminated
+(cascade to protocols, addenda and experiment MoUs)"; the Russian Federation's ICA was terminated "together
+with all related protocols and addenda", DOMAIN.md 3.7)."""
+
+
+@dataclass(frozen=True)
+class ProtocolFate:
+    """One open protocol of a framework being terminated: ``terminate`` (with it, the same day) or ``keep``
+    (with the reason why)."""
+
+    protocol_id: object  # UUID
+    fate: str
+    reason: str | None = None
+
+
 @dataclass(frozen=True)
 class Entry:
     """A dated note in an agreement's life: a negotiation round or an implementation milestone."""
@@ -234,5 +254,5 @@ class Entry:
 STORED_ENUMS: tuple[type[Enum], ...] = (
     Role, Stage, Status, AgreementKind, PartyKind, Clearance, ReviewOutcome, Target, ProcessStatus,
 )
-STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State)
+STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State, ProtocolFate)
 """The enums and value objects events hold: the store tags them "enum.<Name>" and "value.<Name>"."""

@@ -99,5 +99,20 @@ AGREEMENT_V1 = WorkflowDefinition(
     ),
 )
 
-AGREEMENT_V2 = revised(AGREEMENT_V1, version=2)
+PROTOCOL_STEPS = (
+    StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated",
+                   (Field("effective_on", "date"),
+                    Field("protocols", "protocol_fates", required=False,
+                          description="one entry per open protocol of this agreement (its children by "
+                                      "parent_id): {protocol_id, fate: terminate|keep, reason (required to "
+                                      "keep)}; none when it has no open protocol")),
+                   rule="-> closed (terminated); says what becomes of each open protocol (rule protocol_fates: "
+                        "each open protocol named once, no other): terminate (terminated with it, the same "
+                        "day, or withdrawn if not yet in force, with this termination as reason) or keep (with "
+                        "the reason)",
+                   moves_to=CLOSED, rules=("dates_in_order", "protocol_fates")),
+)
+"""Version 2's changed steps for protocols and addenda under a framework agreement (DOMAIN.md P4)."""
+
+AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=PROTOCOL_STEPS)
 """Version 2: the agreement's term, notice and the fate of a framework's protocols."""
