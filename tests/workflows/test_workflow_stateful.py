@@ -6,9 +6,9 @@ A small model predicts each command's outcome from the workflow definition (who,
 ``AGREEMENT_V1`` / ``ENLARGEMENT_V2``, whose Membership goes by accession) and the aggregate's rules (text,
 clearance, four eyes, signatures, dates in order): accepted, or refused for a named reason. Invariants after
 every command: the outcome is the predicted one; a refused command records nothing; an accepted one records
-exactly one event and moves only where the definition says; the stage is always one of the definition's, with a status that stage allows; and the state
-replayed from the stored events equals the repository's (cached, and rebuilt from a snapshot: snapshots every 4
-versions here) and the model's.
+exactly one event and moves only where the definition says; the stage is always one of the definition's, with
+a status that stage allows; and the state replayed from the stored events equals the repository's (cached, and
+rebuilt from a snapshot: snapshots every 4 versions here) and the model's.
 
 Runs on both backends (derandomized: the same commands on each; a few seconds on SQLite, ~10 s on PostgreSQL).
 """
