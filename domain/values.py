@@ -64,6 +64,9 @@ class Target(Enum):
     ASSOCIATE_MEMBER = "associate_member"
     ASSOCIATE_MEMBER_PRE_STAGE = "associate_member_pre_stage"
     MEMBER = "member"
+    CANDIDATE_FOR_ACCESSION = "candidate_for_accession"
+    """The pre-2010 procedure (DOMAIN.md 3.4, Romania): the Council admits the state as Candidate for
+    Accession, effective on the conclusion of a Framework Agreement; Membership ends it. Version 2 on."""
 
 
 class ProcessStatus(Enum):

@@ -17,6 +17,7 @@ from projections import queries
 from storage.archive import import_lines
 from storage.audit import verify
 from tests.projections.helpers import ACTORS
+from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, OBSERVER_V1
 from workflows.errors import UnknownStepError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1_store.jsonl"
@@ -139,3 +140,12 @@ def _membership_id() -> UUID:
         if line["version"] == 1 and data.get("target") == "member":
             return UUID(line["aggregate_id"])
     raise LookupError("member")
+
+
+def test_version_1_s_definitions_are_exactly_as_they_were_released():
+    """Every step, field, choice, role and rule of version 1 as served at commit a65c61c
+    (``fixtures/v1_definitions.json``): what version 2 adds never reaches version 1."""
+    released = json.loads((Path(__file__).parent / "fixtures" / "v1_definitions.json").read_text(encoding="utf-8"))
+    now = {w.kind: w.as_dict() for w in (AGREEMENT_V1, ENLARGEMENT_V1, OBSERVER_V1)}
+
+    assert json.loads(json.dumps(now, default=lambda value: value.value, sort_keys=True)) == released

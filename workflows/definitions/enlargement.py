@@ -23,6 +23,9 @@ from workflows.definitions.common import (
     values_of,
 )
 
+V1_TARGETS = (Target.ASSOCIATE_MEMBER.value, Target.ASSOCIATE_MEMBER_PRE_STAGE.value, Target.MEMBER.value)
+"""The targets version 1 knew (later versions add others)."""
+
 ENLARGEMENT_V1 = WorkflowDefinition(
     kind="enlargement",
     version=1,
@@ -30,7 +33,7 @@ ENLARGEMENT_V1 = WorkflowDefinition(
     create_roles=(IR,),
     creation_fields=(
         Field("state", "state", description="{name, country: ISO 3166-1 alpha-2}"),
-        Field("target", "enum", choices=values_of(Target)),
+        Field("target", "enum", choices=V1_TARGETS),
         Field("applied_on", "date",
               description="the application letter, or the Council decision opening the process"),
     ),
@@ -126,5 +129,8 @@ ACCESSION_STEPS = (
 Membership opened under version 2 goes by accession, with no bilateral agreement (``route`` "accession");
 every other target goes by agreement as in version 1."""
 
-ENLARGEMENT_V2 = revised(ENLARGEMENT_V1, version=2, steps=ACCESSION_STEPS)
-"""Version 2: membership by accession (DOMAIN.md 3.3) and the pre-stage's limits."""
+_REVISED = revised(ENLARGEMENT_V1, version=2, steps=ACCESSION_STEPS)
+ENLARGEMENT_V2 = replace(_REVISED, creation_fields=tuple(
+    replace(f, choices=values_of(Target)) if f.name == "target" else f for f in _REVISED.creation_fields))
+"""Version 2: membership by accession (DOMAIN.md 3.3), the pre-stage's limits, and Candidate for Accession
+(the pre-2010 procedure, DOMAIN.md 3.4) as a target, by agreement (its Framework Agreement)."""
