@@ -45,7 +45,10 @@ class CooperationAgreement(Lifecycle, Aggregate):
     TOPIC = T + "CooperationAgreement"
     NOUN = "agreement"
     TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
-    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date"}
+    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date",
+                   "suspended_on": "date", "resumed_on": "date"}
+    V1_CORRECTABLE = ("title", "expires_on", "effective_on", "closed_on")
+    """What version 1's ``correct`` offers; the latest suspension's and resumption's dates came later."""
     superseded_by: Any = None
     """The agreement (or enlargement process) that replaced this one, once superseded (a class default: state
     recorded before there was a supersede step has none)."""
@@ -414,6 +417,8 @@ class CooperationAgreement(Lifecycle, Aggregate):
                 raise StageError("only a terminated or superseded agreement's end can be corrected",
                                  rule="has_closed_on")
             self._require_on_or_after(value, self._last_status_change, "value", "the agreement's start")
+        if field in ("suspended_on", "resumed_on"):
+            self._check_suspension_correction(field, value)
         if field == "effective_on":
             if self.effective_on is None:
                 raise StageError("the agreement has not entered into force", rule="has_effective_on")
@@ -422,3 +427,23 @@ class CooperationAgreement(Lifecycle, Aggregate):
             if later and value > min(later):
                 raise InvalidValueError(f"the agreement cannot enter into force after it was suspended or ended "
                                         f"({min(later)})", field="value", rule="dates_in_order")
+
+    def _check_suspension_correction(self, field: str, value: date) -> None:
+        """The latest suspension or resumption moves within its neighbours: after the entry into force, on the
+        right side of the other (a resumption follows its suspension; a later suspension follows the latest
+        resumption), and not after the agreement closed."""
+        suspended, resumed = self.suspended_on, self.resumed_on
+        if getattr(self, field) is None:
+            raise StageError(f"{field} was never recorded: there is nothing to correct", rule="has_date")
+        if value < self.effective_on or (self.closed_on is not None and value > self.closed_on):
+            raise InvalidValueError(f"{field} must fall between the entry into force ({self.effective_on}) and "
+                                    f"the end ({self.closed_on or 'none yet'})", field="value", rule="dates_in_order")
+        other = resumed if field == "suspended_on" else suspended
+        if other is None:
+            return
+        resumed_last = resumed >= suspended if resumed is not None and suspended is not None else False
+        must_precede = (field == "suspended_on") == resumed_last
+        if (must_precede and value > other) or (not must_precede and value < other):
+            neighbour = "resumption" if field == "suspended_on" else "suspension"
+            raise InvalidValueError(f"{field} cannot move past the {neighbour} of {other}", field="value",
+                                    rule="dates_in_order")

@@ -240,6 +240,8 @@ def _step(row: dict[str, Any], name: str, step: str, change: Change, recorded_at
 
 
 def _correct(row: dict[str, Any], field: str, value: str) -> None:
+    if field not in row:  # a date the list does not keep (a suspension's, a resumption's)
+        return
     row[field] = value
     if field == "title":
         row["title_key"] = value.casefold()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.agreement import CooperationAgreement
 from domain.values import AgreementKind, PartyKind, ReviewOutcome
 from workflows.definitions.common import (
@@ -90,7 +92,7 @@ AGREEMENT_V1 = WorkflowDefinition(
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                       (Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
+                       (Field("field", "enum", choices=CooperationAgreement.V1_CORRECTABLE),
                         Field("value", "string")),
                        rule="corrects a real-world date or the title; a new event, never a rewrite; an agreement "
                             "never ends before it enters into force",
@@ -98,6 +100,8 @@ AGREEMENT_V1 = WorkflowDefinition(
                               "not_before_last_signature", "dates_in_order")),
     ),
 )
+
+_V1_CORRECT = next(step for step in AGREEMENT_V1.steps if step.name == "correct")
 
 PROTOCOL_STEPS = (
     StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated",
@@ -111,8 +115,14 @@ PROTOCOL_STEPS = (
                         "day, or withdrawn if not yet in force, with this termination as reason) or keep (with "
                         "the reason)",
                    moves_to=CLOSED, rules=("dates_in_order", "protocol_fates")),
+    replace(_V1_CORRECT, fields=(Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
+                                 Field("value", "string")),
+            rule=_V1_CORRECT.rule + "; also the latest suspension's and resumption's dates, within their "
+                                    "neighbours",
+            rules=(*_V1_CORRECT.rules, "has_date")),
 )
-"""Version 2's changed steps for protocols and addenda under a framework agreement (DOMAIN.md P4)."""
+"""Version 2's changed steps: the fate of a framework's protocols and addenda on its termination (DOMAIN.md
+P4), and ``correct`` reaching the latest suspension's and resumption's dates (issue 19, item 8)."""
 
 AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=PROTOCOL_STEPS)
 """Version 2: the agreement's term, notice and the fate of a framework's protocols."""
