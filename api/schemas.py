@@ -160,8 +160,22 @@ def _step_schema_name(kind: str, version: int, step: str) -> str:
     return "".join(p.title() for p in f"{kind}_{step}".split("_")) + f"V{version}Step"
 
 
+class CorrectionSchema(StepContextSchema):
+    """A correction's ``value`` is text read as the corrected field's type: a date (every correctable field
+    named ``*_on``) is written exactly YYYY-MM-DD, so it is refused before the text is cleaned (a line's
+    surrounding spaces are trimmed, which would let "2024-05-01 " through as a date)."""
+
+    @pre_load
+    def exact_date(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping) and str(data.get("field", "")).endswith("_on"):
+            value = data.get("value")
+            if isinstance(value, str) and value != value.strip():
+                raise ValidationError({"value": ["a date is written exactly YYYY-MM-DD"]})
+        return data
+
+
 STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
-    (kind, version, s.name): StepContextSchema.from_dict(
+    (kind, version, s.name): (CorrectionSchema if s.name == "correct" else StepContextSchema).from_dict(
         {f.name: _schema_field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
     )
     for (kind, version), workflow in DEFINITIONS.items()
