@@ -24,6 +24,7 @@ from api.schemas import (
 from domain.values import ProcessStatus, Stage, Target
 from projections import queries
 from workflows.definitions import values_of
+from workflows.enlargements import ROUTES
 
 blp = Blueprint("enlargements", __name__, url_prefix="/api/v1/enlargements",
                 description="Enlargement processes: Associate Membership (also in the pre-stage) and Membership")
@@ -60,6 +61,12 @@ class EnlargementSchema(Schema):
     signed_on = IsoDate(allow_none=True)
     signatories = fields.List(fields.String())
     ratification_notified_on = IsoDate(allow_none=True)
+    route = fields.String(metadata={"enum": list(ROUTES), "description": "agreement: a bilateral agreement "
+                                    "signed and ratified; accession: Membership by accession to the Convention"})
+    admitted_on = IsoDate(allow_none=True, metadata={"description": "accession: the Council's admission resolution"})
+    admission_resolution = fields.String(allow_none=True)
+    deposited_on = IsoDate(allow_none=True, metadata={"description": "accession: the instrument deposited with "
+                                                                      "UNESCO"})
     effective_on = IsoDate(allow_none=True)
     ended_on = IsoDate(allow_none=True)
     pre_stage_limits = fields.Nested(PreStageLimitsSchema, allow_none=True, metadata={
@@ -123,6 +130,10 @@ def body_of(process: Any) -> dict[str, Any]:
         "signed_on": process.signed_on,
         "signatories": list(process.signatories),
         "ratification_notified_on": process.ratification_notified_on,
+        "route": process.route,
+        "admitted_on": process.admitted_on,
+        "admission_resolution": process.admission_resolution,
+        "deposited_on": process.deposited_on,
         "effective_on": process.effective_on,
         "ended_on": process.ended_on,
         "pre_stage_limits": services().enlargements.pre_stage_limits(process),

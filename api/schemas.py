@@ -135,6 +135,12 @@ class ObserverCreateSchema(StepContextSchema):
     requested_on = RecordedDate(required=True, metadata={"description": "the request, or the first step of record"})
 
 
+class ProtocolFateSchema(InputSchema):
+    protocol_id = fields.UUID(required=True, metadata={"description": "an open protocol of the agreement"})
+    fate = fields.String(required=True, validate=validate.OneOf(("terminate", "keep")))
+    reason = Text(2000, load_default=None, allow_none=True, metadata={"description": "required to keep"})
+
+
 def _schema_field(f: Field) -> fields.Field:
     required = {"required": True} if f.required else {"load_default": None, "allow_none": True}
     meta = {"metadata": {"description": f.description}} if f.description else {}
@@ -148,6 +154,8 @@ def _schema_field(f: Field) -> fields.Field:
         return fields.Nested(CounterpartySchema, **required, **meta)
     if f.type == "uuid":
         return fields.UUID(**required, **meta)
+    if f.type == "protocol_fates":
+        return BoundedList(fields.Nested(ProtocolFateSchema), least=0, most=500, **required, **meta)
     if f.type == "names":
         return BoundedList(Line(300), least=1, most=20, **required, **meta)
     if f.type == "enum":
@@ -163,8 +171,22 @@ def _step_schema_name(kind: str, version: int, step: str) -> str:
     return "".join(p.title() for p in f"{kind}_{step}".split("_")) + f"V{version}Step"
 
 
+class CorrectionSchema(StepContextSchema):
+    """A correction's ``value`` is text read as the corrected field's type: a date (every correctable field
+    named ``*_on``) is written exactly YYYY-MM-DD, so it is refused before the text is cleaned (a line's
+    surrounding spaces are trimmed, which would let "2024-05-01 " through as a date)."""
+
+    @pre_load
+    def exact_date(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping) and str(data.get("field", "")).endswith("_on"):
+            value = data.get("value")
+            if isinstance(value, str) and value != value.strip():
+                raise ValidationError({"value": ["a date is written exactly YYYY-MM-DD"]})
+        return data
+
+
 STEP_SCHEMAS: dict[tuple[str, int, str], type[Schema]] = {
-    (kind, version, s.name): StepContextSchema.from_dict(
+    (kind, version, s.name): (CorrectionSchema if s.name == "correct" else StepContextSchema).from_dict(
         {f.name: _schema_field(f) for f in s.fields}, name=_step_schema_name(kind, version, s.name)
     )
     for (kind, version), workflow in DEFINITIONS.items()

@@ -6,6 +6,7 @@ decorated body only assigns state, because it runs again every time the agreemen
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from domain.lifecycle import Lifecycle, latest, remember_request
 from domain.term import TERM_FIELDS, Term, add_months, months_value, renewal_value
 from domain.values import (
     ORGANISATION,
+    PROTOCOL_FATES,
     RECENT_ENTRIES,
     Actor,
     AgreementKind,
@@ -24,6 +26,7 @@ from domain.values import (
     Document,
     Entry,
     Notice,
+    ProtocolFate,
     ReviewOutcome,
     Role,
     Signature,
@@ -45,9 +48,12 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
     TOPIC = T + "CooperationAgreement"
     NOUN = "agreement"
     TEXT_STAGES = (Stage.DRAFTING, Stage.NEGOTIATION)
-    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date", **TERM_FIELDS}
-    """What ``correct`` may change; each workflow version's definition lists the choices it offers (version 1
-    the first four, version 2 the term as well)."""
+    CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date",
+                   "suspended_on": "date", "resumed_on": "date", **TERM_FIELDS}
+    """What ``correct`` may change; each workflow version's definition lists the choices it offers."""
+    V1_CORRECTABLE = ("title", "expires_on", "effective_on", "closed_on")
+    """What version 1's ``correct`` offers; the latest suspension's and resumption's dates and the term came
+    with version 2."""
     superseded_by: Any = None
     """The agreement (or enlargement process) that replaced this one, once superseded (a class default: state
     recorded before there was a supersede step has none)."""
@@ -68,6 +74,10 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
         context: StepContext
         prev_hash: str
         hash: str
+        workflow_version: int = dataclasses.field(default=1, kw_only=True)
+        """The version of the workflow definition the step was taken under (its aggregate's); an event
+        stored before events carried it reads as version 1, the only version there was, and still verifies:
+        its stored JSON, over which its hash was computed, is never changed."""
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)
@@ -124,7 +134,6 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
         title: str,
         kind: AgreementKind,
         counterparties: tuple[Counterparty, ...],
-        workflow_version: int,
         summary: str | None,
         parent_id: Any,
         expires_on: date | None,
@@ -132,6 +141,7 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
         renewal_rule: str | None = None,
         renewal_period_months: int | None = None,
         notice_period_months: int | None = None,
+        workflow_version: int = 1,  # a default: the field stays the one every event declares (see Event)
     ) -> None:
         self._init_lifecycle()
         self._init_term(initial_period_months=initial_period_months, renewal_rule=renewal_rule,
@@ -347,15 +357,31 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
         self.status = Status.IN_FORCE
         self.resumed_on = effective_on
 
-    def terminate(self, by: Actor, context: StepContext, effective_on: date) -> None:
-        """End the agreement before its expiry."""
+    def terminate(self, by: Actor, context: StepContext, effective_on: date,
+                  protocols: Iterable[ProtocolFate] = ()) -> None:
+        """End the agreement before its expiry, saying what becomes of each of its open protocols
+        (``protocols``: which protocols are open is the service's to know, DOMAIN.md P4)."""
         self._check(by, context)
         self._require_stage(Stage.IMPLEMENTATION, to="terminate")
+        fates = tuple(protocols)
+        seen = set()
+        for fate in fates:
+            if fate.fate not in PROTOCOL_FATES:
+                raise InvalidValueError(f"a protocol's fate is one of {', '.join(PROTOCOL_FATES)}",
+                                        field="protocols", rule="protocol_fates")
+            if fate.fate == "keep" and not (fate.reason or "").strip():
+                raise InvalidValueError(f"say why protocol {fate.protocol_id} is kept", field="protocols",
+                                        rule="protocol_fates")
+            if fate.protocol_id in seen or fate.protocol_id == self.id:
+                raise InvalidValueError(f"protocol {fate.protocol_id} is named twice, or is this agreement",
+                                        field="protocols", rule="protocol_fates")
+            seen.add(fate.protocol_id)
         self._require_after_last_status_change(effective_on)
-        self._terminated(by=by, context=context, effective_on=effective_on)
+        self._terminated(by=by, context=context, effective_on=effective_on, protocols=fates)
 
     @event("Terminated", topic=T + "Terminated")
-    def _terminated(self, by: Actor, context: StepContext, effective_on: date) -> None:
+    def _terminated(self, by: Actor, context: StepContext, effective_on: date,
+                    protocols: tuple[ProtocolFate, ...] = ()) -> None:
         self.stage = Stage.CLOSED
         self.status = Status.TERMINATED
         self.closed_on = effective_on
@@ -485,6 +511,8 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
                 raise StageError("only a terminated or superseded agreement's end can be corrected",
                                  rule="has_closed_on")
             self._require_on_or_after(value, self._last_status_change, "value", "the agreement's start")
+        if field in ("suspended_on", "resumed_on"):
+            self._check_suspension_correction(field, value)
         if field == "effective_on":
             if self.effective_on is None:
                 raise StageError("the agreement has not entered into force", rule="has_effective_on")
@@ -493,3 +521,23 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
             if later and value > min(later):
                 raise InvalidValueError(f"the agreement cannot enter into force after it was suspended or ended "
                                         f"({min(later)})", field="value", rule="dates_in_order")
+
+    def _check_suspension_correction(self, field: str, value: date) -> None:
+        """The latest suspension or resumption moves within its neighbours: after the entry into force, on the
+        right side of the other (a resumption follows its suspension; a later suspension follows the latest
+        resumption), and not after the agreement closed."""
+        suspended, resumed = self.suspended_on, self.resumed_on
+        if getattr(self, field) is None:
+            raise StageError(f"{field} was never recorded: there is nothing to correct", rule="has_date")
+        if value < self.effective_on or (self.closed_on is not None and value > self.closed_on):
+            raise InvalidValueError(f"{field} must fall between the entry into force ({self.effective_on}) and "
+                                    f"the end ({self.closed_on or 'none yet'})", field="value", rule="dates_in_order")
+        other = resumed if field == "suspended_on" else suspended
+        if other is None:
+            return
+        resumed_last = resumed >= suspended if resumed is not None and suspended is not None else False
+        must_precede = (field == "suspended_on") == resumed_last
+        if (must_precede and value > other) or (not must_precede and value < other):
+            neighbour = "resumption" if field == "suspended_on" else "suspension"
+            raise InvalidValueError(f"{field} cannot move past the {neighbour} of {other}", field="value",
+                                    rule="dates_in_order")

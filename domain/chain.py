@@ -166,6 +166,8 @@ class Chained:
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         timestamp = event_class.create_timestamp()
+        if "workflow_version" in getattr(event_class, "__dataclass_fields__", ()):
+            kwargs["workflow_version"] = self.workflow_version  # type: ignore[attr-defined]
         stored = {**kwargs, **_class_version(event_class)}
         digest = _new_event_hash(self.id, self.version + 1, get_topic(event_class), timestamp, self.last_hash,
                                  stored)

@@ -7,6 +7,7 @@ user; they must follow each other in order. The process in force is what the par
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ SUPERSEDED_BY_V1 = re.compile(r"superseded by [a-z_]+ \((?P<id>[0-9a-f]{8}(?:-[0
 superseding process is written)."""
 
 
+MAX_RESOLUTION_LENGTH = 200
 PRE_STAGE_MINIMUM_YEARS = 2
 PRE_STAGE_MAXIMUM_YEARS = 5
 """Associate Membership in the pre-stage lasts at least two years and at most five (DOMAIN.md 3.3, step 8:
@@ -66,6 +68,14 @@ class PreStageLimits:
     max_end_on: date
 
 
+AGREEMENT, ACCESSION = "agreement", "accession"
+ROUTES = (AGREEMENT, ACCESSION)
+"""How a process reaches its status: by a bilateral agreement the Council approves and both sides sign and
+the state ratifies (Associate Membership, in the pre-stage or not), or by accession to the Convention
+(Membership, DOMAIN.md 3.3 steps 10 to 12: the Council's resolution admitting the state, then the state's
+instrument of accession deposited with the Director-General of UNESCO; no bilateral signature)."""
+
+
 class EnlargementProcess(Lifecycle, Aggregate):
     """One state's process towards one target status, from application to the end of participation."""
 
@@ -73,9 +83,18 @@ class EnlargementProcess(Lifecycle, Aggregate):
     NOUN = "enlargement process"
     TEXT_STAGES = (Stage.NEGOTIATION,)
     DATES_IN_ORDER = ("applied_on", "task_force_on", "task_force_report_on", "negotiation_authorised_on",
-                      "approved_on", "signed_on", "ratification_notified_on", "effective_on", "ended_on")
+                      "approved_on", "signed_on", "ratification_notified_on", "admitted_on", "deposited_on",
+                      "effective_on", "ended_on")
     """Every real-world date of a process, in the order its steps record them."""
+    ACCESSION_DATES = ("admitted_on", "deposited_on")
+    """The dates only a process by accession records."""
     CORRECTABLE = dict.fromkeys(DATES_IN_ORDER, "date")
+    route: str = AGREEMENT
+    """``AGREEMENT`` or ``ACCESSION`` (``ROUTES``), chosen when the process opens (a class default: a process
+    recorded before there was a route went by agreement)."""
+    admitted_on: date | None = None
+    admission_resolution: str | None = None
+    deposited_on: date | None = None
 
     class Event(Aggregate.Event):
         """Every enlargement event records who took the step and why."""
@@ -85,6 +104,10 @@ class EnlargementProcess(Lifecycle, Aggregate):
         context: StepContext
         prev_hash: str
         hash: str
+        workflow_version: int = dataclasses.field(default=1, kw_only=True)
+        """The version of the workflow definition the step was taken under (its aggregate's); an event
+        stored before events carried it reads as version 1, the only version there was, and still verifies:
+        its stored JSON, over which its hash was computed, is never changed."""
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)
@@ -92,24 +115,31 @@ class EnlargementProcess(Lifecycle, Aggregate):
 
     @classmethod
     def start(cls, *, by: Actor, context: StepContext, state: State, target: Target, applied_on: date,
-              workflow_version: int, id: Any = None) -> EnlargementProcess:  # noqa: A002
-        """Open a process on the date of the application (or of the Council decision that opens it)."""
+              workflow_version: int, id: Any = None, route: str = AGREEMENT) -> EnlargementProcess:  # noqa: A002
+        """Open a process on the date of the application (or of the Council decision that opens it); only
+        Membership goes by accession."""
         by.check()
         context.check()
         state.check()
+        if route not in ROUTES:
+            raise InvalidValueError(f"route is one of {', '.join(ROUTES)}", field="route")
+        if route == ACCESSION and Target(target) is not Target.MEMBER:
+            raise InvalidValueError("only Membership goes by accession", field="route", rule="accession_only")
         kwargs = dict(by=by, context=context, state=State(state.name.strip(), state.country),
-                      target=Target(target), applied_on=applied_on, workflow_version=workflow_version)
+                      target=Target(target), applied_on=applied_on, workflow_version=workflow_version, route=route)
         return cls(**kwargs) if id is None else cls._create(cls.Created, id=id, **kwargs)
 
     @event("Created", topic=T + "Created")
     def __init__(self, by: Actor, context: StepContext, state: State, target: Target, applied_on: date,
-                 workflow_version: int) -> None:
+                 workflow_version: int = 1,  # a default: the field every event declares (see Event)
+                 route: str = AGREEMENT) -> None:
         self._init_lifecycle()
         self.created_by = by.name
         self.state = state
         self.target = target
         self.applied_on = applied_on
         self.workflow_version = workflow_version
+        self.route = route
         self.stage = Stage.DRAFTING
         self.status = ProcessStatus.DRAFT
         self.task_force_on: date | None = None
@@ -139,9 +169,18 @@ class EnlargementProcess(Lifecycle, Aggregate):
 
     def _latest_date(self) -> date:
         """The latest real-world date recorded so far: every new step's date must not precede it."""
-        dates = [self.applied_on, self.task_force_on, self.task_force_report_on, self.negotiation_authorised_on,
-                 self.approved_on, self.signed_on, self.ratification_notified_on, self.effective_on]
+        dates = [getattr(self, name) for name in self.DATES_IN_ORDER if name != "ended_on"]
         return max(d for d in dates if d is not None)
+
+    def _require_route(self, route: str, to: str) -> None:
+        """A step of one route only: the bilateral agreement's steps are refused to a process by accession
+        (``accession_route``), the accession's to a process by agreement (``accession_only``)."""
+        if self.route == route:
+            return
+        if self.route == ACCESSION:
+            raise StageError(f"cannot {to}: Membership comes by accession to the Convention, with no bilateral "
+                             "agreement", rule="accession_route")
+        raise StageError(f"cannot {to}: only a process to Membership by accession can", rule="accession_only")
 
     def _require_in_order(self, when: date, field: str) -> None:
         self._require_on_or_after(when, self._latest_date(), field, "the process's previous step")
@@ -184,6 +223,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
         """The Council authorises negotiation (after the task force's report, if one was set up)."""
         self._check(by, context)
         self._require_stage(Stage.DRAFTING, to="authorise negotiation")
+        self._require_route(AGREEMENT, to="authorise negotiation")
         if self.task_force_on is not None and self.task_force_report is None:
             raise StageError("the task force has not reported yet", rule="task_force_report_pending")
         self._require_in_order(decided_on, "decided_on")
@@ -201,6 +241,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
         """The Council approves the agreement on a cleared text."""
         self._check(by, context)
         self._require_stage(Stage.NEGOTIATION, to="approve the agreement")
+        self._require_route(AGREEMENT, to="approve the agreement")
         self._require_cleared_text("the Council's approval")
         self._require_in_order(decided_on, "decided_on")
         self._agreement_approved(by=by, context=context, decided_on=decided_on)
@@ -217,6 +258,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
         """Record the signature of the approved agreement."""
         self._check(by, context)
         self._require_stage(Stage.SIGNATURE, to="sign the agreement")
+        self._require_route(AGREEMENT, to="sign the agreement")
         if self.signed_on is not None:
             raise StageError("the agreement is already signed", rule="signed_once")
         names = tuple(n.strip() for n in signatories if n and n.strip())
@@ -236,6 +278,7 @@ class EnlargementProcess(Lifecycle, Aggregate):
         """The state notifies that its internal procedures (ratification, accession) are complete."""
         self._check(by, context)
         self._require_stage(Stage.SIGNATURE, to="notify ratification")
+        self._require_route(AGREEMENT, to="notify ratification")
         if self.signed_on is None:
             raise StageError("the agreement must be signed first", rule="needs_signature")
         if self.ratification_notified_on is not None:
@@ -252,7 +295,10 @@ class EnlargementProcess(Lifecycle, Aggregate):
         """The new status takes effect: the participation register changes on ``effective_on``."""
         self._check(by, context)
         self._require_stage(Stage.SIGNATURE, to="enter into force")
-        if self.signed_on is None or self.ratification_notified_on is None:
+        if self.route == ACCESSION:
+            if self.deposited_on is None:
+                raise StageError("the instrument of accession must be deposited first", rule="needs_deposit")
+        elif self.signed_on is None or self.ratification_notified_on is None:
             raise StageError("the agreement must be signed and ratified first", rule="signed_and_ratified")
         self._require_in_order(effective_on, "effective_on")
         self._entered_into_force(by=by, context=context, effective_on=effective_on)
@@ -293,6 +339,49 @@ class EnlargementProcess(Lifecycle, Aggregate):
     @event("PreStageLimitPassed", topic=T + "PreStageLimitPassed")
     def _pre_stage_limit_passed(self, by: Actor, context: StepContext, due_on: date, rule: str) -> None:
         self.pre_stage_limit_passed_on = due_on
+
+    # ---- Membership by accession (DOMAIN.md 3.3 steps 10 to 12) ---------------------------------------
+
+    def adopt_admission_resolution(self, by: Actor, context: StepContext, decided_on: date,
+                                   resolution: str | None = None) -> None:
+        """The Council adopts the resolution admitting the state as a Member State (unanimity, Convention
+        Art. III.2a), after the task force's report if one was set up."""
+        self._check(by, context)
+        self._require_stage(Stage.DRAFTING, to="adopt the admission resolution")
+        self._require_route(ACCESSION, to="adopt an admission resolution")
+        if self.task_force_on is not None and self.task_force_report is None:
+            raise StageError("the task force has not reported yet", rule="task_force_report_pending")
+        if resolution is not None and (not resolution.strip() or len(resolution) > MAX_RESOLUTION_LENGTH):
+            raise InvalidValueError(f"resolution is 1 to {MAX_RESOLUTION_LENGTH} characters", field="resolution")
+        self._require_in_order(decided_on, "decided_on")
+        self._admission_resolution_adopted(by=by, context=context, decided_on=decided_on,
+                                           resolution=resolution and resolution.strip())
+
+    @event("AdmissionResolutionAdopted", topic=T + "AdmissionResolutionAdopted")
+    def _admission_resolution_adopted(self, by: Actor, context: StepContext, decided_on: date,
+                                      resolution: str | None) -> None:
+        self.admitted_on = decided_on
+        self.admission_resolution = resolution
+        self.stage = Stage.SIGNATURE
+        self.status = ProcessStatus.ADMITTED
+
+    def deposit_instrument_of_accession(self, by: Actor, context: StepContext, deposited_on: date) -> None:
+        """The state, having ratified the Convention, deposits its instrument of accession with the
+        Director-General of UNESCO; Membership then enters into force (``enter_into_force``), on the day of
+        deposit under Art. XVIII.2 unless the record says otherwise (Finland: deposited 28 December 1990,
+        Member from 1 January 1991)."""
+        self._check(by, context)
+        self._require_stage(Stage.SIGNATURE, to="deposit the instrument of accession")
+        self._require_route(ACCESSION, to="deposit an instrument of accession")
+        if self.deposited_on is not None:
+            raise StageError("the instrument of accession was already deposited", rule="deposited_once")
+        self._require_in_order(deposited_on, "deposited_on")
+        self._instrument_of_accession_deposited(by=by, context=context, deposited_on=deposited_on)
+
+    @event("InstrumentOfAccessionDeposited", topic=T + "InstrumentOfAccessionDeposited")
+    def _instrument_of_accession_deposited(self, by: Actor, context: StepContext, deposited_on: date) -> None:
+        self.deposited_on = deposited_on
+        self.status = ProcessStatus.INSTRUMENT_DEPOSITED
 
     # ---- the end of participation ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ user, in order. Each stretch in which the status holds, active or suspended, is 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -38,6 +39,10 @@ class ObserverStatus(Chained, Aggregate):
         context: StepContext
         prev_hash: str
         hash: str
+        workflow_version: int = dataclasses.field(default=1, kw_only=True)
+        """The version of the workflow definition the step was taken under (its aggregate's); an event
+        stored before events carried it reads as version 1, the only version there was, and still verifies:
+        its stored JSON, over which its hash was computed, is never changed."""
 
         def apply(self, aggregate: Any) -> None:
             remember_request(self, aggregate)
@@ -55,7 +60,7 @@ class ObserverStatus(Chained, Aggregate):
 
     @event("Created", topic=T + "Requested")
     def __init__(self, by: Actor, context: StepContext, party: Counterparty, requested_on: date,
-                 workflow_version: int) -> None:
+                 workflow_version: int = 1) -> None:  # a default: the field every event declares (see Event)
         self.requests: dict[str, list[Any]] = {}
         self.created_by = by.name
         self.party = party

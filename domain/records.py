@@ -49,15 +49,23 @@ def plain(value: Any) -> Any:
     return value
 
 
+def shown_in_data(name: str, fields: Mapping[str, Any]) -> bool:
+    """Whether an event's field is one of the step's own: not who, when or where (``HIDDEN_FIELDS``), and the
+    workflow version only on a creation (``originator_topic``), where it is chosen: every later step
+    carries it too, and a history shows it beside each entry rather than among the step's data."""
+    return name not in HIDDEN_FIELDS and (name != "workflow_version" or "originator_topic" in fields)
+
+
 def record_of(event: Any) -> dict[str, Any]:
-    """actor, role, reason, reference, data (the step's fields), hash and prev_hash of one event."""
+    """actor, role, reason, reference, data (the step's fields), hash and prev_hash of one event. The
+    workflow version every step carries is in the data of the creation only (where it is chosen)."""
     context = getattr(event, "context", None)
     return {
         "actor": event.by.name,
         "role": event.by.role.value,
         "reason": context.reason if context else None,
         "reference": context.reference if context else None,
-        "data": {k: plain(v) for k, v in vars(event).items() if k not in HIDDEN_FIELDS},
+        "data": {k: plain(v) for k, v in vars(event).items() if shown_in_data(k, vars(event))},
         "hash": event.hash,
         "prev_hash": event.prev_hash,
     }

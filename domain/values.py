@@ -80,6 +80,9 @@ class Target(Enum):
     ASSOCIATE_MEMBER = "associate_member"
     ASSOCIATE_MEMBER_PRE_STAGE = "associate_member_pre_stage"
     MEMBER = "member"
+    CANDIDATE_FOR_ACCESSION = "candidate_for_accession"
+    """The pre-2010 procedure (DOMAIN.md 3.4, Romania): the Council admits the state as Candidate for
+    Accession, effective on the conclusion of a Framework Agreement; Membership ends it. Version 2 on."""
 
 
 class ProcessStatus(Enum):
@@ -88,6 +91,10 @@ class ProcessStatus(Enum):
     APPROVED = "approved"
     SIGNED = "signed"
     RATIFIED = "ratified"
+    ADMITTED = "admitted"
+    """Membership by accession: the Council adopted the resolution admitting the state."""
+    INSTRUMENT_DEPOSITED = "instrument_deposited"
+    """Membership by accession: the state deposited its instrument of accession with UNESCO."""
     IN_FORCE = "in_force"
     ENDED = "ended"
     WITHDRAWN = "withdrawn"
@@ -239,6 +246,22 @@ class Signature:
     place: str | None = None
 
 
+PROTOCOL_FATES = ("terminate", "keep")
+"""What becomes of an open protocol when its framework agreement is terminated (DOMAIN.md P4: "Terminated
+(cascade to protocols, addenda and experiment MoUs)"; the Russian Federation's ICA was terminated "together
+with all related protocols and addenda", DOMAIN.md 3.7)."""
+
+
+@dataclass(frozen=True)
+class ProtocolFate:
+    """One open protocol of a framework being terminated: ``terminate`` (with it, the same day) or ``keep``
+    (with the reason why)."""
+
+    protocol_id: object  # UUID
+    fate: str
+    reason: str | None = None
+
+
 @dataclass(frozen=True)
 class Entry:
     """A dated note in an agreement's life: a negotiation round or an implementation milestone."""
@@ -260,5 +283,6 @@ class Notice:
 STORED_ENUMS: tuple[type[Enum], ...] = (
     Role, Stage, Status, AgreementKind, PartyKind, Clearance, ReviewOutcome, Target, ProcessStatus,
 )
-STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State, Notice)
+STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State, Notice,
+                                  ProtocolFate)
 """The enums and value objects events hold: the store tags them "enum.<Name>" and "value.<Name>"."""

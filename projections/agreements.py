@@ -246,7 +246,7 @@ def _step(row: dict[str, Any], name: str, step: str, change: Change, recorded_at
 
 
 def _correct(row: dict[str, Any], field: str, value: str) -> None:
-    if field not in row:  # the term: the list does not keep it
+    if field not in row:  # what the list does not keep (the term, a suspension's or resumption's date)
         return
     row[field] = value
     if field == "title":

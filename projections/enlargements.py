@@ -17,6 +17,8 @@ STAGE_STATUS = {
     "AgreementApproved": ("signature", "approved"),
     "AgreementSigned": (None, "signed"),
     "RatificationNotified": (None, "ratified"),
+    "AdmissionResolutionAdopted": ("signature", "admitted"),
+    "InstrumentOfAccessionDeposited": (None, "instrument_deposited"),
     "EnteredIntoForce": ("implementation", "in_force"),
     "ParticipationEnded": ("closed", "ended"),
     "Withdrawn": ("closed", "withdrawn"),

@@ -108,8 +108,9 @@ class Register(View):
                 batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.effective_on))
             elif name in ("Expired", "ExpiredAtTerm") and isinstance(event, A.Event):
                 batch.supersede(source, change, lambda r: r["ended_on"] is None, ended_on=date_text(event.expired_on))
-            elif name == "Corrected" and event.field in ("effective_on", "ended_on", "closed_on"):
-                column = "began_on" if event.field == "effective_on" else "ended_on"
+            elif name == "Corrected" and event.field in ("effective_on", "ended_on", "closed_on", "suspended_on",
+                                                         "resumed_on"):
+                column = "began_on" if event.field in ("effective_on", "resumed_on") else "ended_on"
                 previous = event.previous
                 certain = "certain_from" if column == "began_on" else "certain_until"
                 batch.supersede(source, change, lambda r, c=column, p=previous: p is not None and r[c] == p,

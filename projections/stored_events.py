@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.dates import time_from_text, time_text
-from domain.records import HIDDEN_FIELDS
+from domain.records import shown_in_data
 from domain.values import STORED_VALUES
 
 VALUE_FIELDS: dict[str, frozenset[str]] = {
@@ -63,7 +63,7 @@ def stored_record(stored: Mapping[str, Any], strict: bool = True) -> dict[str, A
             "reason": context["reason"] if context else None,
             "reference": context["reference"] if context else None,
             "data": {k: v if type(v) is str else untagged(v, strict) for k, v in stored.items()
-                     if k not in HIDDEN_FIELDS},
+                     if shown_in_data(k, stored)},
             "hash": stored["hash"],
             "prev_hash": stored["prev_hash"],
         }

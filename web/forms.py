@@ -24,9 +24,11 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from api.schemas import STEP_LOADERS, AgreementCreateSchema, EnlargementCreateSchema
 from domain.values import StepContext
+from web.current import services
 from workflows.definitions import Field, StepDefinition, WorkflowDefinition
 
-INPUTS = {"date": "date", "enum": "select", "text": "textarea", "document": "file", "names": "textarea"}
+INPUTS = {"date": "date", "enum": "select", "text": "textarea", "document": "file", "names": "textarea",
+          "protocol_fates": "protocol_fates"}
 """The input for each field type (``Field.type``); any other type is a one-line text input."""
 REASON = Field("reason", "text", required=False, description="why the step is taken")
 REFERENCE = Field("reference", "string", required=False, description="an external reference, e.g. a Council "
@@ -77,12 +79,21 @@ def _hint(f: Field) -> str:
         return "One name a line."
     if f.type == "document":
         return "Choose the file: Accord computes its SHA-256 and records it with the file's name."
+    if f.type == "protocol_fates":
+        return "For each open protocol: terminated with this agreement, or kept (say why)."
     return "" if f.required else "Optional."
 
 
-SUGGESTIONS: dict[str, Callable[[Any], Iterable[str]]] = {
+def _open_protocols(process: Any) -> list[dict[str, Any]]:
+    """The agreement's open protocols, as the terminate form asks about them (one row each)."""
+    return [{"id": str(p.id), "title": p.title, "status": p.status.value}
+            for p in services().agreements.open_protocols(process.id)]
+
+
+SUGGESTIONS: dict[str, Callable[[Any], Iterable[Any]]] = {
     "party": lambda process: getattr(process, "unsigned_parties", ()),
     "addressed_to": lambda process: getattr(process, "parties", ()),
+    "protocols": _open_protocols,
 }
 """Values a text field suggests, read from the process as the form is drawn (the parties yet to sign): a list
 to pick from that stays free text, since the domain, not the form, decides what it accepts."""
@@ -100,7 +111,10 @@ def new_key() -> str:
 def typed(form: Mapping[str, str], inputs: list[Input], body: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the person typed, by field name, to show again in a refused form; a file chosen is kept as what the
     step records of it (``body``'s document: title, hash, media type), so that it need not be chosen again."""
-    kept: dict[str, Any] = {i.name: form.get(i.name, "") for i in inputs if i.input != "file"}
+    kept: dict[str, Any] = {i.name: form.get(i.name, "") for i in inputs if i.input not in ("file", "protocol_fates")}
+    for i in inputs:
+        if i.input == "protocol_fates":
+            kept[i.name] = {k: v for k, v in form.items() if k.startswith(f"{i.name}-")}
     for i in inputs:
         if i.input == "file" and body and i.name in body:
             kept[i.name] = body[i.name]
@@ -120,6 +134,13 @@ def step_body(step: StepDefinition, form: MultiDict, files: Mapping[str, FileSto
                 body[i.name] = {"title": form.get(f"{i.name}-kept-title", ""),
                                 "sha256": form[f"{i.name}-kept-sha256"],
                                 "media_type": form.get(f"{i.name}-kept-media_type") or None}
+            continue
+        if i.input == "protocol_fates":  # one row per open protocol: <name>-<id>-fate and <name>-<id>-reason
+            body[i.name] = [
+                {"protocol_id": key[len(i.name) + 1:-len("-fate")], "fate": fate,
+                 **({"reason": form.get(key[:-len("fate")] + "reason", "").strip()}
+                    if form.get(key[:-len("fate")] + "reason", "").strip() else {})}
+                for key, fate in form.items() if key.startswith(f"{i.name}-") and key.endswith("-fate") and fate]
             continue
         value = form.get(i.name, "")
         if i.field.type == "names":

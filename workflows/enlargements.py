@@ -6,6 +6,8 @@
 - A state holds one status at a time: a new status entering into force ends the one it replaces, that day,
   and the ended process records which process superseded it (``superseded_by``).
 - Correcting the start of the new status moves the end of the one it replaced with it.
+- Membership goes by accession under version 2 (``route_of``); its admission resolution comes at least two
+  years into the state's pre-stage when that is on record (``pre_stage_minimum``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.enlargement import EnlargementProcess, PreStageLimits
-from domain.errors import StageError
+from domain.enlargement import ACCESSION, AGREEMENT, ROUTES, EnlargementProcess, PreStageLimits
+from domain.errors import InvalidValueError, StageError
 from domain.values import Actor, Stage, StepContext, Target
 from workflows.definitions import CURRENT
 from workflows.fields import to_domain
 from workflows.idempotency import is_recorded, with_digest
 from workflows.steps import Outcome, ProcessService
+
+__all__ = ["ROUTES", "EnlargementService"]
 
 PROCESS_NAMESPACE = uuid5(NAMESPACE_URL, "https://accord.invalid/enlargement")
 
@@ -45,15 +49,27 @@ class EnlargementService(ProcessService):
 
     def pre_stage_limits(self, process: EnlargementProcess) -> PreStageLimits | None:
         """The pre-stage limits a process knows: an Associate Membership in the pre-stage its own, a process
-        to Membership those of the state's latest pre-stage that entered into force (None when there is none,
-        and for any other target)."""
+        to Membership those of the state's pre-stage in force, or of the one its own entry into force ended
+        (None when there is none, and for any other target)."""
         if process.target is Target.ASSOCIATE_MEMBER_PRE_STAGE:
             return process.pre_stage_limits
         if process.target is not Target.MEMBER:
             return None
-        limits = [p.pre_stage_limits for p in self.processes_of(process.state.country,
-                                                                Target.ASSOCIATE_MEMBER_PRE_STAGE)]
-        return next((found for found in reversed(limits) if found is not None), None)
+        for pre_stage in reversed(self.processes_of(process.state.country, Target.ASSOCIATE_MEMBER_PRE_STAGE)):
+            in_force = pre_stage.stage is Stage.IMPLEMENTATION
+            if pre_stage.pre_stage_limits is not None and (in_force or (
+                    process.effective_on is not None and pre_stage.ended_on == process.effective_on)):
+                return pre_stage.pre_stage_limits
+        return None
+
+    @staticmethod
+    def route_of(workflow: Any, target: Target) -> str:
+        """Membership goes by accession under a definition that has the accession's steps (version 2 on): the
+        Convention admits a state only by its accession (Art. III.2b, XVII), never by a bilateral agreement.
+        Every other target, and Membership under version 1, goes by agreement."""
+        if target is Target.MEMBER and workflow.step("deposit_instrument_of_accession") is not None:
+            return ACCESSION
+        return AGREEMENT
 
     def create(self, fields: Mapping[str, Any], actor: Actor, context: StepContext) -> Outcome:
         """Open a process, unless the state has an open one towards the same target."""
@@ -72,7 +88,7 @@ class EnlargementService(ProcessService):
                 f"{state.name} already has an open {target.value} process ({earlier[-1].id})", rule="one_open_process"
             )
         process = EnlargementProcess.start(
-            by=actor, context=context, workflow_version=workflow.version,
+            by=actor, context=context, workflow_version=workflow.version, route=self.route_of(workflow, target),
             id=self.process_id(state.country, target, len(earlier) + 1), **values,
         )
         return self._created(process, context)
@@ -83,6 +99,9 @@ class EnlargementService(ProcessService):
         of the new status moves that end."""
         if step == "correct" and values["field"] == "effective_on":
             return self._move_replaced_end(aggregate, actor, context)
+        if step == "adopt_admission_resolution":
+            self._require_pre_stage_minimum(aggregate, values["decided_on"])
+            return []
         if step != "enter_into_force":
             return []
         ended = []
@@ -101,6 +120,17 @@ class EnlargementService(ProcessService):
                 )
                 ended.append(previous)
         return ended
+
+    def _require_pre_stage_minimum(self, process: EnlargementProcess, decided_on: Any) -> None:
+        """The Council decides on Membership after at least two years in the pre-stage (DOMAIN.md 3.3 step
+        8), when the state's pre-stage is on record as a process; the five-year maximum is shown, not enforced
+        (Serbia's pre-stage lasted longer, DOMAIN.md 3.3 steps 7 and 10)."""
+        limits = self.pre_stage_limits(process)
+        if limits is not None and decided_on < limits.min_end_on:
+            raise InvalidValueError(
+                f"the Council decides on Membership after at least two years in the pre-stage: not before "
+                f"{limits.min_end_on} (the pre-stage began on {limits.began_on})", field="decided_on",
+                rule="pre_stage_minimum")
 
     def _move_replaced_end(self, process: EnlargementProcess, actor: Actor, context: StepContext) -> list[Any]:
         """Correct the end of each process this one superseded that still ends where this one began."""

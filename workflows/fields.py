@@ -10,7 +10,16 @@ from typing import Any
 from uuid import UUID
 
 from domain.dates import plausible_date
-from domain.values import AgreementKind, Counterparty, Document, PartyKind, ReviewOutcome, State, Target
+from domain.values import (
+    AgreementKind,
+    Counterparty,
+    Document,
+    PartyKind,
+    ProtocolFate,
+    ReviewOutcome,
+    State,
+    Target,
+)
 from workflows.definitions import Field
 
 
@@ -26,6 +35,11 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "state": lambda d: State(name=d["name"], country=d["country"]),
     "names": tuple,
     "counterparty": lambda i: Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")),
+    "protocol_fates": lambda items: tuple(
+        i if isinstance(i, ProtocolFate) else ProtocolFate(
+            protocol_id=UUID(i["protocol_id"]) if isinstance(i["protocol_id"], str) else i["protocol_id"],
+            fate=i["fate"], reason=i.get("reason")) for i in items
+    ),
     "counterparties": lambda items: tuple(
         Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")) for i in items
     ),

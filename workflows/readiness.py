@@ -30,6 +30,7 @@ SAMPLES: dict[str, Any] = {
     "document": {"title": ANY_TEXT, "sha256": "0" * 64},
     "uuid": "00000000-0000-0000-0000-000000000000",
     "months": 12,
+    "protocol_fates": [],
 }
 """A value of each field type (``Field.type``) that the step's guards accept whatever the state."""
 
@@ -66,6 +67,11 @@ WAITS_FOR: dict[str, str | Callable[[Any], str]] = {
     "ratified_once": "nothing more: ratification was notified already",
     "signed_and_ratified": _ratified,
     "tacit_renewal": "a term renewed tacitly: only such an agreement needs a notice to end",
+    "accession_route": "nothing: Membership comes by accession, with no bilateral agreement",
+    "accession_only": "nothing: only a process to Membership by accession takes this step",
+    "needs_deposit": "the instrument of accession to be deposited with UNESCO",
+    "deposited_once": "nothing more: the instrument of accession is deposited already",
+    "protocol_fates": "what becomes of each open protocol: terminate or keep (with a reason)",
 }
 """What a step refused by each rule (its slug, ``DomainError.rule``) waits for, as words that follow "waits for"."""
 
@@ -162,13 +168,18 @@ def awaited(step: StepDefinition) -> bool:
     return (step.moves_to is not None and step.moves_to is not Stage.CLOSED) or "needs_pending_review" in step.rules
 
 
+OTHER_ROUTE = frozenset({"accession_route", "accession_only"})
+"""Rules that refuse a step of the other route (an agreement's steps to a process by accession, and the other
+way round): such a step never applies to this process, and is left out rather than said to wait."""
+
 SOMEONE_ELSE = "someone else in that role"
 """The name a step is tried under for another role: nobody's, so that no four-eyes rule refuses it."""
 
 
 def assess(aggregate: Any, workflow: WorkflowDefinition, actor: Actor) -> Readiness:
     """Each step ``actor``'s role may take in the aggregate's stage, and the steps other roles could take."""
-    mine = tuple(try_step(aggregate, step, actor) for step in workflow.available(aggregate.stage, actor.role))
+    tried = (try_step(aggregate, step, actor) for step in workflow.available(aggregate.stage, actor.role))
+    mine = tuple(answer for answer in tried if answer.rule not in OTHER_ROUTE)
     others = tuple(step for step in workflow.steps
                    if aggregate.stage in step.stages and actor.role not in step.roles and awaited(step)
                    and try_step(aggregate, step, Actor(SOMEONE_ELSE, step.roles[0])).would_pass)

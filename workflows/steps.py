@@ -72,8 +72,8 @@ class HistoryEntry:
     hash: str
     prev_hash: str
     workflow_version: int = 1
-    """The version of the workflow definition the event was taken under: the one its aggregate started
-    under (``workflow_version`` of its first event), which a later definition never changes."""
+    """The version of the workflow definition the event was taken under, as the event records it (an event
+    stored before events recorded it was taken under version 1, the only version there was)."""
 
 
 class StepRequest(NamedTuple):
@@ -293,14 +293,11 @@ class ProcessService:
             if after_version and self._load_or_none(aggregate_id) is not None:
                 return
             raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
-        workflow: WorkflowDefinition | None = None
         for position, stored in rows:
             event = self.app.mapper.to_domain_event(stored)
             if not isinstance(event, self.aggregate_class.Event):
                 raise NotFoundError(f"no {self.noun} with id {aggregate_id}")
-            if workflow is None:
-                workflow = self.workflow_of(self.get(aggregate_id, version=1)) if after_version else definition(
-                    self.kind, getattr(event, "workflow_version", 1))
+            workflow = definition(self.kind, event.workflow_version)
             yield HistoryEntry(
                 position=position,
                 version=event.originator_version,

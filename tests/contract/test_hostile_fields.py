@@ -49,11 +49,15 @@ VALID = {"string": "Agreed in the meeting", "text": "Agreed in the meeting.", "d
          "uuid": None, "names": ["Director-General"], "document": DOCUMENT,
          "state": {"name": "Republic of Estonia", "country": "EE"},
          "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}],
-         "counterparty": {"name": "Kingdom of Morocco", "kind": "state", "country": "MA"}, "months": 60}
+         "counterparty": {"name": "Kingdom of Morocco", "kind": "state", "country": "MA"},
+         "protocol_fates": [{"protocol_id": "5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6", "fate": "keep",
+                             "reason": "It stands alone."}],
+         "months": 60}
 NESTED = {"document": {"title": "string", "sha256": "sha256", "media_type": "media_type", "uri": "uri"},
           "state": {"name": "string", "country": "country"},
           "counterparties": {"name": "string", "kind": "enum", "country": "country"},
-          "counterparty": {"name": "string", "kind": "enum", "country": "country"}}
+          "counterparty": {"name": "string", "kind": "enum", "country": "country"},
+          "protocol_fates": {"protocol_id": "uuid", "fate": "enum", "reason": "text"}}
 CORRECTED_DATE = {"agreement": "expires_on", "enlargement": "applied_on"}
 
 
@@ -76,7 +80,7 @@ def targets() -> list[Target]:
                 out.append(Target(kind, step, (name,), "text" if name == "reason" else "string"))
             for f in fields:
                 if f.type in NESTED:
-                    at = (f.name, 0) if f.type == "counterparties" else (f.name,)
+                    at = (f.name, 0) if f.type in ("counterparties", "protocol_fates") else (f.name,)
                     out += [Target(kind, step, (*at, k), t) for k, t in NESTED[f.type].items()]
                 elif f.type == "names":
                     out.append(Target(kind, step, (f.name, 0), "string"))

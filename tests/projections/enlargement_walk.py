@@ -53,8 +53,15 @@ class Process:
     def to_negotiation(self, on: str | None = None) -> Process:
         return self.step("alice", "authorise_negotiation", decided_on=on or self.applied_on)
 
+    @property
+    def by_accession(self) -> bool:
+        return self.outcome.aggregate.route == "accession"
+
     def to_signature(self, on: str | None = None) -> Process:
+        """To the signature stage: the agreement approved, or (by accession) the state admitted."""
         on = on or self.applied_on
+        if self.by_accession:
+            return self.step("alice", "adopt_admission_resolution", decided_on=on)
         return (self.to_negotiation(on)
                 .step("alice", "attach_text", document=document(f"Agreement with {self.name}"))
                 .step("alice", "request_legal_review")
@@ -62,13 +69,20 @@ class Process:
                 .step("dmitri", "approve_agreement", decided_on=on))
 
     def to_ratified(self, on: str | None = None) -> Process:
+        """Ready to enter into force: signed and ratified, or (by accession) admitted and the instrument of
+        accession deposited."""
         on = on or self.applied_on
+        if self.by_accession:
+            return self.to_signature(on).step("bruno", "deposit_instrument_of_accession", deposited_on=on)
         return (self.to_signature(on)
                 .step("alice", "sign_agreement", signed_on=on, signatories=["Director-General", f"{self.name}"])
                 .step("bruno", "notify_ratification", notified_on=on))
 
     def to_force(self, effective_on: str, by: str = "carla", reason: str | None = None) -> Process:
-        return self.to_ratified().step(by, "enter_into_force", effective_on=effective_on, reason=reason)
+        """Into force on ``effective_on``: by agreement (signed and ratified on the application's day), or, for
+        Membership by accession, admitted and its instrument deposited that day."""
+        self.to_ratified(effective_on if self.by_accession else None)
+        return self.step(by, "enter_into_force", effective_on=effective_on, reason=reason)
 
     def end(self, effective_on: str, reason: str = "The state withdrew from the Organization.",
             by: str = "carla") -> Process:

@@ -123,14 +123,9 @@ def test_after_its_participation_ended_a_state_can_rejoin_through_a_new_process(
     second_id = again.get_json()["id"]
     assert second_id != str(first.id)
     assert first.current.status is ProcessStatus.ENDED
-    walk(client, auth, again, [
-        ("alice", "authorise_negotiation", {"decided_on": "1982-06-01"}),
-        ("alice", "attach_text", {"document": document("Accession of Spain")}),
-        ("alice", "request_legal_review", {}),
-        ("bruno", "complete_legal_review", {"outcome": "cleared"}),
-        ("alice", "approve_agreement", {"decided_on": "1982-06-01"}),
-        ("alice", "sign_agreement", {"signed_on": "1982-06-01", "signatories": ["Director-General", "Spain"]}),
-        ("bruno", "notify_ratification", {"notified_on": "1982-12-01"}),
+    walk(client, auth, again, [  # Membership by accession (version 2)
+        ("alice", "adopt_admission_resolution", {"decided_on": "1982-06-01"}),
+        ("bruno", "deposit_instrument_of_accession", {"deposited_on": "1982-12-01"}),
         ("bruno", "enter_into_force", {"effective_on": "1983-01-01"}),
     ])
     services.projections.catch_up()
@@ -201,19 +196,21 @@ def test_after_the_conversion_the_register_lists_the_state_once_in_its_new_capac
 
 
 def test_a_conversion_the_earlier_status_cannot_follow_is_refused_as_a_whole(services):
-    """The member process would enter into force on the day the pre-stage began: the pre-stage cannot end on
+    """The pre-stage would enter into force on the day the Associate Membership began: that cannot end on
     the day it began, so nothing is recorded, on either process."""
-    pre_stage = estonia_in_the_pre_stage(services)
-    member = Process(services.enlargements, "alice", "Estonia", "EE", "member", "2021-02-01").to_ratified()
+    associate = Process(services.enlargements, "alice", "Estonia", "EE", "associate_member",
+                        "2018-03-01").to_force("2021-02-01")
+    pre_stage = Process(services.enlargements, "alice", "Estonia", "EE", "associate_member_pre_stage",
+                        "2021-02-01").to_ratified()
     before = head(services)
 
     with pytest.raises(InvalidValueError) as caught:
-        member.step("carla", "enter_into_force", effective_on="2021-02-01")
+        pre_stage.step("carla", "enter_into_force", effective_on="2021-02-01")
 
     assert caught.value.rule == "dates_in_order"
     assert head(services) == before
-    assert member.current.status is ProcessStatus.RATIFIED
-    assert pre_stage.current.status is ProcessStatus.IN_FORCE
+    assert pre_stage.current.status is ProcessStatus.RATIFIED
+    assert associate.current.status is ProcessStatus.IN_FORCE
 
 
 def test_an_entry_into_force_leaves_other_states_and_unfinished_processes_alone(services):
@@ -296,8 +293,8 @@ def test_the_list_filters_by_stage_status_target_and_country(client, auth, servi
         ({"stage": "signature"}, {"estonia_member", "slovenia"}),
         ({"stage": "implementation"}, {"estonia"}),
         ({"stage": "closed"}, {"ireland"}),
-        ({"status": "approved"}, {"estonia_member"}),
-        ({"status": "ratified"}, {"slovenia"}),
+        ({"status": "admitted"}, {"estonia_member"}),
+        ({"status": "instrument_deposited"}, {"slovenia"}),
         ({"status": "withdrawn"}, {"ireland"}),
         ({"target": "member"}, {"estonia_member", "slovenia"}),
         ({"target": "associate_member"}, {"latvia", "ireland"}),
@@ -374,11 +371,11 @@ def test_steps_lists_what_the_caller_may_take_in_the_current_stage(client, auth,
         return [s["name"] for s in response.get_json()]
 
     assert steps(drafted, "alice") == ["establish_task_force", "submit_task_force_report", "authorise_negotiation",
-                                       "withdraw"]
+                                       "withdraw"], "the steps of Membership by accession are not the pre-stage's"
     assert steps(drafted, "bruno") == ["correct"]
     assert steps(drafted, "farid") == []
-    assert steps(signing.id, "alice") == ["sign_agreement", "withdraw"]
-    assert steps(signing.id, "carla") == ["notify_ratification", "enter_into_force", "correct"]
+    assert steps(signing.id, "alice") == ["withdraw"], "Membership by accession: no bilateral signature"
+    assert steps(signing.id, "carla") == ["enter_into_force", "correct", "deposit_instrument_of_accession"]
     assert steps(in_force.id, "alice") == []
     assert steps(in_force.id, "bruno") == ["end_participation", "correct"]
     fields = {s["name"]: [f["name"] for f in s["fields"]] for s in client.get(

@@ -281,3 +281,21 @@ def test_the_timeline_of_a_partner_is_found_by_its_name_in_any_case(client, auth
     assert response.status_code == 200, response.get_json()
     assert [(p["party"], p["capacity"], p["since"]) for p in response.get_json()["periods"]] == [
         (EPFL, "cooperation_partner", "2024-12-01")]
+
+
+def test_a_corrected_suspension_and_resumption_move_the_partner_s_gap_as_known_after_the_correction(services):
+    walk = Walk(services.agreements, "alice", title="International Co-operation Agreement with Ukraine", kind=ICA,
+                counterparties=[party("Ukraine", "state", "UA")]).to_force("2024-12-01")
+    walk.step("carla", "suspend", effective_on="2025-06-01").step("carla", "resume", effective_on="2025-09-01")
+    services.projections.catch_up()
+    before = time_text(walk.outcome.aggregate.modified_on)
+
+    walk.step("bruno", "correct", field="suspended_on", value="2025-06-10", reason="The Council's own date.")
+    walk.step("bruno", "correct", field="resumed_on", value="2025-08-20", reason="The Council's own date.")
+    services.projections.catch_up()
+
+    assert [partners_on(services, day, before) for day in ("2025-06-05", "2025-08-25")] == [[], []]
+    assert [name for day in ("2025-06-05", "2025-08-25") for name, _ in partners_on(services, day)] == [
+        "Ukraine", "Ukraine"]
+    assert partners_on(services, "2025-06-10") == []
+    assert partners_on(services, "2025-08-19") == []

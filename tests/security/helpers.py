@@ -132,11 +132,18 @@ ENLARGEMENT_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "signature, ratified": _enlargement_ratified,
     "implementation": [*_enlargement_ratified, ("carla", "enter_into_force", {"effective_on": _d["effective"]})],
     "closed": [("alice", "withdraw", {})],
+    # a process to Membership, which goes by accession under version 2 (built with the target member)
+    "by accession, drafting": [],
+    "by accession, admitted": [("alice", "adopt_admission_resolution", {"decided_on": _d["approved"]})],
 }
+BY_ACCESSION = "by accession"
+"""The situations whose process is one to Membership: by accession, not by agreement."""
 
 OBSERVER_SITUATIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "drafting": [],
     "implementation": [("alice", "grant", {"decided_on": "2020-06-01"})],
+    "implementation, suspended": [("alice", "grant", {"decided_on": "2020-06-01"}),
+                                  ("bruno", "suspend", {"effective_on": "2022-03-08"})],
 }
 SITUATIONS = {"agreement": AGREEMENT_SITUATIONS, "enlargement": ENLARGEMENT_SITUATIONS,
               "observer": OBSERVER_SITUATIONS}
@@ -184,7 +191,8 @@ def build(services: Any, kind: str, situation: str) -> tuple[UUID, int]:
     elif kind == "observer":
         outcome = service.create(observer_fields(), ACTORS["alice"], StepContext())
     else:
-        outcome = service.create(enlargement_fields(), ACTORS["alice"], StepContext())
+        target = "member" if situation.startswith(BY_ACCESSION) else "associate_member"
+        outcome = service.create(enlargement_fields(target=target), ACTORS["alice"], StepContext())
     return walk(service, outcome.aggregate, SITUATIONS[kind][situation])
 
 

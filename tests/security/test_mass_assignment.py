@@ -66,6 +66,8 @@ def sample(f: Field) -> Any:
         return ["Director-General"]
     if f.type == "uuid":
         return "5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6"
+    if f.type == "protocol_fates":
+        return [{"protocol_id": "5d7f3c2e-1a4b-4c8d-9e0f-a1b2c3d4e5f6", "fate": "keep", "reason": "Stands alone."}]
     return "Some text"
 
 

@@ -40,6 +40,10 @@ def enlargement(services: Any, name: str, country: str, target: str, applied_on:
     if in_force_on is None:
         return created
     pid = created.id
+    if created.route == "accession":  # Membership under version 2
+        step(service, pid, IR, "adopt_admission_resolution", decided_on=in_force_on)
+        step(service, pid, LEGAL, "deposit_instrument_of_accession", deposited_on=in_force_on)
+        return step(service, pid, LEGAL, "enter_into_force", effective_on=in_force_on)
     step(service, pid, IR, "authorise_negotiation", decided_on=applied_on)
     text = {"title": f"{name} agreement", "sha256": "ab" * 32, "media_type": "application/pdf"}
     step(service, pid, IR, "attach_text", document=text)

@@ -80,5 +80,6 @@ def test_a_process_to_membership_shows_the_pre_stage_s_limits(visitor, processes
     facts = re.sub(r"<[^>]+>", "", html.split("Pre-stage since")[1].split("</dl>")[0])
     assert re.search(r"2021-02-01.*at the earliest \(2 years\)2023-02-01.*at the latest \(5 years\)2026-02-01",
                      facts, re.S), facts
+    assert "<dt>Under the workflow</dt><dd>version 2</dd>" in html, "the history names each event's version"
     assert "Pre-stage since" not in signed_in(visitor, "bruno").get(
         f"/enlargements/{processes['chile'].id}").get_data(as_text=True)

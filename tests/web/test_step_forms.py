@@ -136,7 +136,8 @@ def test_a_new_enlargement_is_made_from_its_form(services, people, visitor):
                                                  "applied_on": "2016-10-12", "reference": "CERN/1234"})
     assert created.status_code == 303
     page = alice.get(created.headers["Location"])
-    assert list(forms_on(page)) == ["establish_task_force", "authorise_negotiation", "withdraw"]
+    assert list(forms_on(page)) == ["establish_task_force", "withdraw", "adopt_admission_resolution"], (
+        "Membership goes by accession: no negotiation of an agreement")
     assert "Submit task force report: waits for the task force to be established" in page_text(page)
     html = forms_on(page)["establish_task_force"]["html"]
     assert '<label for="establish_task_force-decided_on">Decided on</label>' in html
@@ -324,8 +325,8 @@ def test_a_form_without_its_csrf_token_or_for_an_unknown_step_records_nothing(se
 def test_an_enlargement_goes_through_its_forms_with_a_report_signatories_and_a_required_reason(
         services, people, carla, visitor):
     alice, bruno, carla_ = (signed_in(visitor, name) for name in ("alice", "bruno", "carla"))
-    created = alice.submit("/enlargements/new", {"state-name": "Cyprus", "state-country": "CY", "target": "member",
-                                                 "applied_on": "2016-10-12"})
+    created = alice.submit("/enlargements/new", {"state-name": "Cyprus", "state-country": "CY",
+                                                 "target": "associate_member_pre_stage", "applied_on": "2016-10-12"})
     process_id = UUID(created.headers["Location"].split("/")[2])
 
     def take_on(person, step, **fields):

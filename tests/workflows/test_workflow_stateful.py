@@ -3,12 +3,12 @@ by random people in every role (also the same person twice, and one person actin
 change), with random plausible field values, and now and then a stale version.
 
 A small model predicts each command's outcome from the workflow definition (who, in which stage: read from
-``AGREEMENT_V1`` / ``ENLARGEMENT_V1``) and the aggregate's rules (text, clearance, four eyes, signatures, dates
-in order): accepted, or refused for a named reason. Invariants after every command: the outcome is the
-predicted one; a refused command records nothing; an accepted one records exactly one event and moves only where
-the definition says; the stage is always one of the definition's, with a status that stage allows; and the state
-replayed from the stored events equals the repository's (cached, and rebuilt from a snapshot: snapshots every 4
-versions here) and the model's.
+``AGREEMENT_V1`` / ``ENLARGEMENT_V2``, whose Membership goes by accession) and the aggregate's rules (text,
+clearance, four eyes, signatures, dates in order): accepted, or refused for a named reason. Invariants after
+every command: the outcome is the predicted one; a refused command records nothing; an accepted one records
+exactly one event and moves only where the definition says; the stage is always one of the definition's, with
+a status that stage allows; and the state replayed from the stored events equals the repository's (cached, and
+rebuilt from a snapshot: snapshots every 4 versions here) and the model's.
 
 Runs on both backends (derandomized: the same commands on each; a few seconds on SQLite, ~10 s on PostgreSQL).
 """
@@ -33,7 +33,7 @@ from domain.errors import DomainError
 from domain.text import text_refusal
 from domain.values import Actor, Role, Stage, StepContext, Target
 from tests.security.helpers import ACTORS, document, head, next_country
-from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, WorkflowDefinition
+from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V2, WorkflowDefinition
 from workflows.errors import ForbiddenError, StepNotAllowedError, VersionConflictError
 
 SETTINGS = settings(max_examples=50, stateful_step_count=30, deadline=None, derandomize=True, database=None,
@@ -43,13 +43,15 @@ PEOPLE = [*ACTORS.values(), Actor("sam", Role.IR_OFFICER), Actor("sam", Role.LEG
 DATES = ["2024-01-01", "2024-11-20", "2024-12-01", "2025-06-01", "2031-01-01"]
 TEXTS = [document("Draft A"), document("Draft B")]
 PARTIES = ["CERN", "Republic of Chile", "Kingdom of Norway", "Atlantis"]
-DATED = ("held_on", "on", "signed_on", "effective_on", "expires_on", "decided_on", "submitted_on", "notified_on")
+DATED = ("held_on", "on", "signed_on", "effective_on", "expires_on", "decided_on", "submitted_on", "notified_on",
+         "deposited_on")
 STATUS_OF_STAGE = {  # WORKFLOWS.md / API.md: which statuses each stage may show
     "agreement": {Stage.DRAFTING: {"draft"}, Stage.NEGOTIATION: {"under_negotiation"},
                   Stage.SIGNATURE: {"awaiting_signature", "signed"}, Stage.IMPLEMENTATION: {"in_force", "suspended"},
                   Stage.CLOSED: {"terminated", "superseded", "expired", "withdrawn"}},
     "enlargement": {Stage.DRAFTING: {"draft"}, Stage.NEGOTIATION: {"under_negotiation"},
-                    Stage.SIGNATURE: {"approved", "signed", "ratified"}, Stage.IMPLEMENTATION: {"in_force"},
+                    Stage.SIGNATURE: {"approved", "signed", "ratified", "admitted", "instrument_deposited"},
+                    Stage.IMPLEMENTATION: {"in_force"},
                     Stage.CLOSED: {"ended", "withdrawn"}},
 }
 
@@ -223,7 +225,8 @@ class AgreementModel(Model):
 
 @dataclass
 class EnlargementModel(Model):
-    workflow: ClassVar[WorkflowDefinition] = ENLARGEMENT_V1
+    workflow: ClassVar[WorkflowDefinition] = ENLARGEMENT_V2
+    route: str = "agreement"
     applied_on: date = date(2024, 1, 1)
     task_force_on: date | None = None
     report_on: date | None = None
@@ -231,17 +234,29 @@ class EnlargementModel(Model):
     approved_on: date | None = None
     signed_on: date | None = None
     ratified_on: date | None = None
+    admitted_on: date | None = None
+    deposited_on: date | None = None
     ended_on: date | None = None
 
     @property
     def latest(self) -> date:
         """Every new step's date must not precede the latest real-world date recorded so far."""
         return max(d for d in (self.applied_on, self.task_force_on, self.report_on, self.authorised_on,
-                               self.approved_on, self.signed_on, self.ratified_on, self.effective_on) if d)
+                               self.approved_on, self.signed_on, self.ratified_on, self.admitted_on,
+                               self.deposited_on, self.effective_on) if d)
 
     def rule(self, step: str, actor: Actor, f: dict[str, Any], on: dict[str, date]) -> str:
         when = next(iter(on.values()), None)
         in_order = "dates_in_order" if when is not None and when < self.latest else "ok"
+        bilateral = ("authorise_negotiation", "approve_agreement", "sign_agreement", "notify_ratification")
+        if self.route == "accession" and step in bilateral:
+            return "accession_route"
+        if self.route != "accession" and step in ("adopt_admission_resolution", "deposit_instrument_of_accession"):
+            return "accession_only"
+        if step == "adopt_admission_resolution":
+            return "task_force_report_pending" if self.task_force_on and not self.report_on else in_order
+        if step == "deposit_instrument_of_accession":
+            return "deposited_once" if self.deposited_on else in_order
         if step == "establish_task_force":
             return "task_force_once" if self.task_force_on else in_order
         if step == "submit_task_force_report":
@@ -259,6 +274,8 @@ class EnlargementModel(Model):
         if step == "notify_ratification":
             return ("needs_signature" if self.signed_on is None else
                     "ratified_once" if self.ratified_on else in_order)
+        if step == "enter_into_force" and self.route == "accession":
+            return "needs_deposit" if not self.deposited_on else in_order
         if step == "enter_into_force":
             return "signed_and_ratified" if not (self.signed_on and self.ratified_on) else in_order
         if step == "end_participation":
@@ -270,12 +287,12 @@ class EnlargementModel(Model):
     def correction_rule(self, name: str, new: date) -> str | None:
         if name == "applied_on":
             later = [d for d in (self.task_force_on, self.authorised_on, self.approved_on, self.signed_on,
-                                 self.ratified_on, self.effective_on) if d]
+                                 self.ratified_on, self.admitted_on, self.deposited_on, self.effective_on) if d]
             return "dates_in_order" if later and new > min(later) else None
         if name == "effective_on":
             if self.effective_on is None:
                 return "has_effective_on"
-            floor = self.ratified_on or self.signed_on
+            floor = self.deposited_on or self.ratified_on or self.signed_on
             if (floor and new < floor) or (self.ended_on is not None and new >= self.ended_on):
                 return "dates_in_order"
         if name == "ended_on":
@@ -292,6 +309,8 @@ class EnlargementModel(Model):
             "authorise_negotiation": ("authorised_on", "under_negotiation"),
             "approve_agreement": ("approved_on", "approved"), "sign_agreement": ("signed_on", "signed"),
             "notify_ratification": ("ratified_on", "ratified"), "enter_into_force": ("effective_on", "in_force"),
+            "adopt_admission_resolution": ("admitted_on", "admitted"),
+            "deposit_instrument_of_accession": ("deposited_on", "instrument_deposited"),
             "end_participation": ("ended_on", "ended"),
         }
         if step in field_and_status:
@@ -509,7 +528,8 @@ class EnlargementWorkflow(Workflow):
         fields = {"state": {"name": f"State {country}", "country": country}, "target": goal,
                   "applied_on": applied_on}
         self.aggregate_id = self.service.create(fields, ACTORS["alice"], StepContext()).aggregate.id
-        self.model = EnlargementModel(applied_on=date.fromisoformat(applied_on))
+        self.model = EnlargementModel(applied_on=date.fromisoformat(applied_on),
+                                      route="accession" if goal == "member" else "agreement")
         self.stats["sequences"] += 1
 
     def _close_every_process_of(self, country: str) -> None:
@@ -530,9 +550,10 @@ class EnlargementWorkflow(Workflow):
         m = self.model
         assert (aggregate.applied_on, aggregate.task_force_on, aggregate.task_force_report_on,
                 aggregate.negotiation_authorised_on, aggregate.approved_on, aggregate.signed_on,
-                aggregate.ratification_notified_on, aggregate.ended_on) == (
+                aggregate.ratification_notified_on, aggregate.ended_on, aggregate.route, aggregate.admitted_on,
+                aggregate.deposited_on) == (
             m.applied_on, m.task_force_on, m.report_on, m.authorised_on, m.approved_on, m.signed_on,
-            m.ratified_on, m.ended_on)
+            m.ratified_on, m.ended_on, m.route, m.admitted_on, m.deposited_on)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.agreement import CooperationAgreement
 from domain.values import RENEWAL_RULES, AgreementKind, PartyKind, ReviewOutcome
 from workflows.definitions.common import (
@@ -91,7 +93,7 @@ AGREEMENT_V1 = WorkflowDefinition(
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                       (Field("field", "enum", choices=("title", "expires_on", "effective_on", "closed_on")),
+                       (Field("field", "enum", choices=CooperationAgreement.V1_CORRECTABLE),
                         Field("value", "string")),
                        rule="corrects a real-world date or the title; a new event, never a rewrite; an agreement "
                             "never ends before it enters into force",
@@ -125,15 +127,8 @@ TERM_STEPS = (
                           "dates_in_order", "notice_window_closed")),
     StepDefinition("withdraw_notice", (IMPLEMENTATION,), (IR, LEGAL), "NoticeWithdrawn",
                    rule="a notice stands; the agreement renews again at expiry", rules=("notice_standing",)),
-    StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                   (Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
-                    Field("value", "string")),
-                   rule="corrects a real-world date, the title or the term; a new event, never a rewrite; an "
-                        "agreement never ends before it enters into force",
-                   rules=("correctable_field", "changes_something", "has_effective_on", "has_closed_on",
-                          "not_before_last_signature", "dates_in_order")),
 )
-"""Version 2's steps about the term (issue 20): notice, and ``correct`` offering the term's fields too."""
+"""Version 2's steps about the term (issue 20): giving and withdrawing notice."""
 CLOCK_DECISIONS = (
     StepDefinition("renew_tacitly", (IMPLEMENTATION,), (SYSTEM,), "RenewedTacitly",
                    rule="at expiry, renewal tacit and no notice standing: renews for the renewal period, "
@@ -146,6 +141,31 @@ CLOCK_DECISIONS = (
 )
 """What time decides for an agreement under version 2 (``workflows.clock``)."""
 
-AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=TERM_STEPS, creation_fields=TERM_FIELDS,
-                       clock=CLOCK_DECISIONS)
+
+_V1_CORRECT = next(step for step in AGREEMENT_V1.steps if step.name == "correct")
+
+PROTOCOL_STEPS = (
+    StepDefinition("terminate", (IMPLEMENTATION,), (LEGAL,), "Terminated",
+                   (Field("effective_on", "date"),
+                    Field("protocols", "protocol_fates", required=False,
+                          description="one entry per open protocol of this agreement (its children by "
+                                      "parent_id): {protocol_id, fate: terminate|keep, reason (required to "
+                                      "keep)}; none when it has no open protocol")),
+                   rule="-> closed (terminated); says what becomes of each open protocol (rule protocol_fates: "
+                        "each open protocol named once, no other): terminate (terminated with it, the same "
+                        "day, or withdrawn if not yet in force, with this termination as reason) or keep (with "
+                        "the reason)",
+                   moves_to=CLOSED, rules=("dates_in_order", "protocol_fates")),
+)
+"""Version 2's changed step: the fate of a framework's protocols and addenda on its termination (DOMAIN.md P4)."""
+CORRECT_V2 = replace(
+    _V1_CORRECT, fields=(Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
+                         Field("value", "string")),
+    rule=_V1_CORRECT.rule + "; also the term, and the latest suspension's and resumption's dates within their "
+                            "neighbours",
+    rules=(*_V1_CORRECT.rules, "has_date"))
+"""Version 2's ``correct``: version 1's, reaching the term and the latest suspension's and resumption's dates."""
+
+AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=TERM_STEPS + PROTOCOL_STEPS + (CORRECT_V2,),
+                       creation_fields=TERM_FIELDS, clock=CLOCK_DECISIONS)
 """Version 2: the agreement's term, notice and the fate of a framework's protocols."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.enlargement import EnlargementProcess
 from domain.values import ReviewOutcome, Target
 from workflows.definitions.common import (
@@ -22,6 +24,9 @@ from workflows.definitions.common import (
     values_of,
 )
 
+V1_TARGETS = (Target.ASSOCIATE_MEMBER.value, Target.ASSOCIATE_MEMBER_PRE_STAGE.value, Target.MEMBER.value)
+"""The targets version 1 knew (later versions add others)."""
+
 ENLARGEMENT_V1 = WorkflowDefinition(
     kind="enlargement",
     version=1,
@@ -29,7 +34,7 @@ ENLARGEMENT_V1 = WorkflowDefinition(
     create_roles=(IR,),
     creation_fields=(
         Field("state", "state", description="{name, country: ISO 3166-1 alpha-2}"),
-        Field("target", "enum", choices=values_of(Target)),
+        Field("target", "enum", choices=V1_TARGETS),
         Field("applied_on", "date",
               description="the application letter, or the Council decision opening the process"),
     ),
@@ -78,7 +83,8 @@ ENLARGEMENT_V1 = WorkflowDefinition(
         StepDefinition("withdraw", (DRAFTING, NEGOTIATION, SIGNATURE), (IR,), "Withdrawn",
                        rule="-> closed (withdrawn)", moves_to=CLOSED),
         StepDefinition("correct", ALL_STAGES, (LEGAL,), "Corrected",
-                       (Field("field", "enum", choices=tuple(EnlargementProcess.CORRECTABLE)),
+                       (Field("field", "enum", choices=tuple(f for f in EnlargementProcess.CORRECTABLE
+                                                             if f not in EnlargementProcess.ACCESSION_DATES)),
                         Field("value", "string")),
                        rule="corrects a real-world date; a new event, never a rewrite; the dates stay in the "
                             "order of the steps, and a status never ends before it begins",
@@ -95,5 +101,45 @@ CLOCK_DECISIONS = (
 )
 """What time decides for an enlargement process under version 2 (``workflows.clock``)."""
 
-ENLARGEMENT_V2 = revised(ENLARGEMENT_V1, version=2, clock=CLOCK_DECISIONS)
-"""Version 2: membership by accession (DOMAIN.md 3.3) and the pre-stage's limits."""
+_V1 = {step.name: step for step in ENLARGEMENT_V1.steps}
+_BY_AGREEMENT_ONLY = "; not on the route by accession (Membership)"
+
+ACCESSION_STEPS = (
+    StepDefinition("adopt_admission_resolution", (DRAFTING,), (IR,), "AdmissionResolutionAdopted",
+                   (Field("decided_on", "date"), Field("resolution", "string", required=False,
+                                                       description="e.g. CERN/3809")),
+                   rule="Membership by accession: the Council's resolution admitting the state (unanimity, "
+                        "Convention Art. III.2a); after the task force's report if one was set up; not before "
+                        "the state's pre-stage has lasted two years, when its pre-stage is on record as a "
+                        "process (rule pre_stage_minimum)",
+                   moves_to=SIGNATURE, rules=("accession_only", "task_force_report_pending", "dates_in_order")),
+    StepDefinition("deposit_instrument_of_accession", (SIGNATURE,), (LEGAL,), "InstrumentOfAccessionDeposited",
+                   (Field("deposited_on", "date"),),
+                   rule="Membership by accession: the state deposits its instrument of accession with the "
+                        "Director-General of UNESCO (Art. XVII); once",
+                   rules=("accession_only", "deposited_once", "dates_in_order")),
+    replace(_V1["authorise_negotiation"], rule=_V1["authorise_negotiation"].rule + _BY_AGREEMENT_ONLY,
+            rules=(*_V1["authorise_negotiation"].rules, "accession_route")),
+    replace(_V1["approve_agreement"], rule=_V1["approve_agreement"].rule + _BY_AGREEMENT_ONLY,
+            rules=(*_V1["approve_agreement"].rules, "accession_route")),
+    replace(_V1["sign_agreement"], rule=_V1["sign_agreement"].rule + _BY_AGREEMENT_ONLY,
+            rules=(*_V1["sign_agreement"].rules, "accession_route")),
+    replace(_V1["notify_ratification"], rule=_V1["notify_ratification"].rule + _BY_AGREEMENT_ONLY,
+            rules=(*_V1["notify_ratification"].rules, "accession_route")),
+    replace(_V1["enter_into_force"],
+            rule="signed and ratified, or (Membership by accession) the instrument of accession deposited: "
+                 "Membership from the day of deposit (Art. XVIII.2) unless the record gives another; the "
+                 "register changes on effective_on; a status of the same state still in force ends that day",
+            rules=("signed_and_ratified", "needs_deposit", "dates_in_order")),
+    replace(_V1["correct"], fields=(Field("field", "enum", choices=tuple(EnlargementProcess.CORRECTABLE)),
+                                    Field("value", "string"))),
+)
+"""Version 2's steps of Membership by accession (DOMAIN.md 3.3 steps 10 to 12, P2.5 and P2.6): a process to
+Membership opened under version 2 goes by accession, with no bilateral agreement (``route`` "accession");
+every other target goes by agreement as in version 1."""
+
+_REVISED = revised(ENLARGEMENT_V1, version=2, steps=ACCESSION_STEPS, clock=CLOCK_DECISIONS)
+ENLARGEMENT_V2 = replace(_REVISED, creation_fields=tuple(
+    replace(f, choices=values_of(Target)) if f.name == "target" else f for f in _REVISED.creation_fields))
+"""Version 2: membership by accession (DOMAIN.md 3.3), the pre-stage's limits, and Candidate for Accession
+(the pre-2010 procedure, DOMAIN.md 3.4) as a target, by agreement (its Framework Agreement)."""
