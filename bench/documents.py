@@ -201,7 +201,7 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
              "memory: the worker's VmHWM after the runs less its VmHWM after a 1 MiB warm-up"]
     notes += [f"server problem: {p}" for p in problems]
     return {"title": f"documents: upload and download through gunicorn vs the plain driver ({backend})",
-            "version": "", "rows": rows, "notes": notes}
+            "version": f"{mib} MiB", "rows": rows, "notes": notes}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

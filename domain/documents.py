@@ -7,7 +7,8 @@ names hundreds of types from their first bytes but calls any zip a zip or guesse
 the first few hundred bytes, and has no notion of "plain UTF-8 text"; here a zip container is opened and its
 members checked (DOCX: ``[Content_Types].xml`` and ``word/document.xml``; ODT: a ``mimetype`` member naming
 an OpenDocument text), and text must decode as UTF-8 with no control characters but tab, newline, carriage
-return and form feed. Nothing is decompressed but ODT's ``mimetype`` member, which is bounded.
+return and form feed, and not begin as markup (HTML, XML, SVG: a browser would run it). Nothing is
+decompressed but ODT's ``mimetype`` member, which is bounded.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ declared by the client (version 1) and is written too when the vault happens to 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,6 @@ from domain.documents import StoredDocument
 from storage.documents import StoredVault
 
 INDEX = "documents.jsonl"
-READ = 256 * 1024
 
 
 def references(data: Any) -> Iterator[tuple[str, bool]]:
@@ -97,11 +95,3 @@ def read_documents(vault: StoredVault, folder: Path) -> int:
             with open(folder / record.sha256, "rb") as data:
                 stored += vault.put_stored(data, record)
     return stored
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        while piece := data.read(READ):
-            digest.update(piece)
-    return digest.hexdigest()

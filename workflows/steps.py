@@ -17,6 +17,7 @@ A step request is answered in this order, so that each caller hears first what c
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,8 @@ from workflows.errors import (
 from workflows.fields import to_domain
 from workflows.idempotency import first_result_version, is_recorded, with_digest
 from workflows.readiness import Readiness, assess
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,11 @@ class ProcessService:
         outcome = self._save(aggregate, context, others)
         documents = [v for v in values.values() if isinstance(v, Document)]
         if documents and self.documents is not None:
-            self.documents.note_references(aggregate.id, documents)
+            try:
+                self.documents.note_references(aggregate.id, documents)
+            except Exception:  # noqa: BLE001 - the step is recorded: say so; readers wait for the reference
+                log.exception("the step on %s is recorded, but noting its documents' references failed: readers "
+                              "are refused them until an import or a later step notes them", aggregate.id)
         return outcome
 
     def _bound(self, step_def: StepDefinition, fields: Mapping[str, Any]) -> Mapping[str, Any]:

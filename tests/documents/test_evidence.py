@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from bootstrap.cli import main
+from bootstrap.seed.history import load_history
 from domain.agreement import CooperationAgreement
 from domain.values import Actor, AgreementKind, Counterparty, PartyKind, Role, StepContext
+from storage import evidence
 from storage.documents import drop_guards
 from tests.api.helpers import create_agreement, take_step, version_of
 from tests.audit.test_export_import import DIRECTIONS, offline_verify, stores  # noqa: F401 - the fixture
@@ -140,3 +142,14 @@ def test_an_import_carries_the_documents_across_backends_byte_for_byte(stores, o
         for sha256, data in stored.items():
             response = download(client, {"Authorization": f"Bearer {tokens['eva']}"}, sha256)
             assert (response.status_code, response.get_data() == data) == (200, True)
+
+
+def test_history_from_the_published_record_keeps_its_own_kind_of_reference_and_expects_no_file(services):
+    load_history(services.records, say=lambda _line: None)
+    lines = list(services.audit.export_lines())
+    recorded = [json.loads(line) for line in lines if json.loads(line)["aggregate_type"] == "record"]
+    assert len(recorded) == 64
+    assert all(len(line["data"]["entry_sha256"]) == 64 and line["data"]["period"]["sources"] for line in recorded)
+    assert evidence.referenced_in(lines) == {}
+    result = services.audit.verify()
+    assert result.ok, result.problems
