@@ -4,9 +4,7 @@ sha256 (streamed, with Range and conditional GET); the rules are ``workflows.doc
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, request
 from flask.views import MethodView
@@ -16,6 +14,7 @@ from marshmallow import Schema, fields
 from api.auth import current_actor
 from api.current import services
 from api.errors import Problem, problems
+from workflows.documents import DOWNLOAD_HEADERS, content_disposition
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1/documents", description="Documents")
 
@@ -23,13 +22,7 @@ PREFIX = "/api/v1/documents"
 FORM_OVERHEAD = 64 * 1024
 """Room in a request's body for the multipart framing around the file (boundaries, part headers)."""
 SHA256_PATH = re.compile(r"[0-9a-f]{64}")
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-cache",
-    "Accept-Ranges": "bytes",
-}
-"""What every download carries: the browser must not guess a type, run anything, or share a cached copy."""
+SECURITY_HEADERS = {**DOWNLOAD_HEADERS, "Accept-Ranges": "bytes"}
 
 
 class DocumentRecordSchema(Schema):
@@ -92,7 +85,7 @@ class Document(MethodView):
         documents = services().documents
         record = documents.readable(current_actor(), sha256)
         etag = f'"{record.sha256}"'
-        headers = {**SECURITY_HEADERS, "ETag": etag, "Content-Disposition": disposition(record.filename)}
+        headers = {**SECURITY_HEADERS, "ETag": etag, "Content-Disposition": content_disposition(record.filename)}
         if request.if_none_match.contains(record.sha256):
             return Response(status=304, headers=headers)
         start, end, status = 0, record.size, 200
@@ -108,11 +101,3 @@ class Document(MethodView):
         headers["Content-Length"] = str(end - start)
         return Response(documents.chunks(sha256, start, end), status=status, headers=headers,
                         mimetype=record.media_type, direct_passthrough=True)
-
-
-def disposition(filename: str) -> str:
-    """``Content-Disposition: attachment`` with the filename as RFC 6266 gives it: ``filename*`` in UTF-8, and
-    an ASCII ``filename`` for older clients."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = " ".join(re.sub(r"[^A-Za-z0-9._ ()+-]", "_", ascii_name).split()) or "document"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -6,9 +6,12 @@ agreement or enlargement that references the document, and those who uploaded it
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Protocol
+from urllib.parse import quote
 
 from domain.documents import DocumentTooLargeError, StoredDocument, clean_filename, sniff
 from domain.errors import DomainError
@@ -16,10 +19,28 @@ from domain.values import Actor, BoundDocument, Document, Role
 from workflows.definitions import DOCUMENT_STORED, READERS
 from workflows.errors import ForbiddenError, NotFoundError, WorkflowError
 
-__all__ = ["DocumentService", "DocumentTooLargeError", "UnsupportedDocumentError", "Vault"]
+__all__ = ["DOWNLOAD_HEADERS", "DocumentService", "DocumentTooLargeError", "UnsupportedDocumentError", "Vault",
+           "content_disposition"]
 
 UPLOADERS = (Role.IR_OFFICER, Role.LEGAL_OFFICER)
 """Who may upload: the roles that may take ``attach_text``."""
+
+
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "private, no-cache",
+}
+"""What every download of a document carries (the API's and the pages'): the browser must not guess a type,
+run anything, or share a cached copy."""
+
+
+def content_disposition(filename: str) -> str:
+    """``Content-Disposition: attachment`` with the filename as RFC 6266 gives it: ``filename*`` in UTF-8, and
+    an ASCII ``filename`` for older clients."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = " ".join(re.sub(r"[^A-Za-z0-9._ ()+-]", "_", ascii_name).split()) or "document"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class UnsupportedDocumentError(WorkflowError):

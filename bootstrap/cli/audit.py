@@ -22,14 +22,15 @@ def audit() -> None:
 @click.option("--position", type=int, help="prove the log up to this position against --hash")
 @click.option("--hash", "digest", help="a head_hash saved from an earlier verification")
 def audit_verify(position: int | None, digest: str | None) -> None:
-    """Recompute every hash and both chains; exit status 1 on any problem. Prints the digest to save."""
+    """Recompute every hash and both chains, and re-hash every stored document; exit status 1 on any problem.
+    Prints the digest to save."""
     if (position is None) != (digest is None):
         raise click.UsageError("give both --position and --hash, or neither")
     services = command_services()
     head = services.app.recorder.max_notification_id() or 0
     with click.progressbar(length=head, label="verifying", file=sys.stderr) as bar:
         result = (services.audit.prove(position, digest) if position is not None and digest is not None
-                  else services.audit.verify(progress=bar.update))
+                  else services.audit.verify(progress=bar.update, documents=True))
     for p in result.problems:
         click.echo(f"problem at position {p.position} ({p.aggregate_id or '-'} v{p.version or '-'}): {p.problem}")
     click.echo(json.dumps({"ok": result.ok, "events_checked": result.events_checked,
