@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 
 import pytest
 
@@ -136,3 +137,23 @@ def test_a_long_filename_is_cut_keeping_its_extension():
 def test_the_upload_answers_with_the_cleaned_filename(client, auth):
     response = upload(client, auth("alice"), samples.pdf(), "../secret/Draft\u202e v1.pdf")
     assert response.get_json()["filename"] == "Draft v1.pdf"
+
+
+def test_the_same_bytes_uploaded_at_once_by_several_workers_are_stored_once(services):
+    data = samples.text("Article 1. " * 60_000)  # three pieces: the uploads overlap
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def put() -> None:
+        barrier.wait()
+        _, created = services.vault.put(io.BytesIO(data), media_type=TEXT, filename="same.txt", uploaded_by="alice",
+                                        max_bytes=len(data))
+        results.append(created)
+
+    threads = [threading.Thread(target=put) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+    assert rows(services) == (1, 3)
