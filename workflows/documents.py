@@ -119,8 +119,8 @@ class DocumentService:
         if record is None:
             raise DomainError(f"no uploaded document has the sha256 {sha256}: upload it first "
                               "(POST /api/v1/documents)", rule=DOCUMENT_STORED, field=f"{field}.sha256")
-        document = BoundDocument(title=title, sha256=record.sha256, media_type=record.media_type, size=record.size,
-                            filename=record.filename)
+        document = BoundDocument(title=title, sha256=record.sha256, media_type=record.media_type,
+                                 size=record.size, filename=record.filename)
         document.check()
         return document
 
