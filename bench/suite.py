@@ -21,7 +21,7 @@ from typing import Any
 
 BACKENDS = ("sqlite", "postgres")
 UNITS = {"ops/s": "{:,.0f}", "events/s": "{:,.0f}", "req/s": "{:,.0f}", "ms": "{:,.3f}", "MiB": "{:,.1f}",
-         "KiB": "{:,.1f}"}
+         "KiB": "{:,.1f}", "MiB/s": "{:,.1f}"}
 
 
 def say(message: str) -> None:

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "DATE_YEARS_AHEAD": 100,
     "CLOCK_INTERVAL_SECONDS": 3600,  # the embedded clock's rounds (with the in-process views); 0: none
     "WAITING_READERS": 4,  # per worker: min_position reads waiting at once; more answer 503 at once
+    "MAX_DOCUMENT_BYTES": 50 * 1024 * 1024,  # an uploaded document's size limit (413 beyond, nothing kept)
     # Reminders of deadlines by mail (projections.reminders, projections.outbox, storage.smtp)
     "REMINDER_DAYS": "90,30,7",  # days before a deadline
     "REMINDER_ROLES": "ir_officer,legal_officer",  # which of a deadline's officers are reminded

@@ -27,6 +27,7 @@ from storage import archive, audit
 from storage.application import StoredApplication
 from storage.calendar_feeds import StoredFeedTokens
 from storage.credentials import StoredCredentials
+from storage.documents import StoredVault
 from storage.log import page_reader
 from storage.sessions import StoredSessions
 from storage.settings import backend_of
@@ -41,6 +42,7 @@ from workflows.application import AccordApplication
 from workflows.calendar import CalendarFeeds
 from workflows.clock import Clock, Decision
 from workflows.definitions import describe_event, describe_topic, step_name
+from workflows.documents import DocumentService
 from workflows.enlargements import EnlargementService
 from workflows.observers import ObserverService
 from workflows.recorded import RecordService
@@ -73,13 +75,28 @@ def describe_stored(topic: str, stored: dict[str, Any], decode: Callable[[], Any
 
 
 class AuditTrail:
-    """The stored log as auditors use it: verified, proved against a saved digest, exported and imported."""
+    """The stored log as auditors use it: verified, proved against a saved digest, exported and imported; and
+    the documents its events reference."""
 
-    def __init__(self, app: Application):
+    def __init__(self, app: Application, vault: StoredVault):
         self.app = app
+        self.vault = vault
 
-    def verify(self, progress: Callable[[int], None] | None = None) -> audit.Verification:
-        return audit.verify(self.app.recorder, progress=progress)
+    def verify(self, progress: Callable[[int], None] | None = None, documents: bool = False) -> audit.Verification:
+        """The log verified; with ``documents`` (``accord audit verify``), the documents too: each stored one's
+        bytes against its sha256 and size, and each one an event binds to stored bytes present (a problem is
+        placed at the first event referencing it). The page and the API verify the log alone: re-reading every
+        stored document is the command's work, not a request's."""
+        if not documents:
+            return audit.verify(self.app.recorder, progress=progress)
+        bound: dict[str, int] = {}
+        result = audit.verify(self.app.recorder, progress=progress, documents=bound)
+        for sha256, problem in self.vault.problems():
+            result.add(bound.get(sha256, 0), None, None, f"document {sha256}: {problem}")
+        for sha256, position in bound.items():
+            if self.vault.record(sha256) is None:
+                result.add(position, None, None, f"document {sha256}, referenced here, is missing from the vault")
+        return result
 
     def prove(self, position: int, digest: str) -> audit.Verification:
         return audit.prove(self.app.recorder, position, digest)
@@ -96,8 +113,9 @@ class Services:
 
     def __init__(self, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0,
                  sign_in: SignInSettings | None = None, clock_interval: float = 0.0,
-                 mail: MailSettings | None = None):
+                 mail: MailSettings | None = None, max_document_bytes: int = 50 * 1024 * 1024):
         self.storage = storage
+        self.max_document_bytes = max_document_bytes
         self.pool_size = pool_size
         self.token_cache_seconds = token_cache_seconds
         self.sign_in = sign_in or SignInSettings()
@@ -121,11 +139,21 @@ class Services:
 
     @cached_property
     def agreements(self) -> AgreementService:
-        return AgreementService(self.app)
+        return AgreementService(self.app, self.documents)
 
     @cached_property
     def enlargements(self) -> EnlargementService:
-        return EnlargementService(self.app)
+        return EnlargementService(self.app, self.documents)
+
+    @cached_property
+    def vault(self) -> StoredVault:
+        """The documents, in the event store's database."""
+        return StoredVault(self.db)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        """Upload, download and binding of documents to steps."""
+        return DocumentService(self.vault, self.max_document_bytes)
 
     @cached_property
     def observers(self) -> ObserverService:
@@ -188,7 +216,7 @@ class Services:
 
     @cached_property
     def audit(self) -> AuditTrail:
-        return AuditTrail(self.app)
+        return AuditTrail(self.app, self.vault)
 
     @cached_property
     def db(self) -> Database:
@@ -216,6 +244,7 @@ class Services:
         with self.db.transaction() as cursor:  # also made with the deadlines view, which writes into them
             for statement in outbox_ddl(self.db.dialect):
                 cursor.execute(statement)
+        self.vault.create_tables()
         warning = title_index_warning(self.db)
         if warning:
             log.warning("%s", warning)
@@ -297,5 +326,5 @@ class Services:
             self._app.close()
             self._app = None
         for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "audit", "projections",
-                     "calendar", "sender", "db", "clock"):
+                     "calendar", "sender", "db", "clock", "vault", "documents"):
             self.__dict__.pop(name, None)

@@ -39,6 +39,7 @@ from web import (
     audit,
     calendar,
     dashboard,
+    documents,
     enlargements,
     errors,
     home,
@@ -66,6 +67,7 @@ AREAS = (
     audit,
     steps,
     calendar,
+    documents,
 )
 """Each area's module, its blueprint registered under ``pages``: one line per area."""
 

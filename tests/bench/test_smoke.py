@@ -23,9 +23,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections", "pages")
+BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections", "pages", "documents")
 HANG_LIMIT = 600  # seconds per backend before the run counts as hung (speed is the benchmarks' business, not a test's)
-UNITS = {"ops/s", "req/s", "events/s", "ms", "MiB", "KiB"}
+UNITS = {"ops/s", "req/s", "events/s", "ms", "MiB", "KiB", "MiB/s"}
 
 
 def bench_env() -> dict[str, str]:

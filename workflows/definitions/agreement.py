@@ -20,6 +20,7 @@ from workflows.definitions.common import (
     Field,
     StepDefinition,
     WorkflowDefinition,
+    bound_to_stored_bytes,
     revised,
     values_of,
 )
@@ -166,6 +167,9 @@ CORRECT_V2 = replace(
     rules=(*_V1_CORRECT.rules, "has_date"))
 """Version 2's ``correct``: version 1's, reaching the term and the latest suspension's and resumption's dates."""
 
-AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=TERM_STEPS + PROTOCOL_STEPS + (CORRECT_V2,),
+VAULT_STEPS = (bound_to_stored_bytes(AGREEMENT_V1.step("attach_text")),)  # type: ignore[arg-type]
+"""Version 2's text is bytes kept in the vault: attach_text takes the sha256 of an uploaded document."""
+
+AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=VAULT_STEPS + TERM_STEPS + PROTOCOL_STEPS + (CORRECT_V2,),
                        creation_fields=TERM_FIELDS, clock=CLOCK_DECISIONS)
 """Version 2: the agreement's term, notice and the fate of a framework's protocols."""

@@ -20,6 +20,7 @@ from workflows.definitions.common import (
     Field,
     StepDefinition,
     WorkflowDefinition,
+    bound_to_stored_bytes,
     revised,
     values_of,
 )
@@ -138,7 +139,11 @@ ACCESSION_STEPS = (
 Membership opened under version 2 goes by accession, with no bilateral agreement (``route`` "accession");
 every other target goes by agreement as in version 1."""
 
-_REVISED = revised(ENLARGEMENT_V1, version=2, steps=ACCESSION_STEPS, clock=CLOCK_DECISIONS)
+VAULT_STEPS = tuple(bound_to_stored_bytes(ENLARGEMENT_V1.step(name))  # type: ignore[arg-type]
+                    for name in ("submit_task_force_report", "attach_text"))
+"""Version 2's texts are bytes kept in the vault: the steps that take a document take an uploaded one's sha256."""
+
+_REVISED = revised(ENLARGEMENT_V1, version=2, steps=VAULT_STEPS + ACCESSION_STEPS, clock=CLOCK_DECISIONS)
 ENLARGEMENT_V2 = replace(_REVISED, creation_fields=tuple(
     replace(f, choices=values_of(Target)) if f.name == "target" else f for f in _REVISED.creation_fields))
 """Version 2: membership by accession (DOMAIN.md 3.3), the pre-stage's limits, and Candidate for Accession
