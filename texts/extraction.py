@@ -122,8 +122,9 @@ class _Bounded(io.RawIOBase):
 
 
 def _zipped_xml(source: BinaryIO, member: str, limit: int, paragraph_tags: tuple[str, ...],
-                text_of: object) -> Iterator[str]:
-    """The paragraphs of one XML member of a zip archive (DOCX, ODT), parsed as it is decompressed."""
+                text_of: object, aside: tuple[str, ...] = ()) -> Iterator[str]:
+    """The paragraphs of one XML member of a zip archive (DOCX, ODT), parsed as it is decompressed; those
+    inside an ``aside`` element (an ODT footnote) are not the text's own."""
     from defusedxml.ElementTree import iterparse  # a DTD (and so any entity) is refused
     try:
         archive = zipfile.ZipFile(source)
@@ -135,8 +136,11 @@ def _zipped_xml(source: BinaryIO, member: str, limit: int, paragraph_tags: tuple
     try:
         with archive.open(info) as raw:
             stream = io.BufferedReader(_Bounded(raw, limit, member))
-            for _, element in iterparse(stream, events=("end",), forbid_dtd=True):
-                if element.tag in paragraph_tags:
+            depth = 0
+            for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+                if element.tag in aside:
+                    depth += 1 if event == "start" else -1
+                elif event == "end" and element.tag in paragraph_tags and depth == 0:
                     yield text_of(element)  # type: ignore[operator]
                     element.clear()
     except ExtractionRefused:
@@ -185,7 +189,7 @@ def _odt_text(paragraph: object) -> str:
 
 
 def _odt(source: BinaryIO, limit: int) -> Iterator[str]:
-    return _zipped_xml(source, "content.xml", limit, (TEXT + "p", TEXT + "h"), _odt_text)
+    return _zipped_xml(source, "content.xml", limit, (TEXT + "p", TEXT + "h"), _odt_text, aside=(TEXT + "note",))
 
 
 def _pdf(source: BinaryIO, limit: int) -> Iterator[str]:

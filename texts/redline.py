@@ -8,7 +8,8 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
-WORDS = re.compile(r"\s+|[^\s]+")
+WORDS = re.compile(r"\S+\s*|\s+")
+"""A word with the space after it: a change of words then reads as one run, not word, space, word."""
 
 
 def words(before: str, after: str) -> list[dict[str, str]]:
