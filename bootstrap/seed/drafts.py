@@ -23,7 +23,7 @@ def pdf(paragraphs: list[str], title: str = "Draft") -> bytes:
     characters and a blank line between paragraphs."""
     lines = ["BT", "/F1 10 Tf", "12 TL", "57 785 Td"]
     for paragraph in paragraphs:
-        for line in textwrap.wrap(paragraph, LINE_WIDTH) or [""]:
+        for line in textwrap.wrap(paragraph, LINE_WIDTH, break_on_hyphens=False) or [""]:
             lines.append(f"{_pdf_string(line)} Tj T*")
         lines.append("T*")
     lines.append("ET")
@@ -80,3 +80,40 @@ def docx(paragraphs: list[str]) -> bytes:
                            ("word/document.xml", document)):
             archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), text.encode("utf-8"), zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+MONGOLIA_DRAFT_1 = [
+    "International Co-operation Agreement between the European Organization for Nuclear Research (CERN) and "
+    "the Government of Mongolia concerning Scientific and Technical Co-operation in High-Energy Physics",
+    "Article 1 - Purpose. The Parties shall develop scientific and technical co-operation in experimental and "
+    "theoretical high-energy physics, accelerator science and related technologies.",
+    "Article 2 - Forms of co-operation. Co-operation may include the participation of Mongolian scientists in "
+    "CERN's research programme, the exchange of information, and the training of students and engineers.",
+    "Article 3 - Training. CERN shall offer up to two places a year in its summer student programme to "
+    "students of Mongolian universities.",
+    "Article 4 - Costs. Each Party shall bear the costs of its own participation in the activities under this "
+    "Agreement.",
+    "Article 5 - Intellectual property. Results shall be published in accordance with CERN's open access "
+    "policy.",
+    "Article 6 - Duration. This Agreement is concluded for a period of five years and shall be renewed by "
+    "tacit agreement for further periods of five years.",
+    "Article 7 - Entry into force. This Agreement shall enter into force on the date of its signature by both "
+    "Parties.",
+]
+MONGOLIA_DRAFT_2 = [
+    MONGOLIA_DRAFT_1[0],
+    MONGOLIA_DRAFT_1[1],
+    MONGOLIA_DRAFT_1[2],
+    "Article 3 - Training. CERN shall offer up to four places a year in its summer student programme, and one "
+    "place in its technical student programme, to students of Mongolian universities.",
+    "Article 4 - Costs. Each Party shall bear the costs of its own participation in the activities under this "
+    "Agreement, unless the Parties agree otherwise in writing.",
+    MONGOLIA_DRAFT_1[5],
+    "Article 6 - Joint committee. A joint committee of two members appointed by each Party shall meet once a "
+    "year to review the co-operation.",
+    "Article 7 - Duration. This Agreement is concluded for a period of five years and may be renewed by "
+    "exchange of letters.",
+    MONGOLIA_DRAFT_1[7].replace("Article 7", "Article 8"),
+]
+"""The Mongolia agreement's drafts (the demo's compare page): the second widens training, qualifies costs,
+adds a joint committee and changes the renewal."""

@@ -29,8 +29,13 @@ def test_a_changed_paragraph_keeps_both_versions_and_marks_the_words_that_change
 
 
 def test_a_block_of_unequal_length_pairs_paragraphs_in_order_and_adds_the_rest():
-    rows = redline(["x", "old one"], ["x", "new one", "brand new"])
+    rows = redline(["x", "the old one"], ["x", "the new one", "brand new"])
     assert [r["op"] for r in rows] == ["equal", "replace", "insert"]
+
+
+def test_a_different_paragraph_in_the_place_of_another_is_a_removal_and_an_addition_not_a_change():
+    rows = redline(["Article 3. Languages: English and French."], ["Article 5. Entry into force on signature."])
+    assert [r["op"] for r in rows] == ["delete", "insert"]
 
 
 def test_word_marks_put_together_read_as_each_version():
@@ -42,3 +47,19 @@ def test_word_marks_put_together_read_as_each_version():
 
 def test_two_empty_texts_have_no_paragraphs_to_show():
     assert redline([], []) == []
+
+
+def test_a_clause_renumbered_after_an_inserted_one_reads_as_changed_not_removed_and_added():
+    before = ["Article 6. Duration: five years, renewed by tacit agreement.", "Article 7. Entry into force: on signature."]
+    after = ["Article 6. Joint committee: two members per Party, once a year.",
+             "Article 7. Duration: five years, renewable by exchange of letters.",
+             "Article 8. Entry into force: on signature."]
+    rows = redline(before, after)
+    assert [(r["op"], r.get("from_index"), r.get("to_index")) for r in rows] == [
+        ("insert", None, 1), ("replace", 1, 2), ("replace", 2, 3)]
+
+
+def test_the_demo_drafts_differ_in_a_few_clauses():
+    from bootstrap.seed.drafts import MONGOLIA_DRAFT_1, MONGOLIA_DRAFT_2
+    ops = [r["op"] for r in redline(MONGOLIA_DRAFT_1, MONGOLIA_DRAFT_2)]
+    assert (ops.count("equal"), ops.count("replace"), ops.count("insert"), ops.count("delete")) == (4, 4, 1, 0)
