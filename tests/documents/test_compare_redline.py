@@ -50,7 +50,8 @@ def test_two_empty_texts_have_no_paragraphs_to_show():
 
 
 def test_a_clause_renumbered_after_an_inserted_one_reads_as_changed_not_removed_and_added():
-    before = ["Article 6. Duration: five years, renewed by tacit agreement.", "Article 7. Entry into force: on signature."]
+    before = ["Article 6. Duration: five years, renewed by tacit agreement.",
+              "Article 7. Entry into force: on signature."]
     after = ["Article 6. Joint committee: two members per Party, once a year.",
              "Article 7. Duration: five years, renewable by exchange of letters.",
              "Article 8. Entry into force: on signature."]
