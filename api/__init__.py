@@ -15,6 +15,7 @@ from api import (
     audit,
     auth,
     dashboard,
+    documents,
     enlargements,
     errors,
     health,
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(workflows.blp)
     api.register_blueprint(dashboard.blp)
     api.register_blueprint(audit.blp)
+    api.register_blueprint(documents.blp)
     app.register_blueprint(health.blp)
     errors.register(app)
     auth.register(app)
@@ -104,8 +106,8 @@ def init_app(app: Flask) -> None:
     def require_json() -> None:
         if not request.path.startswith("/api/"):
             return
-        if request.method not in ("POST", "PUT", "PATCH"):
-            return
+        if request.method not in ("POST", "PUT", "PATCH") or request.path == documents.PREFIX:
+            return  # an upload is multipart, read by its view under its own size limit
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if not (request.content_length or chunked):
             return

@@ -16,7 +16,7 @@ from api.reads import PageSchema
 from api.schemas import (
     AgreementCreateSchema,
     CounterpartySchema,
-    DocumentSchema,
+    DocumentStateSchema,
     IsoDate,
     SignatureSchema,
     entries_count,
@@ -55,9 +55,9 @@ class AgreementSchema(Schema):
     created_at = UtcDateTime()
     created_by = fields.String()
     updated_at = UtcDateTime()
-    current_text = fields.Nested(DocumentSchema, allow_none=True)
+    current_text = fields.Nested(DocumentStateSchema, allow_none=True)
     legal_clearance = fields.String(metadata={"enum": values_of(Clearance)})
-    finalised_text = fields.Nested(DocumentSchema, allow_none=True)
+    finalised_text = fields.Nested(DocumentStateSchema, allow_none=True)
     rounds_held = entries_count("negotiation rounds", "record_round")
     recent_rounds = recent_entries("negotiation rounds", "record_round")
     signatures = fields.List(fields.Nested(SignatureSchema))

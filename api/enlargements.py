@@ -14,7 +14,7 @@ from api.fields import CountryShaped, UtcDateTime
 from api.processes import Resource, add_routes
 from api.reads import PageSchema
 from api.schemas import (
-    DocumentSchema,
+    DocumentStateSchema,
     EnlargementCreateSchema,
     IsoDate,
     StateSchema,
@@ -42,10 +42,10 @@ class EnlargementSchema(Schema):
     updated_at = UtcDateTime()
     applied_on = IsoDate()
     task_force_on = IsoDate(allow_none=True)
-    task_force_report = fields.Nested(DocumentSchema, allow_none=True)
+    task_force_report = fields.Nested(DocumentStateSchema, allow_none=True)
     task_force_report_on = IsoDate(allow_none=True)
     negotiation_authorised_on = IsoDate(allow_none=True)
-    current_text = fields.Nested(DocumentSchema, allow_none=True)
+    current_text = fields.Nested(DocumentStateSchema, allow_none=True)
     legal_clearance = fields.String()
     rounds_held = entries_count("negotiation rounds", "record_round")
     recent_rounds = recent_entries("negotiation rounds", "record_round")

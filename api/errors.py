@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
 from workflows import errors as wf
+from workflows.documents import DocumentTooLargeError, UnsupportedDocumentError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -49,7 +50,8 @@ PROBLEM_STATUSES: dict[int, str] = {
     409: "Version conflict: If-Match names a version that is no longer the current one",
     412: 'If-Match is required: send the version last read, e.g. "3"',
     413: "The body is too large",
-    415: "The body is not JSON",
+    415: "The body is not JSON (or, for a document, not a kind of document Accord keeps)",
+    416: "The range asked for is outside the document",
     422: "Invalid fields, or a step that the workflow does not allow now (the detail says which rule)",
     503: "The event store is unavailable, or a view has not reached min_position in time; retry later",
 }
@@ -162,6 +164,9 @@ def register(app: Flask) -> None:
             headers["WWW-Authenticate"] = 'Bearer realm="accord"'
         if extra.pop("headers_retry", False):
             headers["Retry-After"] = "1"
+        content_range = extra.pop("headers_content_range", None)
+        if content_range:
+            headers["Content-Range"] = content_range
         return problem_response(error.status, error.title, error.detail, error.slug, headers=headers, **extra)
 
     @app.errorhandler(ValidationError)
@@ -192,6 +197,14 @@ def register(app: Flask) -> None:
     def conflict(error: wf.VersionConflictError) -> Response:
         return problem_response(409, "Version conflict", error.message, "version-conflict",
                                 current_version=error.details.get("current_version"))
+
+    @app.errorhandler(DocumentTooLargeError)
+    def too_large(error: DocumentTooLargeError) -> Response:
+        return problem_response(413, "Content Too Large", error.message, "too-large")
+
+    @app.errorhandler(UnsupportedDocumentError)
+    def unsupported(error: UnsupportedDocumentError) -> Response:
+        return problem_response(415, "Unsupported Media Type", error.message, "unsupported-document")
 
     @app.errorhandler(wf.IdempotencyKeyReusedError)
     def key_reused(error: wf.IdempotencyKeyReusedError) -> Response:

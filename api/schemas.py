@@ -62,6 +62,22 @@ class DocumentSchema(InputSchema):
     uri = Uri(load_default=None, allow_none=True, metadata={"description": "https, http or urn"})
 
 
+class DocumentStateSchema(DocumentSchema):
+    """A text as an agreement's or process's state shows it: a text bound to stored bytes (workflow version 2)
+    also has the size and filename the vault has (download it from /api/v1/documents/{sha256})."""
+
+    size = fields.Integer(metadata={"description": "bytes; only for a text bound to a stored document"})
+    filename = fields.String(metadata={"description": "as uploaded, cleaned; only for a text bound to a stored "
+                                                      "document"})
+
+
+class StoredDocumentSchema(InputSchema):
+    """A document uploaded to the vault: its title here, and its sha256 as POST /api/v1/documents answered it."""
+
+    title = Line(500, required=True)
+    sha256 = Sha256(required=True)
+
+
 class CounterpartySchema(InputSchema):
     name = Line(300, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(values_of(PartyKind)))
@@ -133,6 +149,8 @@ def _schema_field(f: Field) -> fields.Field:
         return RecordedDate(**required, **meta)
     if f.type == "document":
         return fields.Nested(DocumentSchema, **required, **meta)
+    if f.type == "stored_document":
+        return fields.Nested(StoredDocumentSchema, **required, **meta)
     if f.type == "state":
         return fields.Nested(StateSchema, **required, **meta)
     if f.type == "counterparty":

@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     elif storage["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         os.makedirs(os.path.dirname(os.path.abspath(storage["SQLITE_DBNAME"])), exist_ok=True)
     services = Services(storage, int(app.config["DB_POOL_SIZE"]), float(app.config["TOKEN_CACHE_SECONDS"]),
-                        SignInSettings.from_config(app.config))
+                        SignInSettings.from_config(app.config), int(app.config["MAX_DOCUMENT_BYTES"]))
     app.extensions["accord"] = services
     api.init_app(app)
     web.init_app(app)  # after the API: its error pages leave the API's problem+json in place

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "EARLIEST_DATE": "1945-01-01",
     "DATE_YEARS_AHEAD": 100,
     "WAITING_READERS": 4,  # per worker: min_position reads waiting at once; more answer 503 at once
+    "MAX_DOCUMENT_BYTES": 50 * 1024 * 1024,  # an uploaded document's size limit (413 beyond, nothing kept)
 }
 
 

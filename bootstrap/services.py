@@ -21,6 +21,7 @@ from projections.stored_events import stored_record
 from storage import archive, audit
 from storage.application import StoredApplication
 from storage.credentials import StoredCredentials
+from storage.documents import StoredVault
 from storage.log import page_reader
 from storage.sessions import StoredSessions
 from storage.settings import backend_of
@@ -32,6 +33,7 @@ from workflows.access import AccessService
 from workflows.agreements import AgreementService
 from workflows.application import AccordApplication
 from workflows.definitions import describe_event, describe_topic, step_name
+from workflows.documents import DocumentService
 from workflows.enlargements import EnlargementService
 from workflows.observers import ObserverService
 from workflows.recorded import RecordService
@@ -86,8 +88,9 @@ class Services:
     """One Accord application per process, and the services and views built on it."""
 
     def __init__(self, storage: dict[str, str], pool_size: int = 4, token_cache_seconds: float = 0.0,
-                 sign_in: SignInSettings | None = None):
+                 sign_in: SignInSettings | None = None, max_document_bytes: int = 50 * 1024 * 1024):
         self.storage = storage
+        self.max_document_bytes = max_document_bytes
         self.pool_size = pool_size
         self.token_cache_seconds = token_cache_seconds
         self.sign_in = sign_in or SignInSettings()
@@ -106,11 +109,21 @@ class Services:
 
     @cached_property
     def agreements(self) -> AgreementService:
-        return AgreementService(self.app)
+        return AgreementService(self.app, self.documents)
 
     @cached_property
     def enlargements(self) -> EnlargementService:
-        return EnlargementService(self.app)
+        return EnlargementService(self.app, self.documents)
+
+    @cached_property
+    def vault(self) -> StoredVault:
+        """The documents, in the event store's database."""
+        return StoredVault(self.db)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        """Upload, download and binding of documents to steps."""
+        return DocumentService(self.vault, self.max_document_bytes)
 
     @cached_property
     def observers(self) -> ObserverService:
@@ -157,6 +170,7 @@ class Services:
         self.projections.create_tables()
         StoredCredentials(self.db).create_tables()
         StoredSessions(self.db).create_tables()
+        self.vault.create_tables()
         warning = title_index_warning(self.db)
         if warning:
             log.warning("%s", warning)
@@ -196,5 +210,5 @@ class Services:
             self._app.close()
             self._app = None
         for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "audit", "projections",
-                     "db"):
+                     "db", "vault", "documents"):
             self.__dict__.pop(name, None)

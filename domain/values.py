@@ -170,6 +170,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class BoundDocument(Document):
+    """A document bound to bytes kept in Accord's vault (workflow version 2 on): its sha256, size, media type
+    and filename were read from the vault when the step was taken, never from the client."""
+
+    size: int = 0
+    filename: str = ""
+
+
+@dataclass(frozen=True)
 class Counterparty:
     """A state, organisation or institute on the other side of an agreement."""
 
@@ -234,5 +243,6 @@ class Entry:
 STORED_ENUMS: tuple[type[Enum], ...] = (
     Role, Stage, Status, AgreementKind, PartyKind, Clearance, ReviewOutcome, Target, ProcessStatus,
 )
-STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State)
+STORED_VALUES: tuple[type, ...] = (Actor, StepContext, Document, Counterparty, Signature, Entry, State,
+                                   BoundDocument)
 """The enums and value objects events hold: the store tags them "enum.<Name>" and "value.<Name>"."""

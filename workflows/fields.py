@@ -23,6 +23,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "date": _date,
     "uuid": lambda v: UUID(v) if isinstance(v, str) else v,
     "document": lambda d: Document(**d),
+    "stored_document": lambda d: d if isinstance(d, Document) else Document(**d),  # bound by workflows.documents
     "state": lambda d: State(name=d["name"], country=d["country"]),
     "names": tuple,
     "counterparty": lambda i: Counterparty(name=i["name"], kind=PartyKind(i["kind"]), country=i.get("country")),

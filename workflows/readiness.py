@@ -28,6 +28,7 @@ SAMPLES: dict[str, Any] = {
     "text": ANY_TEXT,
     "names": [ANY_TEXT],
     "document": {"title": ANY_TEXT, "sha256": "0" * 64},
+    "stored_document": {"title": ANY_TEXT, "sha256": "0" * 64},  # the vault's check is the form's, not a state
     "uuid": "00000000-0000-0000-0000-000000000000",
 }
 """A value of each field type (``Field.type``) that the step's guards accept whatever the state."""

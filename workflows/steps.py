@@ -29,10 +29,11 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from domain.errors import DomainError
 from domain.records import record_of
-from domain.values import Actor, Role, Stage, StepContext
+from domain.values import Actor, Document, Role, Stage, StepContext
 from workflows.application import AccordApplication
 from workflows.cache import AggregateCache, working_copy
-from workflows.definitions import READERS, StepDefinition, WorkflowDefinition, definition
+from workflows.definitions import DOCUMENT_STORED, READERS, StepDefinition, WorkflowDefinition, definition
+from workflows.documents import DocumentService
 from workflows.errors import (
     ForbiddenError,
     NotFoundError,
@@ -111,9 +112,11 @@ class ProcessService:
     aggregate_class: ClassVar[type[Aggregate]]
     noun: ClassVar[str]
 
-    def __init__(self, app: AccordApplication):
+    def __init__(self, app: AccordApplication, documents: DocumentService | None = None):
         self.app = app
         self.cache = AggregateCache(app.repository, self.aggregate_class)
+        self.documents = documents
+        """The vault's rules: binds a ``stored_document`` field to the stored bytes (none: such steps refused)."""
 
     # ---- steps -----------------------------------------------------------------------------------
 
@@ -168,10 +171,24 @@ class ProcessService:
             reason = fields["reason"]
             fields = {k: v for k, v in fields.items() if k != "reason"}
             context = dataclasses.replace(context, reason=context.reason or reason)
+        fields = self._bound(step_def, fields)
         values = to_domain([f for f in step_def.fields if f.name != "reason"], fields)
         getattr(aggregate, step)(by=actor, context=context, **values)
         others = self.consequences(aggregate, step, values, actor, context)
-        return self._save(aggregate, context, others)
+        outcome = self._save(aggregate, context, others)
+        documents = [v for v in values.values() if isinstance(v, Document)]
+        if documents and self.documents is not None:
+            self.documents.note_references(aggregate.id, documents)
+        return outcome
+
+    def _bound(self, step_def: StepDefinition, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The fields, each ``stored_document`` bound to the vault's record of it (rule ``document_stored``)."""
+        stored = [f.name for f in step_def.fields if f.type == "stored_document" and fields.get(f.name) is not None]
+        if not stored:
+            return fields
+        if self.documents is None:
+            raise DomainError("this process has no document vault", rule=DOCUMENT_STORED)
+        return {**fields, **{name: self.documents.bound(fields[name], name) for name in stored}}
 
     def consequences(self, aggregate: Any, step: str, values: Mapping[str, Any], actor: Actor,
                      context: StepContext) -> list[Any]:

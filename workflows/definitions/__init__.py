@@ -20,7 +20,9 @@ from workflows.definitions.agreement import AGREEMENT_V1, AGREEMENT_V2
 from workflows.definitions.common import (
     ALL_STAGES,
     DOCUMENT,
+    DOCUMENT_STORED,
     READERS,
+    STORED_DOCUMENT,
     Field,
     StepDefinition,
     WorkflowDefinition,
@@ -31,8 +33,9 @@ from workflows.definitions.enlargement import ENLARGEMENT_V1, ENLARGEMENT_V2
 from workflows.definitions.observer import OBSERVER_V1
 
 __all__ = [
-    "AGREEMENT_V1", "AGREEMENT_V2", "ALL_STAGES", "CURRENT", "DEFINITIONS", "DOCUMENT", "ENLARGEMENT_V1",
-    "ENLARGEMENT_V2", "OBSERVER_V1", "READERS", "Field", "StepDefinition", "WorkflowDefinition", "definition",
+    "AGREEMENT_V1", "AGREEMENT_V2", "ALL_STAGES", "CURRENT", "DEFINITIONS", "DOCUMENT", "DOCUMENT_STORED",
+    "ENLARGEMENT_V1", "ENLARGEMENT_V2", "OBSERVER_V1", "READERS", "STORED_DOCUMENT", "Field", "StepDefinition",
+    "WorkflowDefinition", "definition",
     "describe_class", "describe_event", "describe_topic", "revised", "step_name", "values_of",
 ]
 

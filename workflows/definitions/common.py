@@ -80,6 +80,17 @@ READERS = (IR, LEGAL, Role.AUDITOR, Role.MANAGEMENT)
 DRAFTING, NEGOTIATION, SIGNATURE, IMPLEMENTATION, CLOSED = Stage
 ALL_STAGES = tuple(Stage)
 DOCUMENT = Field("document", "document", description="{title, sha256, media_type?, uri?}")
+STORED_DOCUMENT = Field("document", "stored_document",
+                        description="{title, sha256}: the sha256 of a document uploaded to POST /api/v1/documents; "
+                                    "the step records its size, media type and filename as the vault has them")
+DOCUMENT_STORED = "document_stored"
+"""The rule that a step's document is one the vault holds (workflows.documents)."""
+
+
+def bound_to_stored_bytes(step: StepDefinition) -> StepDefinition:
+    """``step`` with its document field taking an uploaded document's sha256 (rule ``document_stored``)."""
+    return replace(step, fields=tuple(STORED_DOCUMENT if f.type == "document" else f for f in step.fields),
+                   rules=(*step.rules, DOCUMENT_STORED))
 
 
 def revised(base: WorkflowDefinition, version: int, steps: tuple[StepDefinition, ...] = (),

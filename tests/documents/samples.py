@@ -1,0 +1,81 @@
+"""Small real files of each kind the vault keeps, and of kinds it refuses, made here with the standard library."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+
+def pdf(text: str = "Draft agreement") -> bytes:
+    """A minimal one-page PDF."""
+    body = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+               b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def _zip(members: dict[str, bytes], stored_first: str | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        if stored_first:
+            archive.writestr(zipfile.ZipInfo(stored_first), members.pop(stored_first), zipfile.ZIP_STORED)
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def docx(text: str = "Draft agreement") -> bytes:
+    return _zip({
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                               b'content-types"/>',
+        "word/document.xml": f'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                             f'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p>'
+                             f'</w:body></w:document>'.encode(),
+    })
+
+
+def odt(text: str = "Draft agreement") -> bytes:
+    return _zip({"mimetype": b"application/vnd.oasis.opendocument.text",
+                 "content.xml": f"<office:document-content><text:p>{text}</text:p></office:document-content>"
+                 .encode()}, stored_first="mimetype")
+
+
+def plain_zip() -> bytes:
+    """A zip that is no office document."""
+    return _zip({"readme.txt": b"hello", "data.csv": b"a,b\n1,2\n"})
+
+
+def png() -> bytes:
+    """A 1x1 white PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
+
+
+def jpeg() -> bytes:
+    """The start of a JPEG (what the sniffer reads) and its end."""
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+
+def text(words: str = "Article 1. The parties agree.\n") -> bytes:
+    return words.encode("utf-8")
+
+
+HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
+LATIN1_TEXT = "Accord conclu à Genève".encode("latin-1")
