@@ -21,6 +21,7 @@ from api import (
     health,
     observers,
     participation,
+    texts,
     workflows,
 )
 from api.errors import Problem, ProblemSchema, describe_problems
@@ -91,6 +92,7 @@ def init_app(app: Flask) -> None:
     for schema in STEP_SCHEMAS.values():
         api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
     api.register_blueprint(agreements.blp)
+    api.register_blueprint(texts.blp)
     api.register_blueprint(enlargements.blp)
     api.register_blueprint(observers.blp)
     api.register_blueprint(participation.blp)

@@ -21,6 +21,7 @@ from projections.stored_events import stored_record
 from storage import archive, audit
 from storage.application import StoredApplication
 from storage.credentials import StoredCredentials
+from storage.document_texts import StoredTexts
 from storage.documents import StoredVault
 from storage.log import page_reader
 from storage.sessions import StoredSessions
@@ -28,6 +29,7 @@ from storage.settings import backend_of
 from storage.sqlite_gate import SoleRunner, gate_for
 from storage.stored_mapper import FastMapper
 from storage.views import database_for, title_index_warning
+from texts.sandbox import extract
 from web.passwords import Argon2Passwords
 from workflows.access import AccessService
 from workflows.agreements import AgreementService
@@ -38,6 +40,7 @@ from workflows.enlargements import EnlargementService
 from workflows.observers import ObserverService
 from workflows.recorded import RecordService
 from workflows.signin import SignInService
+from workflows.texts import TextService
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,11 @@ class Services:
                              trusted_proxies=self.sign_in.trusted_proxies)
 
     @cached_property
+    def texts(self) -> TextService:
+        """Agreements' texts and their comparison; each document's text extracted once, in a child process."""
+        return TextService(self.agreements, self.vault, StoredTexts(self.db), extract)
+
+    @cached_property
     def audit(self) -> AuditTrail:
         return AuditTrail(self.app)
 
@@ -171,6 +179,7 @@ class Services:
         StoredCredentials(self.db).create_tables()
         StoredSessions(self.db).create_tables()
         self.vault.create_tables()
+        StoredTexts(self.db).create_tables()
         warning = title_index_warning(self.db)
         if warning:
             log.warning("%s", warning)
@@ -209,6 +218,6 @@ class Services:
         if self._app is not None:
             self._app.close()
             self._app = None
-        for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "audit", "projections",
-                     "db", "vault", "documents"):
+        for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "texts", "audit",
+                     "projections", "db", "vault", "documents"):
             self.__dict__.pop(name, None)

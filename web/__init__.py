@@ -33,7 +33,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from domain.values import Role
-from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, steps, users
+from web import agreements, audit, dashboard, enlargements, errors, home, participation, signin, steps, texts, users
 from web.current import is_page, person, services
 from web.formatting import as_date, as_time, field_label, relative, utc_time, words
 from web.listing import page_numbers
@@ -47,6 +47,7 @@ AREAS = (
     home,
     users,
     agreements,
+    texts,
     enlargements,
     participation,
     dashboard,

@@ -13,8 +13,8 @@ from marshmallow import fields, validate
 from api.schemas import IsoDate
 from domain.values import AgreementKind, Stage, Status
 from projections import queries
-from web import listing, processes
-from web.current import services, signed_in
+from web import listing, processes, texts
+from web.current import person, services, signed_in
 from web.formatting import words
 from workflows.definitions import READERS, values_of
 
@@ -89,7 +89,9 @@ def show(agreement_id: UUID) -> Any:
     if state.aggregate.parent_id is not None:
         parent = service.get(state.aggregate.parent_id)
     status = 400 if state.errors or asked.errors else 200
+    attached = services().texts.texts_of(agreement_id, person()) if state.aggregate.current_text else []
     return render_template("agreement.html", agreement=state.aggregate, state=state, history=history,
+                           text_choices=texts.text_choices(attached), text_pair=texts.default_pair(attached),
                            diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, parent=parent,
                            kind="agreement",
                            history_link=lambda page: url_for("web.agreements.show", agreement_id=agreement_id,

@@ -96,11 +96,12 @@ class TextService:
             document = entry.data.get("document") if entry.type == "attach_text" else None
             if not isinstance(document, dict) or not document.get("sha256"):
                 continue
+            record = self.documents.record(document["sha256"])
+            kept = {k: getattr(record, k, None) for k in ("media_type", "filename", "size")}
             found.append(AttachedText(
                 version=entry.version, title=document.get("title") or "", sha256=document["sha256"],
-                media_type=document.get("media_type"), filename=document.get("filename"), size=document.get("size"),
-                attached_at=entry.recorded_at, attached_by=entry.actor,
-                stored=self.documents.record(document["sha256"]) is not None))
+                **{k: document.get(k) or kept[k] for k in kept},  # as the step recorded them, else the vault
+                attached_at=entry.recorded_at, attached_by=entry.actor, stored=record is not None))
         return found
 
     def compare(self, agreement_id: UUID, before: str, after: str, actor: Actor) -> Comparison:
