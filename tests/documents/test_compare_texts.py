@@ -168,3 +168,18 @@ def test_comparing_records_nothing_in_the_event_store(client, auth, services):
     before = services.app.recorder.max_notification_id()
     assert compare(client, auth, agreement_id, first, second).status_code == 200
     assert services.app.recorder.max_notification_id() == before
+
+
+def test_the_demo_attaches_two_real_drafts_to_the_mongolia_agreement_that_compare(client, auth, services):
+    from bootstrap.seed.demo import seed_demo
+    from domain.values import Actor, Role
+
+    said: list[str] = []
+    seed_demo(services.agreements, services.access, Actor("pytest@cli", Role.ADMIN), say=said.append)
+    [mongolia] = [line.split()[2] for line in said if line.endswith("Mongolia ICA (legal review pending)")]
+    texts = client.get(f"{AGREEMENTS}/{mongolia}/texts", headers=auth("eva")).get_json()
+    assert [(t["filename"], t["media_type"], t["stored"]) for t in texts] == [
+        ("mongolia-ica-draft-1.pdf", "application/pdf", True),
+        ("mongolia-ica-draft-2.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", True)]
+    body = compare(client, auth, mongolia, texts[0]["sha256"], texts[1]["sha256"], who="eva").get_json()
+    assert body["counts"] == {"equal": 4, "replace": 4, "insert": 1, "delete": 0}
