@@ -11,6 +11,7 @@ the deadline passes.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from texts.extraction import MAX_EXPANDED_BYTES, ExtractionRefused, NoText, Time
 TIMEOUT_SECONDS = 10.0
 """How long reading one document's text may take, start of the child process included."""
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+log = logging.getLogger(__name__)
 
 REFUSALS = {cls.rule: cls for cls in (ExtractionRefused, TooLarge, TimedOut, NoText)}
 
@@ -45,8 +47,10 @@ def extract(chunks: Iterable[bytes], media_type: str | None, *, timeout: float =
     try:
         answer = json.loads(done.stdout)
     except ValueError:
-        # killed by its memory cap or a crash: a document that needs this much is refused as too large
-        raise TooLarge("the document needed more memory than allowed while its text was read") from None
+        if done.returncode < 0 or b"MemoryError" in done.stderr:  # its memory cap, or killed
+            raise TooLarge("the document needed more memory than allowed while its text was read") from None
+        log.error("text extraction failed (exit %s): %s", done.returncode, done.stderr.decode(errors="replace"))
+        raise ExtractionRefused("the document's text could not be read") from None
     if "refused" in answer:
         raise REFUSALS.get(answer["refused"], ExtractionRefused)(answer["detail"])
     return list(answer["paragraphs"])
