@@ -65,6 +65,9 @@ class Documents(MethodView):
         if request.mimetype != "multipart/form-data":
             raise Problem(415, "Unsupported Media Type", "send the document as multipart/form-data", "not-multipart")
         uploads = [upload for _, upload in request.files.items(multi=True)]
+        if request.form:  # the record is the server's: a client names nothing but the file
+            raise Problem(422, "Unprocessable Content", "send the file alone: its hash, type and uploader are the "
+                          "server's", "invalid-fields", errors={name: ["unknown field"] for name in request.form})
         if len(uploads) != 1 or not uploads[0].filename:
             raise Problem(422, "Unprocessable Content", "send exactly one file, with its filename", "invalid-fields",
                           errors={"file": ["exactly one file part with a filename"]})

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flask import request
 
 from bootstrap import create_app
 from domain.values import Actor, Role
+from tests import drafts
 from tests.storage.stores import BACKENDS, fresh_store
 from workflows.access import AccessService
 
@@ -37,6 +39,13 @@ def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]
 def app(storage: dict[str, str]):
     app = create_app({"TESTING": True, "CREATE_TABLES": True, "STORAGE": storage, "PROJECTIONS_IN_PROCESS": False,
                       "READ_WAIT_SECONDS": 1.0})
+
+    @app.before_request
+    def upload_the_drafts_a_request_attaches() -> None:
+        """The drafts (tests/drafts.py) a JSON body names are uploaded first, as a client uploads its texts."""
+        if request.method == "POST" and request.is_json:
+            drafts.keep(app.extensions["accord"], request.get_json(silent=True))
+
     yield app
     app.extensions["accord"].close()
 

@@ -26,7 +26,8 @@ from api.schemas import STEP_LOADERS, AgreementCreateSchema, EnlargementCreateSc
 from domain.values import StepContext
 from workflows.definitions import Field, StepDefinition, WorkflowDefinition
 
-INPUTS = {"date": "date", "enum": "select", "text": "textarea", "document": "file", "names": "textarea"}
+INPUTS = {"date": "date", "enum": "select", "text": "textarea", "document": "file", "stored_document": "file",
+          "names": "textarea"}
 """The input for each field type (``Field.type``); any other type is a one-line text input."""
 REASON = Field("reason", "text", required=False, description="why the step is taken")
 REFERENCE = Field("reference", "string", required=False, description="an external reference, e.g. a Council "
@@ -77,6 +78,9 @@ def _hint(f: Field) -> str:
         return "One name a line."
     if f.type == "document":
         return "Choose the file: Accord computes its SHA-256 and records it with the file's name."
+    if f.type == "stored_document":
+        return ("Choose the file (PDF, DOCX, ODT, plain text, PNG or JPEG): Accord keeps it and records its "
+                "SHA-256, size, type and name.")
     return "" if f.required else "Optional."
 
 
@@ -106,11 +110,21 @@ def typed(form: Mapping[str, str], inputs: list[Input], body: Mapping[str, Any] 
     return kept
 
 
-def step_body(step: StepDefinition, form: MultiDict, files: Mapping[str, FileStorage]) -> dict[str, Any]:
+def step_body(step: StepDefinition, form: MultiDict, files: Mapping[str, FileStorage],
+              store: Callable[[FileStorage], dict[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON body the API would receive for this form: empty inputs are left out (the schema says which are
-    required), names are one a line, a document is the uploaded file's name and hash."""
+    required), names are one a line, a document is the uploaded file's name and hash: a ``stored_document``
+    (workflow version 2) is first kept in the vault by ``store``, which gives its title and sha256."""
     body: dict[str, Any] = {}
     for i in step_inputs(step):
+        if i.input == "file" and i.field.type == "stored_document":
+            upload = files.get(i.name)
+            if upload is not None and upload.filename and store is not None:
+                body[i.name] = store(upload)
+            elif form.get(f"{i.name}-kept-sha256"):  # uploaded on an earlier try of this form
+                body[i.name] = {"title": form.get(f"{i.name}-kept-title", ""),
+                                "sha256": form[f"{i.name}-kept-sha256"]}
+            continue
         if i.input == "file":
             upload = files.get(i.name)
             if upload is not None and upload.filename:

@@ -24,6 +24,7 @@ from web.current import person, services, signed_in
 from web.errors import error_page
 from web.formatting import sentence
 from workflows.definitions import CURRENT, DEFINITIONS, READERS
+from workflows.documents import DocumentTooLargeError, UnsupportedDocumentError
 from workflows.errors import (
     IdempotencyKeyReusedError,
     StepNotAllowedError,
@@ -42,7 +43,7 @@ STEP_TAKERS = {kind: {role for (k, _), workflow in DEFINITIONS.items() if k == k
 
 
 UPLOAD_STEPS = frozenset(s.name for workflow in DEFINITIONS.values() for s in workflow.steps
-                         if any(f.type == "document" for f in s.fields))
+                         if any(f.type in ("document", "stored_document") for f in s.fields))
 """The steps whose form carries a file (a text to attach, a report)."""
 
 
@@ -149,7 +150,7 @@ def take(kind: str, id: UUID, step: str) -> Any:  # noqa: A002
         return StepRequest(fields=fields, expected_version=expected, context=forms.context_of(fields, key))
 
     try:
-        body = forms.step_body(step_def, sent, request.files)
+        body = forms.step_body(step_def, sent, request.files, store=lambda upload: stored(actor, upload))
         again["typed"] = forms.typed(sent, inputs, body)
         outcome = service(kind).take_requested_step(id, step, actor, read)
     except ValidationError as error:
@@ -171,6 +172,16 @@ def take(kind: str, id: UUID, step: str) -> Any:  # noqa: A002
     flash(f"{forms.words(step)}: recorded" + (" (this form was sent before; it was recorded once)"
                                               if outcome.replayed else "") + ".")
     return redirect(process_page(kind, id), 303)
+
+
+def stored(actor: Any, upload: Any) -> dict[str, Any]:
+    """Keep a form's file in the vault, as POST /api/v1/documents does; what the step then names: the file's
+    name as the text's title, and the sha256 of its bytes. A file the vault refuses is the field's error."""
+    try:
+        record, _ = services().documents.upload(actor, upload.stream, upload.filename)
+    except (UnsupportedDocumentError, DocumentTooLargeError) as error:
+        raise ValidationError({"document": [sentence(error.message)]}) from None
+    return {"title": record.filename, "sha256": record.sha256}
 
 
 _route("/<uuid:id>/steps/<step>", "step_form", step_form, ["GET"])

@@ -59,8 +59,10 @@ class Script:
         return self
 
     def text(self, by: str, title: str) -> Script:
-        return self.step(by, "attach_text", document={"title": title, "sha256": _sha(title),
-                                                      "media_type": "application/pdf"})
+        """Upload a short text of the draft (as its officer would), then attach it by its hash."""
+        data = f"{title}\n\nThe text of this draft, as the demo has it.\n".encode()
+        record, _ = self.service.documents.upload(_actor(by), io.BytesIO(data), f"{title}.txt")
+        return self.step(by, "attach_text", document={"title": title, "sha256": record.sha256})
 
     def draft(self, by: str, title: str, data: bytes, filename: str) -> Script:
         """Attach a real file as the next text: uploaded to the vault (the same bytes are kept once, so a

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from tests.drafts import draft
+
 API = "/api/v1"
 AGREEMENTS = f"{API}/agreements"
 PROBLEM = "application/problem+json"
@@ -16,7 +18,7 @@ def sha256_of(label: str) -> str:
 
 def document(title: str = "Draft v1") -> dict[str, str]:
     """A text to attach: its title and the sha256 that binds the audit trail to it."""
-    return {"title": title, "sha256": sha256_of(title), "media_type": "application/pdf"}
+    return draft(title)
 
 
 def agreement_fields(**overrides: Any) -> dict[str, Any]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from bootstrap import create_app
-from tests.api.helpers import AGREEMENTS, API, assert_problem, create_agreement, take_step, version_of, walk
+from tests.api.helpers import (
+    AGREEMENTS,
+    API,
+    assert_problem,
+    create_agreement,
+    document,
+    take_step,
+    version_of,
+    walk,
+)
 from tests.storage.stores import PG
 from workflows.definitions import DEFINITIONS
 
@@ -139,7 +148,7 @@ def test_each_step_says_whether_it_would_pass_now_and_if_not_the_rule_and_what_i
         "withdraw": (True, None, None),
     }
     assert steps["open_negotiation"]["rule_text"] == "current text cleared"
-    walk(client, auth, created, [("bruno", "attach_text", {"document": {"title": "v1", "sha256": "a" * 64}}),
+    walk(client, auth, created, [("bruno", "attach_text", {"document": document("v1")}),
                                  ("alice", "request_legal_review", {})])
     head = services.app.recorder.max_notification_id()
     review = {user: steps_for(client, auth, user, agreement_id)["complete_legal_review"] for user in ("bruno", "carla")}
@@ -162,7 +171,7 @@ def test_a_legal_officer_in_drafting_is_offered_the_legal_steps_of_drafting(clie
 
 def test_the_steps_offered_follow_the_stage(client, auth):
     response = walk(client, auth, create_agreement(client, auth("alice"), expires_on="2030-12-31"), [
-        ("alice", "attach_text", {"document": {"title": "v1", "sha256": "a" * 64}}),
+        ("alice", "attach_text", {"document": document("v1")}),
         ("alice", "request_legal_review", {}),
         ("bruno", "complete_legal_review", {"outcome": "cleared"}),
         ("alice", "open_negotiation", {}),

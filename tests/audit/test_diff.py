@@ -3,18 +3,18 @@ field by field, and exactly the events in between (versions in (V1, V2]); on SQL
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
 
 from tests.audit.helpers import AGREEMENTS, ENLARGEMENTS, agreements
+from tests.drafts import draft
 
 IGNORED = {"version", "updated_at"}
 
 
 def document(title: str) -> dict[str, str]:
-    return {"title": title, "sha256": hashlib.sha256(title.encode()).hexdigest(), "media_type": "application/pdf"}
+    return draft(title)
 
 
 def by_field(changes: list[dict[str, Any]]) -> dict[str, tuple[Any, Any]]:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from domain.values import Role
 from tests.contract import hostile
+from tests.drafts import draft
 from workflows.definitions import CURRENT, Field
 
 API = "/api/v1"
@@ -46,11 +47,12 @@ class Target:
 DOCUMENT = {"title": "Draft v1", "sha256": hashlib.sha256(b"Draft v1").hexdigest(), "media_type": "application/pdf",
             "uri": "https://cds.cern.ch/record/1"}
 VALID = {"string": "Agreed in the meeting", "text": "Agreed in the meeting.", "date": "2024-05-01",
-         "uuid": None, "names": ["Director-General"], "document": DOCUMENT,
+         "uuid": None, "names": ["Director-General"], "document": DOCUMENT, "stored_document": draft("Draft v1"),
          "state": {"name": "Republic of Estonia", "country": "EE"},
          "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}],
          "counterparty": {"name": "Kingdom of Morocco", "kind": "state", "country": "MA"}}
 NESTED = {"document": {"title": "string", "sha256": "sha256", "media_type": "media_type", "uri": "uri"},
+          "stored_document": {"title": "string", "sha256": "sha256"},
           "state": {"name": "string", "country": "country"},
           "counterparties": {"name": "string", "kind": "enum", "country": "country"},
           "counterparty": {"name": "string", "kind": "enum", "country": "country"}}

@@ -4,6 +4,7 @@ limit, with nothing kept of what is refused."""
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 
@@ -102,6 +103,13 @@ def test_an_upload_needs_exactly_one_file_sent_as_multipart(client, auth, servic
     assert client.post(DOCUMENTS, json={"sha256": "0" * 64}, headers=auth("alice")).status_code == 415
     assert client.post(DOCUMENTS, data={"title": "no file"}, headers=auth("alice"),
                        content_type="multipart/form-data").status_code == 422
+    two = {"file": (io.BytesIO(samples.pdf()), "a.pdf"), "other": (io.BytesIO(samples.png()), "b.png")}
+    assert client.post(DOCUMENTS, data=two, headers=auth("alice"), content_type="multipart/form-data"
+                       ).status_code == 422
+    declared = {"file": (io.BytesIO(samples.pdf()), "a.pdf"), "sha256": "0" * 64, "uploaded_by": "eva"}
+    refused = client.post(DOCUMENTS, data=declared, headers=auth("alice"), content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"sha256", "uploaded_by"}
     assert rows(services) == (0, 0)
 
 

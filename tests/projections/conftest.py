@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.drafts import draft
 from tests.projections.helpers import ICA, Walk, party
 
 MOU, FRAMEWORK, PROTOCOL = "memorandum_of_understanding", "framework_agreement", "protocol"
@@ -58,7 +59,7 @@ def build_portfolio(service: Any) -> Portfolio:
         service, "alice", title="Memorandum of Understanding with the Institute for Advanced Detector Studies",
         kind=MOU, counterparties=[party("Institute for Advanced Detector Studies", "institute", "PT")],
         expires_on=day(30),
-    ).step("alice", "attach_text", document={"title": "MoU v1", "sha256": "a" * 64}).step(
+    ).step("alice", "attach_text", document=draft("MoU v1")).step(
         "alice", "withdraw", reason="The institute joined the consortium MoU instead.")
     w["ess"] = Walk(
         service, "dmitri", title="Framework agreement on accelerator research with the European Spallation Source",
@@ -87,7 +88,7 @@ def build_portfolio(service: Any) -> Portfolio:
     w["spain"] = Walk(
         service, "alice", title="Protocol with the Kingdom of Spain on computing", kind=PROTOCOL,
         counterparties=[party("Kingdom of Spain", "state", "ES")],
-    ).step("alice", "attach_text", document={"title": "Spain v1", "sha256": "b" * 64}).step(
+    ).step("alice", "attach_text", document=draft("Spain v1")).step(
         "alice", "request_legal_review").step("carla", "complete_legal_review", outcome="changes_requested")
     w["korea"] = Walk(
         service, "alice", title="International Co-operation Agreement between CERN and the Republic of Korea",
@@ -103,7 +104,7 @@ def build_portfolio(service: Any) -> Portfolio:
     time.sleep(0.01)
     w["chile"].step("alice", "record_milestone", on="2025-03-15", summary="Joint committee met.")
     w["mongolia"].step("dmitri", "record_round", held_on="2025-05-20", summary="Scope agreed.")
-    w["nairobi"].step("alice", "attach_text", document={"title": "Nairobi v1", "sha256": "c" * 64})
+    w["nairobi"].step("alice", "attach_text", document=draft("Nairobi v1"))
     w["japan"].step("alice", "record_round", held_on="2025-05-21", summary="First round in Tokyo.")
     return Portfolio(walks=w, today=today, mid=mid)
 

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.values import StepContext
+from tests.drafts import keep
 from tests.projections.helpers import ACTORS, document
 
 API = "/api/v1"
@@ -46,6 +47,7 @@ class Process:
     def step(self, by: str, step: str, reason: str | None = None, reference: str | None = None,
              **fields: Any) -> Process:
         aggregate = self.outcome.aggregate
+        keep(self.service, fields)
         self.outcome = self.service.take_step(aggregate.id, step, fields, ACTORS[by], aggregate.version,
                                               StepContext(reason=reason, reference=reference))
         return self

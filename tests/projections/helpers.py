@@ -18,6 +18,7 @@ from uuid import UUID
 from bootstrap.services import Services
 from domain.values import Actor, StepContext
 from tests.conftest import USERS
+from tests.drafts import draft, keep
 from tests.storage.stores import process_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ def sha256_of(label: str) -> str:
 
 
 def document(title: str) -> dict[str, str]:
-    return {"title": title, "sha256": sha256_of(title), "media_type": "application/pdf"}
+    return draft(title)
 
 
 def party(name: str, kind: str = "state", country: str | None = None) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class Walk:
     def step(self, by: str, step: str, reason: str | None = None, reference: str | None = None,
              **fields: Any) -> Walk:
         aggregate = self.outcome.aggregate
+        keep(self.service, fields)
         self.outcome = self.service.take_step(aggregate.id, step, fields, ACTORS[by], aggregate.version,
                                               StepContext(reason=reason, reference=reference))
         return self

@@ -20,6 +20,7 @@ from bootstrap import cli
 from bootstrap.services import Services
 from projections.engine import INDEX_NAME, RestoreDetectedError
 from storage.settings import storage_env
+from tests.drafts import draft
 from tests.projections.helpers import (
     Runner,
     Writer,
@@ -361,7 +362,7 @@ def test_min_position_waits_for_the_view_then_answers_and_times_out_with_503(cli
     assert waited >= 0.25, waited  # it waited for the runner started 0.3 s later
 
     stepped = client.post(f"{AGREEMENTS}/{new_id}/steps/attach_text", headers={**auth("alice"), "If-Match": '"1"'},
-                          json={"document": {"title": "v1", "sha256": "d" * 64}})
+                          json={"document": draft("v1")})
     assert stepped.status_code == 200 and int(stepped.headers["X-Position"]) > position
     services.projections.catch_up()
     entries = client.get(JOURNAL, query_string={"min_position": stepped.headers["X-Position"], "after": position},

@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.countries import ASSIGNED
 from domain.values import Actor, Role, StepContext
 from tests.conftest import USERS
+from tests.drafts import draft, keep
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -40,7 +41,7 @@ def sha256_of(label: str) -> str:
 
 
 def document(title: str) -> dict[str, str]:
-    return {"title": title, "sha256": sha256_of(title), "media_type": "application/pdf"}
+    return draft(title)
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
@@ -187,6 +188,7 @@ def build(services: Any, kind: str, situation: str) -> tuple[UUID, int]:
 
 def walk(service: Any, aggregate: Any, steps: Sequence[tuple[str, str, dict[str, Any]]]) -> tuple[UUID, int]:
     for user, step, fields in steps:
+        keep(service, fields)
         aggregate = service.take_step(aggregate.id, step, dict(fields), ACTORS[user], aggregate.version,
                                       StepContext()).aggregate
     return aggregate.id, aggregate.version

@@ -21,6 +21,7 @@ from psycopg import sql
 
 import workflows.access
 from domain.values import Actor, Role, StepContext
+from tests.drafts import draft
 from tests.projections.helpers import snapshot, view_tables
 from tests.security.helpers import (
     ACTORS,
@@ -109,7 +110,7 @@ def test_bad_tokens_get_401_before_any_view_runs(client, services, tokens, auth,
     created = client.post(BASE["agreement"], json=agreement_fields(), headers=auth("alice"))
     agreement_id = created.get_json()["id"]
     attached = client.post(step_url("agreement", agreement_id, "attach_text"), headers={
-        **auth("alice"), "If-Match": '"1"'}, json={"document": {"title": "v1", "sha256": "a" * 64}})
+        **auth("alice"), "If-Match": '"1"'}, json={"document": draft("v1")})
     assert attached.status_code == 200
     assert client.get(BASE["agreement"], headers={"Authorization": f"Bearer {henri}"}).status_code == 200
     services.access.revoke(ADMIN, "henri")

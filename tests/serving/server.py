@@ -108,6 +108,30 @@ class Server:
         finally:
             conn.close()
 
+    def upload(self, user: str, data: bytes, filename: str, timeout: float = REQUEST_TIMEOUT) -> Reply:
+        """POST /api/v1/documents with ``data`` as its one file part (multipart/form-data)."""
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        started = time.monotonic()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("POST", "/api/v1/documents", body=body, headers={
+                "Authorization": f"Bearer {self.tokens[user]}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            response = conn.getresponse()
+            raw = response.read()
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            return Reply(response.status, headers, json.loads(raw) if raw else raw, time.monotonic() - started)
+        finally:
+            conn.close()
+
+    def draft(self, title: str, user: str = "alice") -> dict[str, str]:
+        """Upload the draft whose text is ``title`` (tests/drafts.py); its {title, sha256} to attach."""
+        reply = self.upload(user, title.encode(), f"{title}.txt")
+        assert reply.status in (200, 201), f"upload: {reply.status} {reply.body}"
+        return {"title": title, "sha256": reply.body["sha256"]}
+
     def log(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
@@ -171,8 +195,7 @@ def take(server: Server, agreement_id: str, name: str, user: str, version: int, 
 
 def into_negotiation(server: Server, agreement_id: str, version: int) -> int:
     """Drafting -> negotiation (text, legal review cleared, negotiation opened); return the version."""
-    version = take(server, agreement_id, "attach_text", "alice", version,
-                   {"document": {"title": "Draft 1", "sha256": "a" * 64}})
+    version = take(server, agreement_id, "attach_text", "alice", version, {"document": server.draft("Draft 1")})
     version = take(server, agreement_id, "request_legal_review", "alice", version)
     version = take(server, agreement_id, "complete_legal_review", "bruno", version, {"outcome": "cleared"})
     return take(server, agreement_id, "open_negotiation", "alice", version)
@@ -275,6 +298,15 @@ class KeyedWriter(threading.Thread):
         self.requests: list[Logical] = []
         self.failure: str | None = None
 
+    def _draft(self, title: str) -> dict[str, str]:
+        """Upload a draft, retried like a keyed request (a worker may be killed under it)."""
+        for _ in range(20):
+            try:
+                return self.server.draft(title)
+            except (OSError, http.client.HTTPException, AssertionError):
+                time.sleep(0.2)
+        return self.server.draft(title)
+
     def _send(self, method: str, path: str, body: Any, logical: Logical) -> Logical:
         self.requests.append(logical)
         return send_keyed(self.server, method, path, "alice", body, logical, self.timeout, self.give_up_after,
@@ -289,10 +321,11 @@ class KeyedWriter(threading.Thread):
                 self.failure = f"create: {created.status} {created.body!r}"
                 return
             agreement_id, version = created.aggregate_id, created.version
+            texts = [self._draft(f"Text {n} of writer {self.number}") for n in (1, 2)]
             for n in range(1, self.max_requests):
                 if self.stop_event.is_set():
                     return
-                body = {"document": {"title": f"Text {n} of writer {self.number}", "sha256": f"{n:064x}"}}
+                body = {"document": texts[n % 2]}
                 done = self._send("POST", f"/api/v1/agreements/{agreement_id}/steps/attach_text", body,
                                   Logical(f"{self.run_id}-{self.number}-{n}", "attach_text", agreement_id, version))
                 if done.status != 200:

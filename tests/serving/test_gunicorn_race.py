@@ -41,8 +41,7 @@ def test_concurrent_clients_racing_one_step_get_one_winner_and_409s(server: Serv
     agreement_id, version = created.body["id"], int(created.headers["etag"].strip('"'))
     assert version == 1
 
-    version = take(server, agreement_id, "attach_text", "alice", version,
-                   {"document": {"title": "Draft 1", "sha256": "a" * 64}})
+    version = take(server, agreement_id, "attach_text", "alice", version, {"document": server.draft("Draft 1")})
     version = take(server, agreement_id, "request_legal_review", "alice", version)
     version = take(server, agreement_id, "complete_legal_review", "bruno", version, {"outcome": "cleared"})
     version = take(server, agreement_id, "open_negotiation", "alice", version)

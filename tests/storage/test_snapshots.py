@@ -11,8 +11,8 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
 from bootstrap import create_app
-from bootstrap.seed.demo import _sha
 from domain.values import RECENT_ENTRIES, Actor, Entry, Role, StepContext
+from tests.drafts import draft, keep
 from workflows.errors import IdempotencyKeyReusedError
 from workflows.fields import to_domain
 
@@ -31,10 +31,10 @@ def milestones(day: str) -> list[tuple[Actor, str, dict[str, Any]]]:
 
 
 AGREEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
-    (ALICE, "attach_text", {"document": {"title": "v1", "sha256": _sha("v1")}}),
+    (ALICE, "attach_text", {"document": draft("v1")}),
     (ALICE, "request_legal_review", {}),
     (BRUNO, "complete_legal_review", {"outcome": "changes_requested", "comments": "Article 3."}),
-    (CARLA, "attach_text", {"document": {"title": "v2", "sha256": _sha("v2")}}),
+    (CARLA, "attach_text", {"document": draft("v2")}),
     (ALICE, "request_legal_review", {}),
     (BRUNO, "complete_legal_review", {"outcome": "cleared"}),
     (ALICE, "open_negotiation", {}),
@@ -53,9 +53,9 @@ AGREEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
 ENLARGEMENT_STEPS: list[tuple[Actor, str, dict[str, Any]]] = [
     (ALICE, "establish_task_force", {"decided_on": "2020-03-01"}),
     (ALICE, "submit_task_force_report", {"submitted_on": "2020-09-01",
-                                         "document": {"title": "report", "sha256": _sha("report")}}),
+                                         "document": draft("report")}),
     (ALICE, "authorise_negotiation", {"decided_on": "2020-12-01"}),
-    (ALICE, "attach_text", {"document": {"title": "AM agreement", "sha256": _sha("am")}}),
+    (ALICE, "attach_text", {"document": draft("AM agreement")}),
     (ALICE, "request_legal_review", {}),
     (BRUNO, "complete_legal_review", {"outcome": "cleared"}),
     *rounds("2021-01-15"),
@@ -75,6 +75,7 @@ def uncached_services(storage, snapshot_interval: int):
                       "STORAGE": {**storage, "SNAPSHOT_INTERVAL": str(snapshot_interval),
                                   "AGGREGATE_CACHE_MAXSIZE": ""}})
     services = app.extensions["accord"]
+    keep(services, [AGREEMENT_STEPS, ENLARGEMENT_STEPS])  # the texts they attach, uploaded (tests/drafts.py)
     yield services
     services.close()
 
@@ -229,6 +230,7 @@ def cached_snapshotting(storage):
 
     services = Services(storage_env({}, {**storage, "SNAPSHOT_INTERVAL": "4"}))
     services.create_tables()
+    keep(services, AGREEMENT_STEPS)
     yield services
     services.close()
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from bootstrap.seed.demo import seed_demo
 from domain.values import Actor, Role, StepContext
+from tests.drafts import draft, keep
 from tests.web.conftest import OPERATOR
 
 IR = Actor("alice", Role.IR_OFFICER)
@@ -28,6 +29,7 @@ def agreements(services: Any) -> dict[str, Any]:
 
 def step(service: Any, aggregate_id: Any, actor: Actor, name: str, **fields: Any) -> Any:
     current = service.get(aggregate_id)
+    keep(service, fields)
     return service.take_step(aggregate_id, name, fields, actor, current.version, StepContext()).aggregate
 
 
@@ -41,7 +43,7 @@ def enlargement(services: Any, name: str, country: str, target: str, applied_on:
         return created
     pid = created.id
     step(service, pid, IR, "authorise_negotiation", decided_on=applied_on)
-    text = {"title": f"{name} agreement", "sha256": "ab" * 32, "media_type": "application/pdf"}
+    text = draft(f"{name} agreement")
     step(service, pid, IR, "attach_text", document=text)
     step(service, pid, IR, "request_legal_review")
     step(service, pid, LEGAL, "complete_legal_review", outcome="cleared")

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from tests.drafts import draft
 from tests.web import stories
 from tests.web.conftest import signed_in
 
@@ -153,7 +154,7 @@ def test_a_long_history_is_shown_a_page_at_a_time_newest_first(visitor, services
         stories.IR, stories.StepContext()).aggregate
     for n in range(30):
         stories.step(services.agreements, created.id, stories.IR, "attach_text",
-                     document={"title": f"Draft {n}", "sha256": f"{n:064x}"})
+                     document=draft(f"Draft {n}"))
     farid = signed_in(visitor, "farid")
     first = farid.get(f"/agreements/{created.id}").get_data(as_text=True)
     assert first.count('class="timeline__event"') == 25 and 'id="v31"' in first and 'id="v7"' in first

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.drafts import draft
 from tests.web import stories
 from tests.web.conftest import signed_in
 
@@ -73,7 +74,7 @@ def test_no_page_asks_the_views_once_per_row(visitor, services, demo, monkeypatc
              "counterparties": [{"name": "Republic of Chile", "kind": "state", "country": "CL"}]},
             stories.IR, stories.StepContext()).aggregate
         stories.step(services.agreements, created.id, stories.IR, "attach_text",
-                     document={"title": f"More {n} v1", "sha256": f"{n:064x}"})
+                     document=draft(f"More {n} v1"))
         stories.step(services.agreements, created.id, stories.IR, "request_legal_review")
         stories.enlargement(services, f"State {n}", MORE_STATES[n], "associate_member", "2024-01-01")
     services.projections.catch_up()

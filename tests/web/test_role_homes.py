@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.drafts import draft
 from tests.web import stories
 from tests.web.conftest import OPERATOR, password_of
 
@@ -69,7 +70,7 @@ def test_a_legal_officers_review_queue_oldest_first_with_the_text(visitor, servi
     assert "you attached it, so another legal officer reviews it" in carla
     nairobi = demo[NAIROBI]
     stories.step(services.agreements, nairobi, stories.IR, "attach_text",
-                 document={"title": "Nairobi MoU v1", "sha256": "cd" * 32})
+                 document=draft("Nairobi MoU v1"))
     stories.step(services.agreements, nairobi, stories.IR, "request_legal_review")
     services.projections.catch_up()
     html = signed_in(visitor, "bruno").get("/").get_data(as_text=True)

@@ -156,13 +156,20 @@ def test_a_text_is_attached_by_choosing_a_file_whose_sha256_accord_computes(serv
                                                           "application/pdf")
     missing = send(alice, forms_on(steps_page(alice, agreement_id))["attach_text"])
     assert missing.status_code == 422 and 'id="attach_text-document-error"' in missing.get_data(as_text=True)
+    before = head(services)
+    page = send(alice, forms_on(steps_page(alice, agreement_id))["attach_text"],
+                document=(io.BytesIO(b"<html><script>alert(1)</script></html>"), "draft.pdf", "application/pdf"))
+    assert page.status_code == 422 and 'id="attach_text-document-error"' in page.get_data(as_text=True)
+    assert "is not a PDF, DOCX, ODT, UTF-8 plain text, PNG or JPEG document" in page_text(page)
+    assert head(services) == before
+    assert services.db.query("SELECT COUNT(*) AS n FROM documents")[0]["n"] == 1
 
 
 def test_a_text_larger_than_an_api_body_may_be_attached_and_other_forms_keep_the_limit(site, services, people,
                                                                                        visitor):
     alice = signed_in(visitor, "alice")
     agreement_id = new_agreement(alice)
-    content = bytes(range(256)) * 8192  # 2 MiB, beyond MAX_CONTENT_LENGTH
+    content = b"%PDF-1.7\n" + bytes(range(256)) * 8192  # 2 MiB, beyond MAX_CONTENT_LENGTH
     assert len(content) > site.config["MAX_CONTENT_LENGTH"]
     taken = send(alice, forms_on(steps_page(alice, agreement_id))["attach_text"],
                  document=(io.BytesIO(content), "annexes.pdf", "application/pdf"))

@@ -118,7 +118,8 @@ def test_an_agreement_in_force_without_an_expiry_cannot_be_renewed_nor_expire(se
 
 def test_every_rule_a_definition_names_has_words_or_concerns_a_value_the_form_checks():
     value_rules = {"party_unknown", "not_before_last_signature", "later_expiry", "dates_in_order",
-                   "correctable_field", "changes_something", "not_self", "has_closed_on", "has_date"}
+                   "correctable_field", "changes_something", "not_self", "has_closed_on", "has_date",
+                   "document_stored"}
     worded = set(WAITS_FOR) | {rule for _, rule in STEP_WAITS_FOR}
     named = {rule for workflow in DEFINITIONS.values() for step in workflow.steps for rule in step.rules}
     assert named - worded - value_rules == set()

@@ -32,6 +32,7 @@ from domain.dates import PLAUSIBLE, date_from_text
 from domain.errors import DomainError
 from domain.text import text_refusal
 from domain.values import Actor, Role, Stage, StepContext, Target
+from tests.drafts import keep
 from tests.security.helpers import ACTORS, document, head, next_country
 from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, WorkflowDefinition
 from workflows.errors import ForbiddenError, StepNotAllowedError, VersionConflictError
@@ -400,6 +401,7 @@ class Workflow(RuleBasedStateMachine):
     def _command(self, step: str, actor: Actor, fields: dict[str, Any], stale: bool) -> None:
         expected = self.model.predict(step, actor, fields, stale)
         before, stage_before = head(self.services), self.model.stage
+        keep(self.services, fields)
         try:
             outcome = self.service.take_step(self.aggregate_id, step, dict(fields), actor,
                                              self.model.version - 1 if stale else self.model.version, StepContext())

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from bootstrap.services import Services
 from domain.values import Actor, Role, StepContext
+from tests.drafts import draft, keep
 
 ALICE, BOB = Actor("alice", Role.IR_OFFICER), Actor("bob", Role.IR_OFFICER)
-TEXT = {"document": {"title": "Draft 1", "sha256": "a" * 64}}
-TEXT_2 = {"document": {"title": "Draft 2", "sha256": "b" * 64}}
+TEXT = {"document": draft("Draft 1")}
+TEXT_2 = {"document": draft("Draft 2")}
 
 
 def started(services: Services, idempotency_key: str | None = None) -> tuple[object, int]:
-    """A new agreement (in drafting): its id and version."""
+    """A new agreement (in drafting): its id and version. TEXT and TEXT_2 are uploaded (tests/drafts.py)."""
+    keep(services, [TEXT, TEXT_2])
     outcome = services.agreements.create(
         {"title": "ICA", "kind": "protocol", "counterparties": [{"name": "Chile", "kind": "state", "country": "CL"}]},
         ALICE, StepContext(idempotency_key=idempotency_key))

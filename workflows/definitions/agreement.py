@@ -17,6 +17,7 @@ from workflows.definitions.common import (
     Field,
     StepDefinition,
     WorkflowDefinition,
+    bound_to_stored_bytes,
     revised,
     values_of,
 )
@@ -99,5 +100,8 @@ AGREEMENT_V1 = WorkflowDefinition(
     ),
 )
 
-AGREEMENT_V2 = revised(AGREEMENT_V1, version=2)
+VAULT_STEPS = (bound_to_stored_bytes(AGREEMENT_V1.step("attach_text")),)  # type: ignore[arg-type]
+"""Version 2's text is bytes kept in the vault: attach_text takes the sha256 of an uploaded document."""
+
+AGREEMENT_V2 = revised(AGREEMENT_V1, version=2, steps=VAULT_STEPS)
 """Version 2: the agreement's term, notice and the fate of a framework's protocols."""
