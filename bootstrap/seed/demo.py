@@ -66,11 +66,8 @@ class Script:
 
     def draft(self, by: str, title: str, data: bytes, filename: str) -> Script:
         """Attach a real file as the next text: uploaded to the vault (the same bytes are kept once, so a
-        second run uploads nothing new), then attached by its sha256. Without a vault, a text by title."""
-        documents = self.service.documents
-        if documents is None:
-            return self.text(by, title)
-        stored, _ = documents.upload(_actor(by), io.BytesIO(data), filename)
+        second run uploads nothing new), then attached by its sha256."""
+        stored, _ = self.service.documents.upload(_actor(by), io.BytesIO(data), filename)
         return self.step(by, "attach_text", document={"title": title, "sha256": stored.sha256})
 
     def cleared(self, reviewer: str, requester: str = "alice") -> Script:
