@@ -89,7 +89,8 @@ def show(agreement_id: UUID) -> Any:
     if state.aggregate.parent_id is not None:
         parent = service.get(state.aggregate.parent_id)
     status = 400 if state.errors or asked.errors else 200
-    attached = services().texts.texts_of(agreement_id, person()) if state.aggregate.current_text else []
+    comparable = state.aggregate.current_text is not None and not state.past
+    attached = services().texts.texts_of(agreement_id, person()) if comparable else []
     return render_template("agreement.html", agreement=state.aggregate, state=state, history=history,
                            text_choices=texts.text_choices(attached), text_pair=texts.default_pair(attached),
                            diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, parent=parent,
