@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -65,11 +66,37 @@ def gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
                                      text=True, check=True).stdout)
 
 
-def wrk_run(port: int, seconds: float, tokens: dict[str, str], run_id: str, ping: bool = False) -> dict[str, Any]:
+def upload_drafts(port: int, token: str) -> tuple[str, str]:
+    """Upload the two texts the mix attaches in turn (POST /api/v1/documents); their sha256s."""
+    hashes = []
+    for n in (1, 2):
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"draft-{n}.txt\"\r\n"
+                f"\r\nDraft {n} of the benchmark's agreements.\n\r\n--{boundary}--\r\n").encode()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("POST", "/api/v1/documents", body=body, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            response = conn.getresponse()
+            answer = response.read()
+            if response.status not in (200, 201):
+                raise RuntimeError(f"uploading the drafts: {response.status} {answer!r}")
+            hashes.append(json.loads(answer)["sha256"])
+        finally:
+            conn.close()
+    return hashes[0], hashes[1]
+
+
+NO_TEXTS = ("0" * 64, "1" * 64)
+"""The texts sent to the bare endpoints, which keep no documents."""
+
+
+def wrk_run(port: int, seconds: float, tokens: dict[str, str], run_id: str, ping: bool = False,
+            texts: tuple[str, str] = NO_TEXTS) -> dict[str, Any]:
     """One timed run of wrk with bench/mix.lua; its figures, with the CPU time wrk used."""
     command = ["wrk", "-t", str(CONNECTIONS), "-c", str(CONNECTIONS), "-d", f"{max(1, round(seconds))}s",
                "--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{port}", "--", run_id, tokens["alice"],
-               tokens["bruno"], str(CREATES_EVERY)] + (["ping"] if ping else [])
+               tokens["bruno"], str(CREATES_EVERY), "ping" if ping else "mix", *texts]
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
@@ -93,8 +120,8 @@ class Mix:
 
     CYCLE = (("attach_text", "alice"), ("request_legal_review", "alice"), ("complete_legal_review", "bruno"))
 
-    def __init__(self, prefix: str, tokens: dict[str, str], ping: bool):
-        self.prefix, self.tokens, self.ping = prefix, tokens, ping
+    def __init__(self, prefix: str, tokens: dict[str, str], ping: bool, texts: tuple[str, str] = NO_TEXTS):
+        self.prefix, self.tokens, self.ping, self.texts = prefix, tokens, ping, texts
         self.path: str | None = None
         self.version = self.stepno = self.taken = self.sent = self.creates = self.steps = self.failures = 0
         self.inflight = ""
@@ -119,8 +146,7 @@ class Mix:
             headers["If-Match"] = f'"{self.version}"'
             body = {"reason": "Benchmark step."}
             if step == "attach_text":
-                body["document"] = {"title": f"Draft {key}", "sha256": f"{self.sent:064x}",
-                                    "media_type": "application/pdf"}
+                body["document"] = {"title": f"Draft {key}", "sha256": self.texts[self.sent % 2]}
             elif step == "complete_legal_review":
                 body.update(outcome="changes_requested", comments="See the marked-up text.")
         headers["Authorization"] = f"Bearer {self.tokens[user]}"
@@ -183,9 +209,10 @@ async def connection(port: int, mix: Mix, deadline: float, latencies: list[float
         writer.close()
 
 
-def python_run(port: int, seconds: float, tokens: dict[str, str], run_id: str, ping: bool = False) -> dict[str, Any]:
+def python_run(port: int, seconds: float, tokens: dict[str, str], run_id: str, ping: bool = False,
+               texts: tuple[str, str] = NO_TEXTS) -> dict[str, Any]:
     """One timed run of the asyncio client, in this process; the same figures as wrk_run."""
-    mixes = [Mix(f"{run_id}-{n}", tokens, ping) for n in range(CONNECTIONS)]
+    mixes = [Mix(f"{run_id}-{n}", tokens, ping, texts) for n in range(CONNECTIONS)]
     latencies: list[float] = []
     errors = [0, 0]
 
@@ -249,16 +276,18 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             stack.enter_context(projection_runner(env, Path(folder) / "runner"))
         measures = [(name, server, False) for name, server in servers.items()]
         measures.append(("client ceiling", servers["bare (recorder)"], True))
+        texts = {"Accord": upload_drafts(servers["Accord"].port, tokens["alice"])}  # version 2 attaches stored texts
         for name, server, ping in measures:
             say(f"{backend}: warming up {name} ({warmup:g} s, {client})")
-            run_client(server.port, warmup, tokens, f"warm-{uuid.uuid4().hex[:6]}", ping)
+            run_client(server.port, warmup, tokens, f"warm-{uuid.uuid4().hex[:6]}", ping, texts.get(name, NO_TEXTS))
             results[name] = []
         for run in range(runs):
             for name, server, ping in measures:
                 if name == "Accord" and backend == "sqlite":
                     wait_for_views(server)
                 say(f"{backend}: run {run + 1}/{runs}: {name}, {seconds:.0f} s")
-                results[name].append(run_client(server.port, seconds, tokens, uuid.uuid4().hex[:8], ping))
+                results[name].append(run_client(server.port, seconds, tokens, uuid.uuid4().hex[:8], ping,
+                                                texts.get(name, NO_TEXTS)))
         problems = [f"{name}: {problem}" for name, server in servers.items() for problem in server.problems()]
         if args.keep:
             shutil.copytree(folder, kept := tempfile.mkdtemp(prefix="accord-bench-http-logs-"), dirs_exist_ok=True)

@@ -18,7 +18,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local prefix, tokens, creates_every, ping
+local prefix, tokens, creates_every, ping, texts
 local path, version, stepno, taken, sent, inflight = nil, 0, 0, 0, 0, nil
 creates, steps, failures = 0, 0, 0
 
@@ -33,6 +33,7 @@ function init(args)
   tokens = {alice = args[2], bruno = args[3]}
   creates_every = tonumber(args[4] or "10")
   ping = args[5] == "ping"
+  texts = {args[6], args[7]}  -- the sha256s of two uploaded drafts (version 2 attaches stored texts)
 end
 
 local function headers_for(user, key)
@@ -61,8 +62,8 @@ function request()
   headers["If-Match"] = '"' .. version .. '"'
   local body
   if step[1] == "attach_text" then
-    body = string.format('{"document": {"title": "Draft %s", "sha256": "%s%08x", "media_type": '
-      .. '"application/pdf"}, "reason": "Benchmark step."}', key, string.rep("0", 56), sent % 2147483647)
+    body = string.format('{"document": {"title": "Draft %s", "sha256": "%s"}, "reason": "Benchmark step."}',
+      key, texts[sent % 2 + 1])
   elseif step[1] == "complete_legal_review" then
     body = '{"outcome": "changes_requested", "comments": "See the marked-up text.", "reason": "Benchmark step."}'
   else

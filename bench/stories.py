@@ -9,6 +9,7 @@ the recorder's import path (events at the next positions with their chain rows).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 import time
@@ -385,11 +386,16 @@ def create_fields(n: int) -> dict[str, Any]:
             "summary": None, "parent_id": None, "expires_on": None}
 
 
-def step_fields(step: str, n: int) -> dict[str, Any]:
-    """The fields of a step of ``STEP_CYCLE`` as the API's schema loads them."""
+def stored_texts(services: Services) -> tuple[str, str]:
+    """The sha256s of two drafts uploaded to the vault (version 2 attaches stored texts), attached in turn."""
+    return tuple(services.documents.upload(IR_OFFICERS[0], io.BytesIO(f"Draft {n} of the benchmark.\n".encode()),
+                                           f"draft-{n}.txt")[0].sha256 for n in (1, 2))  # type: ignore[return-value]
+
+
+def step_fields(step: str, n: int, texts: tuple[str, str] = ("0" * 64, "1" * 64)) -> dict[str, Any]:
+    """The fields of a step of ``STEP_CYCLE`` as the API's schema loads them (``texts``: stored drafts)."""
     if step == "attach_text":
-        return {"document": {"title": f"Draft v{n}", "sha256": hashlib.sha256(str(n).encode()).hexdigest(),
-                             "media_type": "application/pdf", "uri": None}}
+        return {"document": {"title": f"Draft v{n}", "sha256": texts[n % 2]}}
     if step == "complete_legal_review":
         return {"outcome": "changes_requested", "comments": "See the marked-up text."}
     return {}
@@ -404,6 +410,7 @@ class Stepper:
         self.prefix = prefix or uuid.uuid4().hex[:8]
         self.count = 0
         self.agreements: list[list[Any]] = []  # [id, version, position in STEP_CYCLE]
+        self.texts = stored_texts(services)
         for _ in range(agreements):
             self.create()
 
@@ -425,7 +432,7 @@ class Stepper:
         entry = self.agreements[self.count % len(self.agreements)]
         name, actor = STEP_CYCLE[entry[2]]
         outcome = (service or self.services.agreements).take_step(
-            entry[0], name, step_fields(name, self.count), actor=actor, expected_version=entry[1],
+            entry[0], name, step_fields(name, self.count, self.texts), actor=actor, expected_version=entry[1],
             context=self.context())
         entry[1], entry[2] = outcome.aggregate.version, (entry[2] + 1) % len(STEP_CYCLE)
         return outcome

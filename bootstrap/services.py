@@ -69,13 +69,24 @@ def describe_stored(topic: str, stored: dict[str, Any], decode: Callable[[], Any
 
 
 class AuditTrail:
-    """The stored log as auditors use it: verified, proved against a saved digest, exported and imported."""
+    """The stored log as auditors use it: verified, proved against a saved digest, exported and imported; and
+    the documents its events reference."""
 
-    def __init__(self, app: Application):
+    def __init__(self, app: Application, vault: StoredVault):
         self.app = app
+        self.vault = vault
 
     def verify(self, progress: Callable[[int], None] | None = None) -> audit.Verification:
-        return audit.verify(self.app.recorder, progress=progress)
+        """The log verified, and the documents: each stored one's bytes against its sha256 and size, and each
+        one an event binds to stored bytes present (a problem is placed at the first event referencing it)."""
+        bound: dict[str, int] = {}
+        result = audit.verify(self.app.recorder, progress=progress, documents=bound)
+        for sha256, problem in self.vault.problems():
+            result.add(bound.get(sha256, 0), None, None, f"document {sha256}: {problem}")
+        for sha256, position in bound.items():
+            if self.vault.record(sha256) is None:
+                result.add(position, None, None, f"document {sha256}, referenced here, is missing from the vault")
+        return result
 
     def prove(self, position: int, digest: str) -> audit.Verification:
         return audit.prove(self.app.recorder, position, digest)
@@ -155,7 +166,7 @@ class Services:
 
     @cached_property
     def audit(self) -> AuditTrail:
-        return AuditTrail(self.app)
+        return AuditTrail(self.app, self.vault)
 
     @cached_property
     def db(self) -> Database:

@@ -66,8 +66,10 @@ def chain_links(recorder: ApplicationRecorder, up_to: int | None = None) -> Iter
 
 
 def verify(recorder: ApplicationRecorder, up_to: int | None = None,
-           progress: Callable[[int], None] | None = None) -> Verification:
-    """Recompute every event's hash and both chains; report the first problems, each at a named place."""
+           progress: Callable[[int], None] | None = None, documents: dict[str, int] | None = None) -> Verification:
+    """Recompute every event's hash and both chains; report the first problems, each at a named place. With
+    ``documents``, also note there the sha256 of every document an event binds to stored bytes (workflow
+    version 2), with the position of its first such event."""
     result = Verification()
     last: dict[str, tuple[int, str]] = {}
     running = GENESIS
@@ -89,6 +91,9 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
             continue
         if not intact:
             result.add(position, UUID(aggregate), version, "the event's content does not match its hash")
+        if documents is not None and BOUND_TAG in state:
+            for document in bound_documents(raw):
+                documents.setdefault(document, position)
         previous_version, previous_hash = last.get(aggregate, (0, GENESIS))
         if version != previous_version + 1:
             result.add(position, UUID(aggregate), version,
@@ -120,6 +125,22 @@ def verify(recorder: ApplicationRecorder, up_to: int | None = None,
     if progress:
         progress(checked % PAGE)
     return result
+
+
+BOUND_TAG = b'"value.BoundDocument"'
+
+
+def bound_documents(value: Any) -> Iterator[str]:
+    """The sha256 of each document bound to stored bytes in an event's stored JSON."""
+    if isinstance(value, dict):
+        if value.get("_type_") == "value.BoundDocument" and isinstance(value.get("_data_"), dict):
+            yield value["_data_"].get("sha256")
+            return
+        for item in value.values():
+            yield from bound_documents(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from bound_documents(item)
 
 
 def prove(recorder: ApplicationRecorder, position: int, digest: str) -> Verification:

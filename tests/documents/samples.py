@@ -29,12 +29,14 @@ def pdf(text: str = "Draft agreement") -> bytes:
 
 
 def _zip(members: dict[str, bytes], stored_first: str | None = None) -> bytes:
+    """A zip of ``members`` (the same bytes every time: a fixed date on each member)."""
     out = io.BytesIO()
+    when = (2024, 1, 1, 0, 0, 0)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         if stored_first:
-            archive.writestr(zipfile.ZipInfo(stored_first), members.pop(stored_first), zipfile.ZIP_STORED)
+            archive.writestr(zipfile.ZipInfo(stored_first, when), members.pop(stored_first), zipfile.ZIP_STORED)
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, when), data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
