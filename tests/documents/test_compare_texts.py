@@ -183,3 +183,27 @@ def test_the_demo_attaches_two_real_drafts_to_the_mongolia_agreement_that_compar
         ("mongolia-ica-draft-2.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", True)]
     body = compare(client, auth, mongolia, texts[0]["sha256"], texts[1]["sha256"], who="eva").get_json()
     assert body["counts"] == {"equal": 4, "replace": 4, "insert": 1, "delete": 0}
+
+
+def test_a_version_1_text_declared_by_its_hash_alone_has_no_text_to_compare(client, auth, services):
+    import hashlib
+
+    from domain.agreement import CooperationAgreement
+    from domain.values import Actor, AgreementKind, Counterparty, PartyKind, Role, StepContext
+
+    started = CooperationAgreement.start(
+        by=Actor("alice", Role.IR_OFFICER), context=StepContext(), workflow_version=1, title="Old agreement",
+        kind=AgreementKind.PROTOCOL, counterparties=[Counterparty("Chile", PartyKind.STATE, "CL")])
+    services.app.save(started)
+    declared = hashlib.sha256(b"a text Accord never saw").hexdigest()
+    assert take_step(client, auth("alice"), str(started.id), "attach_text", 1,
+                     document={"title": "Declared draft", "sha256": declared}).status_code == 200
+    stored = uploaded(client, auth, "\n\n".join(DRAFT_2).encode(), "v2.txt")
+    assert take_step(client, auth("alice"), str(started.id), "attach_text", 2,
+                     document={"title": "Stored draft", "sha256": stored}).status_code == 200
+    texts = client.get(f"{AGREEMENTS}/{started.id}/texts", headers=auth("bruno")).get_json()
+    assert [(t["title"], t["stored"], t["media_type"]) for t in texts] == [
+        ("Declared draft", False, None), ("Stored draft", True, "text/plain; charset=utf-8")]
+    problem = assert_problem(compare(client, auth, str(started.id), declared, stored), 422)
+    assert (problem["rule"], problem["detail"]) == (
+        "no_text", "“Declared draft” was recorded without its file: Accord has no text to compare")
