@@ -6,7 +6,7 @@ pypdf is told to refuse any stream that decompresses past it; the text extracted
 is parsed by defusedxml with DTDs forbidden, so no entity can expand. Bounding time is ``texts.sandbox``'s
 job (a child process with a deadline).
 
-Scans (PNG, JPEG) have no text: Accord does no OCR (``has_text``).
+Scans (PNG, JPEG) have no text: Accord does no OCR (``require_text``).
 """
 
 from __future__ import annotations
@@ -54,10 +54,6 @@ class NoText(ExtractionRefused):
     """Raised when a document has no text to read: a scan (Accord does no OCR) or a type it cannot read."""
 
     rule = "no_text"
-
-
-def has_text(media_type: str | None) -> bool:
-    return base_type(media_type) in READABLE
 
 
 def require_text(media_type: str | None) -> None:
