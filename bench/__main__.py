@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from bench import suite
 
-BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections", "pages")
+BENCHMARKS = ("command", "http", "aggregates", "growth", "audit", "projections", "pages", "documents")
 EXAMPLES = """
 examples:
   .venv/bin/python -m bench all --json bench.json                 # the full run, both backends
