@@ -23,6 +23,7 @@ from api import (
     observers,
     participation,
     reminders,
+    texts,
     workflows,
 )
 from api.errors import Problem, ProblemSchema, describe_problems
@@ -93,6 +94,7 @@ def init_app(app: Flask) -> None:
     for schema in STEP_SCHEMAS.values():
         api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
     api.register_blueprint(agreements.blp)
+    api.register_blueprint(texts.blp)
     api.register_blueprint(enlargements.blp)
     api.register_blueprint(observers.blp)
     api.register_blueprint(participation.blp)

@@ -27,6 +27,7 @@ from storage import archive, audit
 from storage.application import StoredApplication
 from storage.calendar_feeds import StoredFeedTokens
 from storage.credentials import StoredCredentials
+from storage.document_texts import StoredTexts
 from storage.documents import StoredVault
 from storage.log import page_reader
 from storage.sessions import StoredSessions
@@ -35,6 +36,7 @@ from storage.smtp import SmtpTransport
 from storage.sqlite_gate import SoleRunner, gate_for
 from storage.stored_mapper import FastMapper
 from storage.views import database_for, title_index_warning
+from texts.sandbox import extract
 from web.passwords import Argon2Passwords
 from workflows.access import AccessService
 from workflows.agreements import AgreementService
@@ -47,6 +49,7 @@ from workflows.enlargements import EnlargementService
 from workflows.observers import ObserverService
 from workflows.recorded import RecordService
 from workflows.signin import SignInService
+from workflows.texts import TextService
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +218,11 @@ class Services:
         return email
 
     @cached_property
+    def texts(self) -> TextService:
+        """Agreements' texts and their comparison; each document's text extracted once, in a child process."""
+        return TextService(self.agreements, self.vault, StoredTexts(self.db), extract)
+
+    @cached_property
     def audit(self) -> AuditTrail:
         return AuditTrail(self.app, self.vault)
 
@@ -245,6 +253,7 @@ class Services:
             for statement in outbox_ddl(self.db.dialect):
                 cursor.execute(statement)
         self.vault.create_tables()
+        StoredTexts(self.db).create_tables()
         warning = title_index_warning(self.db)
         if warning:
             log.warning("%s", warning)
@@ -325,6 +334,6 @@ class Services:
         if self._app is not None:
             self._app.close()
             self._app = None
-        for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "audit", "projections",
-                     "calendar", "sender", "db", "clock", "vault", "documents"):
+        for name in ("agreements", "enlargements", "observers", "records", "access", "signin", "texts", "audit",
+                     "projections", "calendar", "sender", "db", "clock", "vault", "documents"):
             self.__dict__.pop(name, None)

@@ -46,6 +46,7 @@ from web import (
     participation,
     signin,
     steps,
+    texts,
     users,
 )
 from web.current import is_page, person, services
@@ -61,6 +62,7 @@ AREAS = (
     home,
     users,
     agreements,
+    texts,
     enlargements,
     participation,
     dashboard,

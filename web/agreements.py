@@ -14,8 +14,8 @@ from api.schemas import IsoDate
 from domain.values import AgreementKind, Stage, Status
 from projections import queries
 from projections.deadlines import deadlines
-from web import listing, processes
-from web.current import services, signed_in
+from web import listing, processes, texts
+from web.current import person, services, signed_in
 from web.formatting import words
 from workflows.definitions import READERS, values_of
 
@@ -91,7 +91,10 @@ def show(agreement_id: UUID) -> Any:
         parent = service.get(state.aggregate.parent_id)
     status = 400 if state.errors or asked.errors else 200
     dates, _ = deadlines(services().db, process_id=str(agreement_id), per_page=20)
+    comparable = state.aggregate.current_text is not None and not state.past
+    attached = services().texts.texts_of(agreement_id, person()) if comparable else []
     return render_template("agreement.html", agreement=state.aggregate, state=state, history=history, deadlines=dates,
+                           text_choices=texts.text_choices(attached), text_pair=texts.default_pair(attached),
                            diff=asked.diff, diff_form=asked.form, diff_errors=asked.errors, parent=parent,
                            kind="agreement",
                            history_link=lambda page: url_for("web.agreements.show", agreement_id=agreement_id,

@@ -13,6 +13,7 @@ import string
 from collections.abc import Callable
 from typing import Any
 
+from bootstrap.seed import drafts
 from domain.values import Actor, Role, StepContext
 from workflows.access import AccessService
 from workflows.agreements import AgreementService
@@ -62,6 +63,12 @@ class Script:
         data = f"{title}\n\nThe text of this draft, as the demo has it.\n".encode()
         record, _ = self.service.documents.upload(_actor(by), io.BytesIO(data), f"{title}.txt")
         return self.step(by, "attach_text", document={"title": title, "sha256": record.sha256})
+
+    def draft(self, by: str, title: str, data: bytes, filename: str) -> Script:
+        """Attach a real file as the next text: uploaded to the vault (the same bytes are kept once, so a
+        second run uploads nothing new), then attached by its sha256."""
+        stored, _ = self.service.documents.upload(_actor(by), io.BytesIO(data), filename)
+        return self.step(by, "attach_text", document={"title": title, "sha256": stored.sha256})
 
     def cleared(self, reviewer: str, requester: str = "alice") -> Script:
         return (self.step(requester, "request_legal_review")
@@ -121,10 +128,11 @@ def seed_demo(agreements: AgreementService, access: AccessService, admin: Actor,
         kind="international_cooperation_agreement",
         counterparties=[{"name": "Mongolia", "kind": "state", "country": "MN"}],
         expires_on="2031-06-30")
-    mongolia.text("dmitri", "Mongolia ICA draft v1").cleared("carla", requester="dmitri")
+    mongolia.draft("dmitri", "Mongolia ICA draft v1", drafts.pdf(drafts.MONGOLIA_DRAFT_1, "Mongolia ICA draft v1"),
+                   "mongolia-ica-draft-1.pdf").cleared("carla", requester="dmitri")
     mongolia.step("dmitri", "open_negotiation")
     mongolia.step("dmitri", "record_round", held_on="2025-05-20", summary="Scope of training programme agreed.")
-    mongolia.text("carla", "Mongolia ICA draft v2")
+    mongolia.draft("carla", "Mongolia ICA draft v2", drafts.docx(drafts.MONGOLIA_DRAFT_2), "mongolia-ica-draft-2.docx")
     mongolia.step("dmitri", "request_legal_review", reason="Counter-proposal on article 4.")
     say(f"  under negotiation: {mongolia.id}  Mongolia ICA (legal review pending)")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("domain", "workflows", "projections", "storage", "api", "web", "bootstrap", "wsgi", "tools")
+OURS = ("domain", "workflows", "projections", "storage", "api", "web", "bootstrap", "wsgi", "tools", "texts")
 DRIVERS = ("sqlite3", "psycopg", "psycopg_pool", "eventsourcing.sqlite", "eventsourcing.postgres")
 
 
@@ -36,7 +36,10 @@ LAYERS = (
           must_not=DRIVERS + ("os.environ",),
           why="the aggregates, their events, value objects and errors: the standard library and "
               "eventsourcing.domain only"),
-    Layer("workflows", may=("domain", "workflows", "eventsourcing", "orjson"),
+    Layer("texts", may=("texts", "pypdf", "defusedxml"), must_not=DRIVERS + ("eventsourcing", "os.environ"),
+          why="what a document says: extraction of its paragraphs (pypdf for PDF; zipfile and defusedxml for "
+              "DOCX and ODT) and the redline, pure functions of bytes with no storage and no HTTP"),
+    Layer("workflows", may=("domain", "workflows", "eventsourcing", "orjson", "texts"),
           must_not=DRIVERS,
           why="definitions, the Application's domain-facing side, the command services: no driver, no HTTP"),
     Layer("projections", may=("domain", "projections", "eventsourcing", "orjson"),
