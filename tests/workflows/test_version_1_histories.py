@@ -16,6 +16,7 @@ from domain.values import StepContext
 from projections import queries
 from storage.archive import import_lines
 from storage.audit import verify
+from tests.drafts import draft, keep
 from tests.projections.helpers import ACTORS
 from workflows.definitions import AGREEMENT_V1, ENLARGEMENT_V1, OBSERVER_V1
 from workflows.errors import UnknownStepError
@@ -127,7 +128,9 @@ def test_a_version_1_observer_status_is_suspended_under_version_1(imported):
 def test_a_process_started_now_starts_under_version_2_and_records_it_in_every_event(imported):
     chile = imported.agreements.create({"title": "Protocol with Chile", "kind": "protocol", "counterparties": [
         {"name": "Chile", "kind": "state", "country": "CL"}]}, ACTORS["alice"], NOW).aggregate
-    take(imported.agreements, chile.id, "attach_text", "alice", document={"title": "v1", "sha256": "d" * 64})
+    text = draft("Protocol with Chile, first draft")
+    keep(imported, text)
+    take(imported.agreements, chile.id, "attach_text", "alice", document=text)
 
     rows = imported.app.positioned_events(chile.id, None, None)
     assert [json.loads(stored.state)["workflow_version"] for _, stored in rows] == [2, 2]
