@@ -97,6 +97,7 @@ def seed_demo(agreements: AgreementService, access: AccessService, admin: Actor,
         kind="international_cooperation_agreement",
         counterparties=[{"name": "Republic of Chile", "kind": "state", "country": "CL"}],
         summary="Scientific and technical co-operation in high-energy physics.",
+        initial_period_months=60, renewal_rule="tacit", renewal_period_months=60, notice_period_months=6,
         reason="Chile asked to formalise its institutes' participation.")
     chile.text("alice", "Chile ICA draft v1").cleared("bruno")
     chile.step("dmitri", "open_negotiation", reference="IR-2024-117")
