@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesError, InvalidValueError, StageError
-from domain.lifecycle import Lifecycle, latest, remember_request
+from domain.lifecycle import Lifecycle, latest, numbered_entry, redated_entries, remember_request
 from domain.term import TERM_FIELDS, Term, add_months, months_value, renewal_value
 from domain.values import (
     ORGANISATION,
@@ -51,6 +51,8 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
     CORRECTABLE = {"title": "text", "expires_on": "date", "effective_on": "date", "closed_on": "date",
                    "suspended_on": "date", "resumed_on": "date", **TERM_FIELDS}
     """What ``correct`` may change; each workflow version's definition lists the choices it offers."""
+    ENTRY_DATES = {**Lifecycle.ENTRY_DATES, "signed_on": "the party whose signature it is",
+                   "milestone_on": "the milestone's number, counting from 1"}
     V1_CORRECTABLE = ("title", "expires_on", "effective_on", "closed_on")
     """What version 1's ``correct`` offers; the latest suspension's and resumption's dates and the term came
     with version 2."""
@@ -203,8 +205,9 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
         self._on_withdrawn()
 
     @event("Corrected", topic=T + "Corrected")
-    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any) -> None:
-        self._on_corrected(field, value)
+    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any,
+                   entry: str | None = None) -> None:
+        self._on_corrected(field, value, entry)
 
     # ---- negotiation -----------------------------------------------------------------------------
 
@@ -481,6 +484,37 @@ class CooperationAgreement(Term, Lifecycle, Aggregate):
         context.check()
         if by.role is not Role.SYSTEM:
             raise StageError("only the clock records what time decides", rule="system_actor")
+
+    def _entry_date(self, field: str, entry: str) -> date | None:
+        if field == "signed_on":
+            return self._signature_of(entry).signed_on  # type: ignore[return-value]
+        if field == "milestone_on":
+            milestone = numbered_entry(entry, self.milestones_recorded, self.recent_milestones, "milestone")
+            return milestone.on  # type: ignore[return-value]
+        return super()._entry_date(field, entry)
+
+    def _signature_of(self, party: str) -> Signature:
+        for signature in self.signatures:
+            if signature.party == party:
+                return signature
+        signed = ", ".join(s.party for s in self.signatures) or "nobody yet"
+        raise StageError(f"{party!r} has not signed (signed: {signed})", rule="entry_unknown")
+
+    def _check_entry_correction(self, field: str, entry: str, value: date) -> None:
+        """A signature stays on or before the entry into force (rule not_before_last_signature)."""
+        if field == "signed_on" and self.effective_on is not None and value > self.effective_on:
+            raise InvalidValueError(f"the agreement entered into force on {self.effective_on}: no signature can "
+                                    "be later", field="value", rule="not_before_last_signature")
+
+    def _on_entry_corrected(self, field: str, entry: str, value: date) -> None:
+        if field == "signed_on":
+            self.signatures = [dataclasses.replace(s, signed_on=value) if s.party == entry else s
+                               for s in self.signatures]
+        elif field == "milestone_on":
+            self.recent_milestones = redated_entries(entry, self.milestones_recorded, self.recent_milestones,
+                                                     value)
+        else:
+            super()._on_entry_corrected(field, entry, value)
 
     def _correction_value(self, kind: str, value: str) -> Any:
         if kind == "months":

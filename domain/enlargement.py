@@ -455,8 +455,9 @@ class EnlargementProcess(Lifecycle, Aggregate):
         self._on_withdrawn()
 
     @event("Corrected", topic=T + "Corrected")
-    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any) -> None:
-        self._on_corrected(field, value)
+    def _corrected(self, by: Actor, context: StepContext, field: str, value: str, previous: Any,
+                   entry: str | None = None) -> None:
+        self._on_corrected(field, value, entry)
 
     def _check_correction(self, field: str, value: Any) -> None:
         """A corrected date keeps every date of the process in order, and a status never ends on or before

@@ -7,6 +7,7 @@ belong to that aggregate), and those bodies call the ``_on_*`` helpers here, whi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -68,6 +69,9 @@ class Lifecycle(Chained):
     WITHDRAWABLE_STAGES: ClassVar[tuple[Stage, ...]] = (Stage.DRAFTING, Stage.NEGOTIATION, Stage.SIGNATURE)
     CORRECTABLE: ClassVar[dict[str, str]]
     """field -> "text" or "date": what `correct` may change (never the workflow state)."""
+    ENTRY_DATES: ClassVar[dict[str, str]] = {"held_on": "the round's number, counting from 1"}
+    """The dates of a step taken more than once (a negotiation round's), which ``correct`` reaches when told
+    which entry (``entry``: what it is, in words)."""
     NOUN: ClassVar[str]
 
     stage: Stage
@@ -214,9 +218,16 @@ class Lifecycle(Chained):
         self.stage = Stage.CLOSED
         self.status = type(self.status)("withdrawn")
 
-    def correct(self, by: Actor, context: StepContext, field: str, value: str) -> None:
-        """Correct a real-world date (or a text field), as a new event: nothing is ever rewritten."""
+    def correct(self, by: Actor, context: StepContext, field: str, value: str, entry: str | None = None) -> None:
+        """Correct a real-world date (or a text field), as a new event: nothing is ever rewritten. A date of a
+        step taken more than once (``ENTRY_DATES``) names its entry: a signature's party, a round's number."""
         self._check(by, context)
+        if field in self.ENTRY_DATES:
+            self._correct_entry_date(by, context, field, value, entry)
+            return
+        if entry is not None:
+            raise InvalidValueError(f"only {', '.join(self.ENTRY_DATES)} name an entry", field="entry",
+                                    rule="entry_unknown")
         kind = self.CORRECTABLE.get(field)
         if kind is None:
             raise InvalidValueError(
@@ -232,6 +243,33 @@ class Lifecycle(Chained):
         previous = getattr(self, field)
         self._corrected(by=by, context=context, field=field, value=_as_text(new_value), previous=_as_text(previous))
 
+    def _correct_entry_date(self, by: Actor, context: StepContext, field: str, value: str,
+                            entry: str | None) -> None:
+        if not isinstance(value, str):
+            raise InvalidValueError(f"the new {field} must be text", field="value")
+        if not entry:
+            raise InvalidValueError(f"{field} names its entry: {self.ENTRY_DATES[field]}", field="entry",
+                                    rule="entry_unknown")
+        new_value = plausible_date(value, field="value")
+        previous = self._entry_date(field, entry)
+        if previous == new_value:
+            raise InvalidValueError(f"{field} of {entry} already has that value", field="value",
+                                    rule="changes_something")
+        self._check_entry_correction(field, entry, new_value)
+        self._corrected(by=by, context=context, field=field, value=_as_text(new_value), previous=_as_text(previous),
+                        entry=entry)
+
+    def _entry_date(self, field: str, entry: str) -> date | None:
+        """The date an entry holds now; None when the aggregate keeps only later entries (the event says
+        which one it corrects all the same). An entry that was never recorded is refused."""
+        return numbered_entry(entry, self.rounds_held, self.recent_rounds, "round").on
+
+    def _check_entry_correction(self, field: str, entry: str, value: date) -> None:
+        """Invariants a corrected entry's date must keep (per aggregate): none for a round."""
+
+    def _on_entry_corrected(self, field: str, entry: str, value: date) -> None:
+        self.recent_rounds = redated_entries(entry, self.rounds_held, self.recent_rounds, value)
+
     def _correction_value(self, kind: str, value: str) -> Any:
         """The value a correction's text stands for, by the kind of field (``CORRECTABLE``'s values): an
         aggregate with other kinds of correctable fields reads them here."""
@@ -246,7 +284,10 @@ class Lifecycle(Chained):
     def _check_correction(self, field: str, value: Any) -> None:
         """Invariants a corrected value must keep (per aggregate)."""
 
-    def _on_corrected(self, field: str, value: str) -> None:
+    def _on_corrected(self, field: str, value: str, entry: str | None = None) -> None:
+        if entry is not None and field in self.ENTRY_DATES:
+            self._on_entry_corrected(field, entry, date_from_text(value))
+            return
         setattr(self, field, self._corrected_value(self.CORRECTABLE[field], value))
 
     # ---- event bodies each aggregate defines with its own topics ---------------------------------
@@ -268,6 +309,24 @@ class Lifecycle(Chained):
 
     def _corrected(self, **kwargs: Any) -> None:
         raise NotImplementedError
+
+
+def numbered_entry(entry: str, count: int, recent: list[Entry], noun: str) -> Entry:
+    """The ``entry``-th (from 1) of ``count`` entries of which ``recent`` holds the latest; an Entry with no
+    date when it is older than those kept."""
+    number = int(entry) if entry.isascii() and entry.isdigit() else 0
+    if not 1 <= number <= count:
+        raise StageError(f"there is no {noun} {entry!r}: {count} recorded, numbered from 1", rule="entry_unknown")
+    index = number - (count - len(recent)) - 1
+    return recent[index] if index >= 0 else Entry(on=None, summary="")  # type: ignore[arg-type]
+
+
+def redated_entries(entry: str, count: int, recent: list[Entry], value: date) -> list[Entry]:
+    """``recent`` with the ``entry``-th entry (from 1, of ``count``) dated ``value``, if it is among them."""
+    index = int(entry) - (count - len(recent)) - 1
+    if index < 0:
+        return recent
+    return [*recent[:index], replace(recent[index], on=value), *recent[index + 1:]]
 
 
 def _as_text(value: Any) -> Any:

@@ -97,6 +97,7 @@ SUGGESTIONS: dict[str, Callable[[Any], Iterable[Any]]] = {
     "party": lambda process: getattr(process, "unsigned_parties", ()),
     "addressed_to": lambda process: getattr(process, "parties", ()),
     "protocols": _open_protocols,
+    "entry": lambda process: [s.party for s in getattr(process, "signatures", ())],
 }
 """Values a text field suggests, read from the process as the form is drawn (the parties yet to sign): a list
 to pick from that stays free text, since the domain, not the form, decides what it accepts."""

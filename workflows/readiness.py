@@ -73,6 +73,7 @@ WAITS_FOR: dict[str, str | Callable[[Any], str]] = {
     "needs_deposit": "the instrument of accession to be deposited with UNESCO",
     "deposited_once": "nothing more: the instrument of accession is deposited already",
     "protocol_fates": "what becomes of each open protocol: terminate or keep (with a reason)",
+    "entry_unknown": "an entry on record: the party of a signature, or the number of a round or milestone",
 }
 """What a step refused by each rule (its slug, ``DomainError.rule``) waits for, as words that follow "waits for"."""
 

@@ -166,7 +166,7 @@ def test_a_legal_officer_in_drafting_is_offered_the_legal_steps_of_drafting(clie
     assert field_names(review) == ["outcome", "comments"]
     assert [(f["required"], f["type"]) for f in review["fields"]] == [(True, "enum"), (False, "text")]
     assert review["fields"][0]["choices"] == ["cleared", "changes_requested"]
-    assert field_names(steps["correct"]) == ["field", "value"]
+    assert field_names(steps["correct"]) == ["field", "value", "entry"]
 
 
 def test_the_steps_offered_follow_the_stage(client, auth):

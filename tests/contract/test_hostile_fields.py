@@ -70,7 +70,8 @@ def valid_body(kind: str, fields: tuple[Field, ...], step: str | None) -> dict[s
         if value is not None:
             body[f.name] = value
     if step == "correct":
-        body["field"] = CORRECTED_DATE[kind]  # its value is then a date
+        body["field"] = CORRECTED_DATE[kind]  # its value is then a date, of no entry
+        body.pop("entry", None)
     return body
 
 

@@ -21,6 +21,7 @@ from workflows.definitions.common import (
     StepDefinition,
     WorkflowDefinition,
     bound_to_stored_bytes,
+    entry_field,
     revised,
     values_of,
 )
@@ -160,12 +161,15 @@ PROTOCOL_STEPS = (
 )
 """Version 2's changed step: the fate of a framework's protocols and addenda on its termination (DOMAIN.md P4)."""
 CORRECT_V2 = replace(
-    _V1_CORRECT, fields=(Field("field", "enum", choices=tuple(CooperationAgreement.CORRECTABLE)),
-                         Field("value", "string")),
-    rule=_V1_CORRECT.rule + "; also the term, and the latest suspension's and resumption's dates within their "
-                            "neighbours",
-    rules=(*_V1_CORRECT.rules, "has_date"))
-"""Version 2's ``correct``: version 1's, reaching the term and the latest suspension's and resumption's dates."""
+    _V1_CORRECT, fields=(Field("field", "enum", choices=(*CooperationAgreement.CORRECTABLE,
+                                                         *CooperationAgreement.ENTRY_DATES)),
+                         Field("value", "string"), entry_field(CooperationAgreement.ENTRY_DATES)),
+    rule=_V1_CORRECT.rule + "; also the term, the latest suspension's and resumption's dates within their "
+                            "neighbours, a signature's date (never after the entry into force), a round's and a "
+                            "milestone's",
+    rules=(*_V1_CORRECT.rules, "has_date", "entry_unknown"))
+"""Version 2's ``correct``: version 1's, reaching the term, the latest suspension's and resumption's dates, and
+the dates of the steps taken more than once (signatures, rounds, milestones), each named by its ``entry``."""
 
 VAULT_STEPS = (bound_to_stored_bytes(AGREEMENT_V1.step("attach_text")),)  # type: ignore[arg-type]
 """Version 2's text is bytes kept in the vault: attach_text takes the sha256 of an uploaded document."""

@@ -97,6 +97,12 @@ def bound_to_stored_bytes(step: StepDefinition) -> StepDefinition:
                    rules=(*step.rules, DOCUMENT_STORED))
 
 
+def entry_field(entry_dates: dict[str, str]) -> Field:
+    """``correct``'s field naming which entry a date of a step taken more than once belongs to."""
+    return Field("entry", "string", required=False,
+                 description="only for " + "; ".join(f"{name}: {what}" for name, what in entry_dates.items()))
+
+
 def revised(base: WorkflowDefinition, version: int, steps: tuple[StepDefinition, ...] = (),
             creation_fields: tuple[Field, ...] = (), without: tuple[str, ...] = (),
             clock: tuple[StepDefinition, ...] = ()) -> WorkflowDefinition:

@@ -21,6 +21,7 @@ from workflows.definitions.common import (
     StepDefinition,
     WorkflowDefinition,
     bound_to_stored_bytes,
+    entry_field,
     revised,
     values_of,
 )
@@ -132,8 +133,11 @@ ACCESSION_STEPS = (
                  "Membership from the day of deposit (Art. XVIII.2) unless the record gives another; the "
                  "register changes on effective_on; a status of the same state still in force ends that day",
             rules=("signed_and_ratified", "needs_deposit", "dates_in_order")),
-    replace(_V1["correct"], fields=(Field("field", "enum", choices=tuple(EnlargementProcess.CORRECTABLE)),
-                                    Field("value", "string"))),
+    replace(_V1["correct"], fields=(Field("field", "enum", choices=(*EnlargementProcess.CORRECTABLE,
+                                                                    *EnlargementProcess.ENTRY_DATES)),
+                                    Field("value", "string"), entry_field(EnlargementProcess.ENTRY_DATES)),
+            rule=_V1["correct"].rule + "; also a negotiation round's date, named by its number",
+            rules=(*_V1["correct"].rules, "entry_unknown")),
 )
 """Version 2's steps of Membership by accession (DOMAIN.md 3.3 steps 10 to 12, P2.5 and P2.6): a process to
 Membership opened under version 2 goes by accession, with no bilateral agreement (``route`` "accession");
