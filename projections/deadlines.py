@@ -27,7 +27,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
+
+import orjson
+from eventsourcing.utils import resolve_topic
 
 from domain.dates import date_from_text, date_text
 from domain.enlargement import PRE_STAGE_MAXIMUM_YEARS, PRE_STAGE_MINIMUM_YEARS, years_after
@@ -73,7 +77,15 @@ class Deadlines(View):
         ids = sorted({c.aggregate_id for c in changes})
         states = {r["id"]: json.loads(r["state"]) for r in rows_where_in(cursor, "deadline_processes", "id", ids)}
         for change in changes:
-            apply_event(states, change.aggregate_id, change.topic, change.event)
+            name = event_name(change.topic)
+            if name in READS_FIELDS:
+                event = change.event
+                by_name, by_role = event.by.name, event.by.role.value
+            else:  # only its name and who took it: read from the stored JSON, nothing decoded
+                event = None
+                by = orjson.loads(change.state)["by"]["_data_"]
+                by_name, by_role = by["name"], by["role"]["_data_"]
+            apply_event(states, change.aggregate_id, change.topic, name, by_name, by_role, event)
         upsert_rows(cursor, "deadline_processes", ("id", "process_kind", "state"), ("id",),
                     [(i, states[i]["process_kind"], json.dumps(states[i], sort_keys=True)) for i in ids if i in states])
         for table, column in (("deadlines", "process_id"), ("deadline_officers", "process_id")):
@@ -91,17 +103,27 @@ def _open(state: dict[str, Any]) -> bool:
     return state["stage"] != "closed"
 
 
-def apply_event(states: dict[str, dict[str, Any]], key: str, topic: str, event: Any) -> None:
-    """Apply one decoded event to the state the view keeps of its process."""
-    name = type(event).__name__
+READS_FIELDS = frozenset({"Created", "EnteredIntoForce", "Renewed", "RenewedTacitly", "NoticeGiven", "Corrected"})
+"""The events whose fields the view reads (decoded); of every other it needs only its name and who took it."""
+
+
+@lru_cache(maxsize=256)
+def event_name(topic: str) -> str:
+    """The name of the event class a stored topic stands for (as ``type(event).__name__``)."""
+    return resolve_topic(topic).__name__
+
+
+def apply_event(states: dict[str, dict[str, Any]], key: str, topic: str, name: str, by_name: str, role: str,
+                event: Any) -> None:
+    """Apply one event (``name``, taken by ``by_name`` in ``role``) to the state the view keeps of its process;
+    ``event`` is the decoded event for those of ``READS_FIELDS``, else None."""
     if name == "Created":
         states[key] = _created(topic, event)
     state = states.get(key)
     if state is None:  # not a process (an aggregate of another type under the same prefix)
         return
-    role = event.by.role.value
-    if role in OFFICER_ROLES and all(o["username"] != event.by.name for o in state["officers"]):
-        state["officers"].append({"username": event.by.name, "role": role})
+    if role in OFFICER_ROLES and all(o["username"] != by_name for o in state["officers"]):
+        state["officers"].append({"username": by_name, "role": role})
     if name in STAGES:
         state["stage"] = STAGES[name]
     if name in CLOSING:
