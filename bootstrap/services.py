@@ -35,7 +35,7 @@ from storage.settings import backend_of
 from storage.smtp import SmtpTransport
 from storage.sqlite_gate import SoleRunner, gate_for
 from storage.stored_mapper import FastMapper
-from storage.views import database_for, title_index_warning
+from storage.views import create_all, database_for, title_index_warning
 from texts.sandbox import extract
 from web.passwords import Argon2Passwords
 from workflows.access import AccessService
@@ -249,9 +249,7 @@ class Services:
         StoredCredentials(self.db).create_tables()
         StoredSessions(self.db).create_tables()
         StoredFeedTokens(self.db).create_tables()
-        with self.db.transaction() as cursor:  # also made with the deadlines view, which writes into them
-            for statement in outbox_ddl(self.db.dialect):
-                cursor.execute(statement)
+        create_all(self.db, outbox_ddl(self.db.dialect))  # also made with the deadlines view, which writes into them
         self.vault.create_tables()
         StoredTexts(self.db).create_tables()
         warning = title_index_warning(self.db)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from storage.credentials import durable, read_time, utc_text
-from storage.views import PostgresDatabase, SQLiteDatabase
+from storage.views import PostgresDatabase, SQLiteDatabase, create_all
 
 DDL = ("CREATE TABLE IF NOT EXISTS accord_calendar_feeds (username TEXT PRIMARY KEY, "
        "token_sha256 TEXT NOT NULL UNIQUE, made_at TEXT NOT NULL)",)
@@ -20,9 +20,7 @@ class StoredFeedTokens:
         self.db = db
 
     def create_tables(self) -> None:
-        with self.db.transaction() as cursor:
-            for statement in DDL:
-                cursor.execute(statement)
+        create_all(self.db, DDL)
 
     def replace(self, user: str, token_digest: str) -> datetime:
         made = datetime.now(UTC)

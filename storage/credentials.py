@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
-from storage.views import Cursor, PostgresDatabase, SQLiteDatabase
+from storage.views import Cursor, PostgresDatabase, SQLiteDatabase, create_all
 
 TABLES = ("accord_passwords", "accord_invitations", "accord_secrets")
 DDL = (
@@ -41,9 +41,7 @@ class StoredCredentials:
         self._secrets: dict[str, str] = {}
 
     def create_tables(self) -> None:
-        with self.db.transaction() as cursor:
-            for statement in DDL:
-                cursor.execute(statement)
+        create_all(self.db, DDL)
 
     def _writing(self) -> AbstractContextManager[Cursor]:
         """A write transaction that waits for the disk even where the views' commits do not (PostgreSQL's

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from storage.views import PostgresDatabase, SQLiteDatabase
+from storage.views import PostgresDatabase, SQLiteDatabase, create_all
 
 DDL = ("CREATE TABLE IF NOT EXISTS document_texts (sha256 TEXT PRIMARY KEY, paragraphs TEXT NOT NULL, "
        "extracted_at TEXT NOT NULL)",)
@@ -19,9 +19,7 @@ class StoredTexts:
         self.db = db
 
     def create_tables(self) -> None:
-        with self.db.transaction() as cursor:
-            for statement in DDL:
-                cursor.execute(statement)
+        create_all(self.db, DDL)
 
     def paragraphs(self, sha256: str) -> list[str] | None:
         rows = self.db.query("SELECT paragraphs FROM document_texts WHERE sha256 = ?", (sha256,))

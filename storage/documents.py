@@ -32,7 +32,7 @@ import psycopg
 
 from domain.documents import DocumentTooLargeError, StoredDocument
 from storage.credentials import durable, read_time, utc_text
-from storage.views import PostgresDatabase, SQLiteDatabase
+from storage.views import PostgresDatabase, SQLiteDatabase, create_all
 
 UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
 CHUNK = 256 * 1024
@@ -95,9 +95,7 @@ class StoredVault:
         self.chunk_size = chunk_size
 
     def create_tables(self) -> None:
-        with self.db.transaction() as cursor:
-            for statement in ddl(self.db.dialect):
-                cursor.execute(statement)
+        create_all(self.db, ddl(self.db.dialect))
 
     def put(self, stream: BinaryIO, *, media_type: str, filename: str, uploaded_by: str, max_bytes: int,
             uploaded_at: datetime | None = None) -> tuple[StoredDocument, bool]:

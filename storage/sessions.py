@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.credentials import read_time, utc_text
-from storage.views import PostgresDatabase, SQLiteDatabase
+from storage.views import PostgresDatabase, SQLiteDatabase, create_all
 
 TABLES = ("accord_sessions",)
 DDL = (
@@ -27,9 +27,7 @@ class StoredSessions:
         self.db = db
 
     def create_tables(self) -> None:
-        with self.db.transaction() as cursor:
-            for statement in DDL:
-                cursor.execute(statement)
+        create_all(self.db, DDL)
 
     def start(self, key: str, user: str, role: str, method: str, at: datetime) -> None:
         with self.db.transaction() as cursor:

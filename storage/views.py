@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any, Protocol
@@ -38,6 +38,14 @@ def sqlite_has_trigram() -> bool:
     except sqlite3.Error:
         return False
     return True
+
+
+def create_all(db: SQLiteDatabase | PostgresDatabase, statements: Iterable[str]) -> None:
+    """Run ``statements`` (each a CREATE ... IF NOT EXISTS) on ``db`` in one transaction: how every table kept
+    beside the events is made."""
+    with db.transaction() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 class SQLiteDatabase:
