@@ -13,11 +13,13 @@ Screenshots go to ``var/screenshots/web/<backend>/steps-*.png`` (or under ``$ACC
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -40,18 +42,25 @@ STAFF = {**PEOPLE, "dmitri": Role.IR_OFFICER, "carla": Role.LEGAL_OFFICER, "hugo
 ID = re.compile(r"/agreements/([0-9a-f-]{36})")
 
 
-@pytest.fixture(scope="module", params=("sqlite", "postgres"))
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A fresh store for this module, with the staff and their passwords."""
-    with fresh_store(request.param, tmp_path_factory.mktemp("steps")) as settings:
+@contextlib.contextmanager
+def staffed_store(backend: str, folder: Path, staff: dict[str, Role]) -> Iterator[Store]:
+    """A fresh store with ``staff`` (name -> role) and their passwords, and nothing else."""
+    with fresh_store(backend, folder) as settings:
         app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
         try:
-            for name, role in STAFF.items():
+            for name, role in staff.items():
                 app.extensions["accord"].signin.add_user(OPERATOR, name, role)
                 app.extensions["accord"].signin.set_password(OPERATOR, name, password_of(name))
         finally:
             app.extensions["accord"].close()
-        yield Store(settings, request.param, frozenset())
+        yield Store(settings, backend, frozenset())
+
+
+@pytest.fixture(scope="module", params=("sqlite", "postgres"))
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A fresh store for this module, with the staff and their passwords."""
+    with staffed_store(request.param, tmp_path_factory.mktemp("steps"), STAFF) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")

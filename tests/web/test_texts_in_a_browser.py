@@ -15,17 +15,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from bootstrap import create_app
 from bootstrap.seed.drafts import docx, pdf
 from tests.documents import samples
-from tests.storage.stores import fresh_store
-from tests.web.conftest import OPERATOR, PEOPLE, password_of
-from tests.web.served import Site, gunicorn
+from tests.web.conftest import PEOPLE
 from tests.web.test_in_a_browser import AXE_TAGS, Store, browser, chromium, shoot
-from tests.web.test_steps_in_a_browser import new_agreement, person, take
+from tests.web.test_steps_in_a_browser import new_agreement, person, site, staffed_store, take
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-__all__ = ["browser", "chromium"]  # fixtures shared with test_in_a_browser.py
+__all__ = ["browser", "chromium", "site"]  # fixtures shared with test_in_a_browser.py and test_steps_in_a_browser.py
 
 DRAFT_1 = ["Article 1. Purpose. The Parties shall cooperate in high-energy physics and computing.",
            "Article 2. Costs. Each Party bears its own costs.",
@@ -39,22 +36,8 @@ DRAFT_2 = ["Article 1. Purpose. The Parties shall cooperate in high-energy physi
 
 @pytest.fixture(scope="module", params=("sqlite", "postgres"))
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    with fresh_store(request.param, tmp_path_factory.mktemp("texts")) as settings:
-        app = create_app({"CREATE_TABLES": True, "STORAGE": settings, "PROJECTIONS_IN_PROCESS": False})
-        try:
-            for name, role in PEOPLE.items():
-                app.extensions["accord"].signin.add_user(OPERATOR, name, role)
-                app.extensions["accord"].signin.set_password(OPERATOR, name, password_of(name))
-        finally:
-            app.extensions["accord"].close()
-        yield Store(settings, request.param, frozenset())
-
-
-@pytest.fixture(scope="module")
-def site(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with gunicorn(store.settings, tmp_path_factory.mktemp("gunicorn")) as served:
-        yield served
-    assert not served.failures(), served.log()
+    with staffed_store(request.param, tmp_path_factory.mktemp("texts"), PEOPLE) as store:
+        yield store
 
 
 def a_file(name: str, mime: str, data: bytes) -> dict[str, Any]:
