@@ -1,4 +1,5 @@
-"""Small real files of each kind the vault keeps, and of kinds it refuses, made here with the standard library."""
+"""Small real files of each kind the vault keeps, and of kinds it refuses: PDF and DOCX by the demo's maker of
+drafts (``bootstrap.seed.drafts``), the others here with the standard library."""
 
 from __future__ import annotations
 
@@ -7,25 +8,12 @@ import struct
 import zipfile
 import zlib
 
+from bootstrap.seed import drafts
+
 
 def pdf(text: str = "Draft agreement") -> bytes:
-    """A minimal one-page PDF."""
-    body = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-               b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream"]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    """A one-page PDF of ``text`` (the demo's own maker of drafts)."""
+    return drafts.pdf([text], title=text)
 
 
 def _zip(members: dict[str, bytes], stored_first: str | None = None) -> bytes:
@@ -41,13 +29,8 @@ def _zip(members: dict[str, bytes], stored_first: str | None = None) -> bytes:
 
 
 def docx(text: str = "Draft agreement") -> bytes:
-    return _zip({
-        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                               b'content-types"/>',
-        "word/document.xml": f'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
-                             f'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p>'
-                             f'</w:body></w:document>'.encode(),
-    })
+    """A DOCX of one paragraph, ``text`` (the demo's own maker of drafts)."""
+    return drafts.docx([text])
 
 
 def odt(text: str = "Draft agreement") -> bytes:
